@@ -1,0 +1,35 @@
+#![doc = include_str!("../README.md")]
+
+mod clock;
+mod directory;
+mod error;
+mod event;
+mod hub;
+mod id;
+mod limits;
+mod message;
+mod page;
+mod participant;
+mod reaction;
+mod rules;
+pub mod store;
+mod talk;
+mod validate;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
+pub use directory::{AgentDirectory, AnyAgent, StaticDirectory};
+pub use error::{Conflict, Error, ErrorKind, Result, StoreError};
+pub use event::{Event, EventData};
+pub use hub::{Created, Hub, HubBuilder, ParticipantFilter, ParticipantRef, RetryPolicy};
+pub use id::{AgentId, IdGenerator, MessageId, ParticipantId, TalkId, UuidV7Generator};
+pub use limits::Limits;
+pub use message::{Media, Message, MessageKind, ReactionSummary, SystemEvent, SystemInfo};
+pub use page::{Page, PageRequest};
+pub use participant::{LeftReason, Participant, ParticipantStatus};
+pub use reaction::{Emoji, Reaction, ReactionChange};
+pub use rules::{NewMessage, NewTalk, TalkChanges};
+pub use store::{ChangeSet, Guard, NewEvent, ResolvedChangeSet, Store, Write};
+pub use talk::{AgentPair, Talk, TalkKind, TalkStatus};

@@ -1,0 +1,438 @@
+//! The store contract: what every store (memory, SQLite, PostgreSQL, or an
+//! embedder's own) promises the [`Hub`](crate::Hub).
+//!
+//! # The shape
+//!
+//! A store **stores; it never decides**. Every business rule lives in
+//! talk-core. A command on the Hub reads what its rule needs through the
+//! read methods of [`Store`], decides in pure code, and hands the store one
+//! [`ChangeSet`]: the [`Write`]s, the [`Guard`]s that must still hold, and
+//! the events the change causes, without their `seq`. The store applies it
+//! with [`Store::apply`] in one atomic step:
+//!
+//! 1. check every guard against the stored state;
+//! 2. take the next `seq` values, one per event, consecutive, and call
+//!    [`ChangeSet::resolve`] with the first of them: it fills every `seq`
+//!    field of the writes and event payloads;
+//! 3. apply the writes in order, enforcing the unique keys listed on
+//!    [`Write`];
+//! 4. append the events to the event log;
+//!
+//! and either all of it becomes visible at once or none of it does. A guard
+//! that fails or a unique key that collides answers
+//! [`StoreError::Conflict`] and leaves nothing behind, no `seq` taken
+//! either: the Hub reads again and decides anew.
+//!
+//! # The event log and `seq`
+//!
+//! Every event of every talk gets one number from one store-wide sequence:
+//! strictly increasing, starting at 1, **without holes** in what readers can
+//! see. [`Store::head`] is the *safe head*: the greatest `seq` such that every
+//! event up to it is committed and readable. A reader never sees an event
+//! above the head. Every list is keyset-paginated on a `seq` (never on ids,
+//! clocks or offsets), so a page never skips or repeats an item while new
+//! items are written.
+//!
+//! # How the stores of this project implement it
+//!
+//! - **Memory**: one lock over plain maps; `apply` checks the guards and
+//!   unique keys first, then writes, so a refused change set touches nothing.
+//! - **SQLite** (single writer, group commit): `apply` queues the change set
+//!   to the writer thread, which takes whatever is queued, opens one
+//!   transaction, runs each change set in its own savepoint (guards as
+//!   `SELECT`s, writes as statements whose unique indexes raise the
+//!   conflicts, `seq` from a counter rolled back with the savepoint), commits
+//!   once and then answers every caller. The head is the last committed
+//!   `seq`: one writer commits in `seq` order.
+//! - **PostgreSQL** (many writers): guards become row locks and conditional
+//!   updates (`SELECT … FOR SHARE`, `UPDATE … WHERE version = $v`), unique
+//!   keys are unique indexes; `seq` is taken under a lock on the log's tail
+//!   held to commit (once per batch of change sets), so transactions commit
+//!   in `seq` order and the head is the greatest committed `seq`.
+//!
+//! The conformance suite (`talk_core::testing`, feature `testing`) checks
+//! every sentence of this contract; run it against any store with
+//! [`store_conformance_tests!`](crate::store_conformance_tests).
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+
+use crate::clock::Timestamp;
+use crate::error::StoreError;
+use crate::event::{Event, EventData};
+use crate::id::{AgentId, MessageId, ParticipantId, TalkId};
+use crate::message::Message;
+use crate::participant::{Participant, ParticipantStatus};
+use crate::reaction::{Emoji, Reaction};
+use crate::talk::{AgentPair, Talk, TalkStatus};
+
+/// A condition the store checks inside the same atomic step as the writes.
+/// A guard that does not hold fails the whole change set with
+/// [`StoreError::Conflict`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Guard {
+    /// The talk exists and its [`Talk::version`] is `version`.
+    TalkVersion {
+        /// The talk.
+        talk_id: TalkId,
+        /// The version read.
+        version: u64,
+    },
+    /// The participant record exists and is active.
+    ParticipantActive {
+        /// The record.
+        participant_id: ParticipantId,
+    },
+    /// The message exists and its [`Message::version`] is `version`.
+    MessageVersion {
+        /// The message.
+        message_id: MessageId,
+        /// The version read.
+        version: u64,
+    },
+}
+
+/// One write of a change set. Each variant says which unique key it enforces
+/// and what it does when its row is missing: every such case fails the whole
+/// change set with [`StoreError::Conflict`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Write {
+    /// Inserts a talk. Unique keys: the id ([`Conflict::RowMismatch`]), and
+    /// for a direct talk its [`AgentPair`], ever ([`Conflict::DirectPairTaken`]).
+    /// Its `created_seq` is the `seq` of the change set's `talk_created` event.
+    ///
+    /// [`Conflict::RowMismatch`]: crate::Conflict::RowMismatch
+    /// [`Conflict::DirectPairTaken`]: crate::Conflict::DirectPairTaken
+    InsertTalk(Talk),
+    /// Replaces a talk's row (everything but `id`, `kind`, `direct_pair`,
+    /// `creator_id`, `created_seq`, `tm_create`). The talk must exist.
+    UpdateTalk(Talk),
+    /// Inserts a participant record. Unique keys: the id, and one active
+    /// record per (talk, agent) ([`Conflict::ActiveParticipantExists`]). Its
+    /// `joined_seq` is the change set's first `seq`, its `seq` that of its own
+    /// `participant_joined` event.
+    ///
+    /// [`Conflict::ActiveParticipantExists`]: crate::Conflict::ActiveParticipantExists
+    InsertParticipant(Participant),
+    /// Replaces a participant record's status, reason, `left_seq` and
+    /// `tm_left`. The record must exist. Its `left_seq` is the `seq` of its
+    /// own `participant_left` event in the change set.
+    UpdateParticipant(Participant),
+    /// Inserts a message. Unique key: the id ([`Conflict::MessageIdTaken`]).
+    /// Its `seq` is that of its `message_created` event. Its `reactions` and
+    /// `reply_count` start empty whatever the value says.
+    ///
+    /// [`Conflict::MessageIdTaken`]: crate::Conflict::MessageIdTaken
+    InsertMessage(Message),
+    /// Replaces a message's own fields: `text`, `medias`, `version`,
+    /// `tm_update`, `tm_edit`, `tm_delete`. The counters the store keeps
+    /// (`reactions`, `reply_count`) are left as they are. The message must exist.
+    UpdateMessage(Message),
+    /// Adds one to the `reply_count` of a message. The message must exist.
+    IncrementReplyCount(MessageId),
+    /// Inserts a reaction. Unique key: (message, emoji, agent)
+    /// ([`Conflict::ReactionExists`]). The message must exist. Sets the
+    /// message's `tm_update` to the reaction's `tm_create`; the emoji keeps
+    /// its place among the message's reactions if it has one, else takes the
+    /// last place. Its `seq` is that of its `reaction_added` event.
+    ///
+    /// [`Conflict::ReactionExists`]: crate::Conflict::ReactionExists
+    InsertReaction(Reaction),
+    /// Deletes one reaction and sets the message's `tm_update`. The reaction
+    /// must exist. An emoji whose last reaction goes loses its place.
+    DeleteReaction {
+        /// The message.
+        message_id: MessageId,
+        /// The emoji.
+        emoji: Emoji,
+        /// The agent whose reaction it is.
+        agent_id: AgentId,
+        /// The message's new `tm_update`.
+        tm_update: Timestamp,
+    },
+    /// Deletes every reaction of a message (none is fine). The message must exist.
+    DeleteAllReactions(MessageId),
+    /// Removes the content of a message from every event payload already in
+    /// the log (see [`EventData::redact_message`]): deleted means deleted.
+    RedactMessage(MessageId),
+}
+
+/// An event of a change set, before the store numbers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEvent {
+    /// The talk it belongs to.
+    pub talk_id: TalkId,
+    /// When it happened.
+    pub tm_create: Timestamp,
+    /// What happened. Its `seq` fields are filled in by [`ChangeSet::resolve`].
+    pub data: EventData,
+}
+
+/// Everything one command changes, applied atomically by [`Store::apply`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChangeSet {
+    /// Conditions checked in the same atomic step.
+    pub guards: Vec<Guard>,
+    /// Writes, applied in order.
+    pub writes: Vec<Write>,
+    /// Events, numbered in order with consecutive `seq` values.
+    pub events: Vec<NewEvent>,
+}
+
+/// A change set whose `seq` fields are filled in: what a store writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedChangeSet {
+    /// Conditions checked in the same atomic step.
+    pub guards: Vec<Guard>,
+    /// Writes, applied in order, with their `seq` fields filled in.
+    pub writes: Vec<Write>,
+    /// Events with their `seq`.
+    pub events: Vec<Event>,
+}
+
+impl ChangeSet {
+    /// Whether the change set changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.writes.is_empty() && self.events.is_empty()
+    }
+
+    /// Numbers the events from `first_seq` on and fills every `seq` field
+    /// the contract of [`Write`] defines, in the writes and in the event
+    /// payloads: `Talk::created_seq`, `Participant::{seq, joined_seq,
+    /// left_seq}`, `Message::seq`, `Reaction::seq`.
+    pub fn resolve(self, first_seq: u64) -> ResolvedChangeSet {
+        let mut numbers = SeqNumbers { first_seq, ..SeqNumbers::default() };
+        let mut events: Vec<Event> = self
+            .events
+            .into_iter()
+            .zip(first_seq..)
+            .map(|(event, seq)| {
+                numbers.record(&event.data, seq);
+                Event { seq, talk_id: event.talk_id, tm_create: event.tm_create, data: event.data }
+            })
+            .collect();
+        for event in &mut events {
+            numbers.fill_event(&mut event.data);
+        }
+        let writes = self
+            .writes
+            .into_iter()
+            .map(|mut write| {
+                numbers.fill_write(&mut write);
+                write
+            })
+            .collect();
+        ResolvedChangeSet { guards: self.guards, writes, events }
+    }
+}
+
+/// The `seq` of each event of a change set, by the resource it is about.
+#[derive(Default)]
+struct SeqNumbers {
+    first_seq: u64,
+    talk_created: HashMap<TalkId, u64>,
+    joined: HashMap<ParticipantId, u64>,
+    left: HashMap<ParticipantId, u64>,
+    message_created: HashMap<MessageId, u64>,
+    reaction_added: HashMap<(MessageId, Emoji, AgentId), u64>,
+}
+
+impl SeqNumbers {
+    fn record(&mut self, data: &EventData, seq: u64) {
+        match data {
+            EventData::TalkCreated(talk) => {
+                self.talk_created.insert(talk.id, seq);
+            }
+            EventData::ParticipantJoined(p) => {
+                self.joined.insert(p.id, seq);
+            }
+            EventData::ParticipantLeft(p) => {
+                self.left.insert(p.id, seq);
+            }
+            EventData::MessageCreated(m) => {
+                self.message_created.insert(m.id, seq);
+            }
+            EventData::ReactionAdded(r) => {
+                self.reaction_added.insert((r.message_id, r.emoji.clone(), r.agent_id.clone()), seq);
+            }
+            _ => {}
+        }
+    }
+
+    fn fill_talk(&self, talk: &mut Talk) {
+        if let Some(&seq) = self.talk_created.get(&talk.id) {
+            talk.created_seq = seq;
+        }
+    }
+
+    fn fill_participant(&self, p: &mut Participant) {
+        if let Some(&seq) = self.joined.get(&p.id) {
+            p.seq = seq;
+            p.joined_seq = self.first_seq;
+        }
+        if let Some(&seq) = self.left.get(&p.id) {
+            p.left_seq = Some(seq);
+        }
+    }
+
+    fn fill_message(&self, m: &mut Message) {
+        if let Some(&seq) = self.message_created.get(&m.id) {
+            m.seq = seq;
+        }
+    }
+
+    fn fill_event(&self, data: &mut EventData) {
+        match data {
+            EventData::TalkCreated(t)
+            | EventData::TalkUpdated(t)
+            | EventData::TalkClosed(t)
+            | EventData::TalkReopened(t) => self.fill_talk(t),
+            EventData::ParticipantJoined(p) | EventData::ParticipantLeft(p) => self.fill_participant(p),
+            EventData::MessageCreated(m) | EventData::MessageUpdated(m) | EventData::MessageDeleted(m) => {
+                self.fill_message(m)
+            }
+            EventData::ReactionAdded(_) | EventData::ReactionRemoved(_) => {}
+        }
+    }
+
+    fn fill_write(&self, write: &mut Write) {
+        match write {
+            Write::InsertTalk(t) | Write::UpdateTalk(t) => self.fill_talk(t),
+            Write::InsertParticipant(p) | Write::UpdateParticipant(p) => self.fill_participant(p),
+            Write::InsertMessage(m) | Write::UpdateMessage(m) => self.fill_message(m),
+            Write::InsertReaction(r) => {
+                if let Some(&seq) = self.reaction_added.get(&(r.message_id, r.emoji.clone(), r.agent_id.clone())) {
+                    r.seq = seq;
+                }
+            }
+            Write::IncrementReplyCount(_)
+            | Write::DeleteReaction { .. }
+            | Write::DeleteAllReactions(_)
+            | Write::RedactMessage(_) => {}
+        }
+    }
+}
+
+/// Where a page of a list starts: strictly after (or, for lists in
+/// descending order, strictly before) the `seq` of the last item of the
+/// previous page; `None` for the first page.
+pub type Cursor = Option<u64>;
+
+/// The store contract. See the [module documentation](self) for the shape
+/// and the guarantees every method relies on.
+///
+/// Reads answer `Ok(None)` (or an empty list) for a missing row and never
+/// fail for it; an `Err` means the backend failed. Reads see only committed
+/// change sets, each whole or not at all. Lists answer at most `limit` items.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Applies a change set atomically: checks its guards, numbers its events
+    /// with the next consecutive `seq` values, applies its writes in order and
+    /// appends its events to the log. Answers the events as stored, `seq`
+    /// included, in order.
+    ///
+    /// A failed guard or a unique-key collision answers
+    /// [`StoreError::Conflict`] and applies nothing (no `seq` is used up). An
+    /// empty change set answers an empty list and changes nothing.
+    async fn apply(&self, changes: ChangeSet) -> Result<Vec<Event>, StoreError>;
+
+    /// The safe head: the greatest `seq` such that every event up to it is
+    /// committed and readable; `0` when the log is empty.
+    async fn head(&self) -> Result<u64, StoreError>;
+
+    /// A talk by id.
+    async fn talk(&self, id: TalkId) -> Result<Option<Talk>, StoreError>;
+
+    /// The direct talk of a pair of agents, if there ever was one.
+    async fn direct_talk(&self, pair: &AgentPair) -> Result<Option<Talk>, StoreError>;
+
+    /// The talks in which `agent` has an active participant record, with
+    /// `status` if given, newest first (descending `created_seq`), those with
+    /// `created_seq < before` when `before` is given.
+    async fn talks_of_agent(
+        &self,
+        agent: &AgentId,
+        status: Option<TalkStatus>,
+        before: Cursor,
+        limit: usize,
+    ) -> Result<Vec<Talk>, StoreError>;
+
+    /// A participant record by id.
+    async fn participant(&self, id: ParticipantId) -> Result<Option<Participant>, StoreError>;
+
+    /// Every record of `agent` in `talk`, active or not, in the order they
+    /// joined (ascending `seq`).
+    async fn agent_records(&self, talk: TalkId, agent: &AgentId) -> Result<Vec<Participant>, StoreError>;
+
+    /// The records of a talk with `status` if given, in the order they joined
+    /// (ascending `seq`), those with `seq > after` when `after` is given.
+    async fn participants(
+        &self,
+        talk: TalkId,
+        status: Option<ParticipantStatus>,
+        after: Cursor,
+        limit: usize,
+    ) -> Result<Vec<Participant>, StoreError>;
+
+    /// A message by id, its reactions and reply count current; each reaction
+    /// entry lists at most `reactors_listed` agents, the first ones.
+    async fn message(&self, id: MessageId, reactors_listed: usize) -> Result<Option<Message>, StoreError>;
+
+    /// The messages of a talk, newest first (descending `seq`), only
+    /// top-level ones unless `include_replies`, those with `seq < before`
+    /// when `before` is given; as [`Store::message`] answers each.
+    async fn messages(
+        &self,
+        talk: TalkId,
+        include_replies: bool,
+        before: Cursor,
+        limit: usize,
+        reactors_listed: usize,
+    ) -> Result<Vec<Message>, StoreError>;
+
+    /// The replies to `parent`, oldest first (ascending `seq`), those with
+    /// `seq > after` when `after` is given; as [`Store::message`] answers each.
+    async fn replies(
+        &self,
+        parent: MessageId,
+        after: Cursor,
+        limit: usize,
+        reactors_listed: usize,
+    ) -> Result<Vec<Message>, StoreError>;
+
+    /// One agent's reaction with one emoji to one message.
+    async fn reaction(
+        &self,
+        message: MessageId,
+        emoji: &Emoji,
+        agent: &AgentId,
+    ) -> Result<Option<Reaction>, StoreError>;
+
+    /// The reactions with `emoji` to `message`, in the order they were added
+    /// (ascending `seq`), those with `seq > after` when `after` is given.
+    async fn reactions(
+        &self,
+        message: MessageId,
+        emoji: &Emoji,
+        after: Cursor,
+        limit: usize,
+    ) -> Result<Vec<Reaction>, StoreError>;
+
+    /// Events of the whole log with `seq > after`, ascending, up to the safe
+    /// head.
+    async fn events(&self, after: u64, limit: usize) -> Result<Vec<Event>, StoreError>;
+
+    /// The events an agent sees with `seq > after`, ascending, up to the safe
+    /// head: those of talks (only `talk` when given) in which one of the
+    /// agent's participant records spans the event (`joined_seq ≤ seq ≤
+    /// left_seq`, open-ended while active). Read through the agent's own
+    /// records, not the whole log.
+    async fn agent_events(
+        &self,
+        agent: &AgentId,
+        talk: Option<TalkId>,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<Event>, StoreError>;
+}

@@ -1,0 +1,146 @@
+//! Input validation: lengths, characters, media fields. Pure functions that
+//! answer `invalid_request` naming the field.
+
+use crate::error::Error;
+use crate::limits::Limits;
+use crate::message::Media;
+
+/// Counts characters (Unicode scalar values).
+fn chars(s: &str) -> usize {
+    s.chars().count()
+}
+
+/// Whether `c` is a control character other than newline, carriage return and tab.
+fn is_refused_control(c: char) -> bool {
+    c.is_control() && !matches!(c, '\n' | '\r' | '\t')
+}
+
+/// Checks a text field: `min..=max` characters, no refused control characters.
+pub(crate) fn text_field(field: &str, value: &str, min: usize, max: usize) -> Result<(), Error> {
+    let count = chars(value);
+    if count < min || count > max {
+        return Err(Error::invalid_request(if min == 0 {
+            format!("{field} must be at most {max} characters")
+        } else {
+            format!("{field} must be {min} to {max} characters")
+        }));
+    }
+    if value.chars().any(is_refused_control) {
+        return Err(Error::invalid_request(format!("{field} must not contain control characters")));
+    }
+    Ok(())
+}
+
+/// Checks a message's text and medias.
+pub(crate) fn message_content(text: &str, medias: &[Media], limits: &Limits) -> Result<(), Error> {
+    text_field("text", text, 0, limits.message_text_max)?;
+    if medias.len() > limits.medias_per_message_max {
+        return Err(Error::invalid_request(format!(
+            "medias must hold at most {} entries",
+            limits.medias_per_message_max
+        )));
+    }
+    for (i, media) in medias.iter().enumerate() {
+        media_entry(i, media, limits)?;
+    }
+    if text.is_empty() && medias.is_empty() {
+        return Err(Error::invalid_request("text must not be empty when there are no medias"));
+    }
+    Ok(())
+}
+
+fn media_entry(i: usize, media: &Media, limits: &Limits) -> Result<(), Error> {
+    if !is_http_url(&media.url) || chars(&media.url) > limits.media_url_max {
+        return Err(Error::invalid_request(format!(
+            "medias[{i}].url must be an absolute http or https URL of at most {} characters",
+            limits.media_url_max
+        )));
+    }
+    text_field(&format!("medias[{i}].name"), &media.name, 1, limits.media_name_max)?;
+    if media.name.contains(['/', '\\']) {
+        return Err(Error::invalid_request(format!("medias[{i}].name must not contain / or \\")));
+    }
+    if !is_mime_type(&media.media_type) || chars(&media.media_type) > limits.media_type_max {
+        return Err(Error::invalid_request(format!("medias[{i}].type must be a MIME type, type/subtype")));
+    }
+    Ok(())
+}
+
+/// An absolute `http` or `https` URL with a host, and no whitespace or
+/// control characters anywhere.
+fn is_http_url(url: &str) -> bool {
+    let Some((scheme, rest)) = url.split_once("://") else { return false };
+    let scheme_ok = scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https");
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let host = host
+        .strip_prefix('[')
+        .map_or_else(|| host.split(':').next().unwrap_or(""), |v6| v6.split(']').next().unwrap_or(""));
+    scheme_ok
+        && !host.is_empty()
+        && url.chars().all(|c| c.is_ascii_graphic() || (!c.is_ascii() && !c.is_control() && !c.is_whitespace()))
+}
+
+/// `type/subtype`, both RFC 9110 tokens, optional parameters after `;`.
+fn is_mime_type(value: &str) -> bool {
+    fn token(s: &str) -> bool {
+        !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    }
+    let essence = value.split(';').next().unwrap_or("");
+    let params_ok = value.split(';').skip(1).all(|p| {
+        let p = p.trim();
+        p.split_once('=').is_some_and(|(k, v)| token(k) && !v.is_empty() && !v.chars().any(|c| c.is_control()))
+    });
+    matches!(essence.split_once('/'), Some((t, s)) if token(t) && token(s)) && params_ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn media(media_type: &str, url: &str, name: &str) -> Media {
+        Media { media_type: media_type.into(), url: url.into(), name: name.into() }
+    }
+
+    #[test]
+    fn text_counts_unicode_scalar_values_not_bytes() {
+        assert!(text_field("name", &"é".repeat(200), 1, 200).is_ok());
+        assert!(text_field("name", &"é".repeat(201), 1, 200).is_err());
+    }
+
+    #[test]
+    fn control_characters_are_refused_except_newline_return_and_tab() {
+        assert!(text_field("text", "a\nb\r\tc", 0, 10).is_ok());
+        assert!(text_field("text", "a\u{0}b", 0, 10).is_err());
+        assert!(text_field("text", "a\u{1b}b", 0, 10).is_err());
+        assert!(text_field("text", "a\u{7f}b", 0, 10).is_err());
+    }
+
+    #[test]
+    fn message_needs_text_or_medias() {
+        let limits = Limits::default();
+        assert!(message_content("", &[], &limits).is_err());
+        assert!(message_content("", &[media("image/png", "https://x.test/a.png", "a.png")], &limits).is_ok());
+        assert!(message_content(&"x".repeat(4000), &[], &limits).is_ok());
+        assert!(message_content(&"x".repeat(4001), &[], &limits).is_err());
+    }
+
+    #[test]
+    fn media_fields_are_checked() {
+        let limits = Limits::default();
+        let ok = |m: Media| message_content("t", &[m], &limits).is_ok();
+        assert!(ok(media("application/pdf", "https://example.com/doc.pdf", "doc.pdf")));
+        assert!(ok(media("text/plain; charset=utf-8", "HTTP://[::1]:8080/x", "x")));
+        assert!(!ok(media("pdf", "https://example.com/doc.pdf", "doc.pdf")));
+        assert!(!ok(media("application/pdf", "ftp://example.com/doc.pdf", "doc.pdf")));
+        assert!(!ok(media("application/pdf", "https:///doc.pdf", "doc.pdf")));
+        assert!(!ok(media("application/pdf", "https://exa mple.com/", "doc.pdf")));
+        assert!(!ok(media("application/pdf", "/relative/doc.pdf", "doc.pdf")));
+        assert!(!ok(media("application/pdf", &format!("https://e.com/{}", "a".repeat(2048)), "d")));
+        assert!(!ok(media("application/pdf", "https://example.com/doc.pdf", "")));
+        assert!(!ok(media("application/pdf", "https://example.com/doc.pdf", "a/b.pdf")));
+        assert!(!ok(media("application/pdf", "https://example.com/doc.pdf", "a\\b.pdf")));
+        let eleven = vec![media("image/png", "https://x.test/a.png", "a.png"); 11];
+        assert!(message_content("t", &eleven, &limits).is_err());
+    }
+}

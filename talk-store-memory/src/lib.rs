@@ -1,0 +1,1 @@
+//! Talk's in-memory store (in progress).
