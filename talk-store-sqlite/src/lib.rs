@@ -1,0 +1,1 @@
+//! Talk's SQLite store (in progress).
