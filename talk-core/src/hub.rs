@@ -7,6 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::clock::{Clock, SystemClock};
+use crate::delivery::{
+    DeliveryOptions, Dispatcher, EventEncoder, JsonEncoder, LocalNotifier, Notifier, Scope, Start, Subscription,
+};
 use crate::directory::{AgentDirectory, AnyAgent};
 use crate::error::{Error, Result, StoreError};
 use crate::event::{Event, EventData};
@@ -28,6 +31,16 @@ pub struct Created<T> {
     pub resource: T,
     /// Whether this call created it.
     pub created: bool,
+}
+
+/// A page of an agent's events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventPage {
+    /// The events, oldest first.
+    pub events: Vec<Event>,
+    /// The `since` of the next page: the last event's `seq`, or the `since`
+    /// asked for when there was none.
+    pub next_since: u64,
 }
 
 /// Which participant record a `remove_participant` names.
@@ -75,9 +88,41 @@ pub struct HubBuilder {
     directory: Arc<dyn AgentDirectory>,
     limits: Limits,
     retry: RetryPolicy,
+    notifier: Arc<dyn Notifier>,
+    encoder: Arc<dyn EventEncoder>,
+    delivery: DeliveryOptions,
+    retention: Option<u64>,
 }
 
 impl HubBuilder {
+    /// Uses this notifier to announce commits to the dispatcher (default: an
+    /// in-process one; several processes on one store need a cross-process one).
+    pub fn notifier(mut self, notifier: Arc<dyn Notifier>) -> Self {
+        self.notifier = notifier;
+        self
+    }
+
+    /// Encodes each event once for every subscriber with this encoder
+    /// (default: talk-core's JSON).
+    pub fn encoder(mut self, encoder: Arc<dyn EventEncoder>) -> Self {
+        self.encoder = encoder;
+        self
+    }
+
+    /// Sets the queue bound and page size of live delivery.
+    pub fn delivery(mut self, options: DeliveryOptions) -> Self {
+        self.delivery = options;
+        self
+    }
+
+    /// Keeps only about the last `events` events of the log: older ones are
+    /// pruned as new ones commit, and a `since` below the low-water mark
+    /// answers `resync_required`. Off by default: the log keeps everything.
+    pub fn retain_events(mut self, events: Option<u64>) -> Self {
+        self.retention = events;
+        self
+    }
+
     /// Uses this clock (default: the system clock).
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
@@ -118,6 +163,11 @@ impl HubBuilder {
                 directory: self.directory,
                 limits: self.limits,
                 retry: self.retry,
+                notifier: self.notifier,
+                encoder: self.encoder,
+                delivery: self.delivery,
+                retention: self.retention,
+                dispatcher: tokio::sync::OnceCell::new(),
             }),
         }
     }
@@ -130,6 +180,11 @@ struct Inner {
     directory: Arc<dyn AgentDirectory>,
     limits: Limits,
     retry: RetryPolicy,
+    notifier: Arc<dyn Notifier>,
+    encoder: Arc<dyn EventEncoder>,
+    delivery: DeliveryOptions,
+    retention: Option<u64>,
+    dispatcher: tokio::sync::OnceCell<Arc<Dispatcher>>,
 }
 
 /// The chat service: every command and query of Talk. Cheap to clone; all
@@ -203,6 +258,10 @@ impl Hub {
             directory: Arc::new(AnyAgent),
             limits: Limits::default(),
             retry: RetryPolicy::default(),
+            notifier: Arc::new(LocalNotifier::new()),
+            encoder: Arc::new(JsonEncoder),
+            delivery: DeliveryOptions::default(),
+            retention: None,
         }
     }
 
@@ -237,7 +296,12 @@ impl Hub {
 
     async fn apply_changes<T>(&self, changes: ChangeSet) -> Result<Applied<T>> {
         match self.inner.store.apply(changes).await {
-            Ok(events) => Ok(Applied::Committed(events)),
+            Ok(events) => {
+                if let Some(last) = events.last() {
+                    self.committed(last.seq).await;
+                }
+                Ok(Applied::Committed(events))
+            }
             Err(conflict @ StoreError::Conflict(_)) => Ok(Applied::Conflict(conflict)),
             Err(other) => Err(other.into()),
         }
@@ -270,6 +334,117 @@ impl Hub {
     async fn current_message(&self, id: MessageId) -> Result<Message> {
         let listed = self.inner.limits.reactors_listed_per_emoji;
         self.store_ref().message(id, listed).await?.ok_or(Error::NotFound("message"))
+    }
+
+    /// Step 4 of every command: tell the dispatcher, and prune the log when
+    /// a retention is set.
+    async fn committed(&self, head: u64) {
+        self.inner.notifier.publish(head);
+        if let Some(keep) = self.inner.retention {
+            // Prune in steps, not on every commit.
+            let step = (keep / 8).max(64);
+            if head > keep && head % step == 0 {
+                // A failed prune only keeps more history than asked.
+                let _ = self.inner.store.prune_events(head - keep).await;
+            }
+        }
+    }
+
+    async fn dispatcher(&self) -> Result<Arc<Dispatcher>> {
+        let inner = &self.inner;
+        let dispatcher = inner
+            .dispatcher
+            .get_or_try_init(|| {
+                Dispatcher::start(inner.store.clone(), inner.notifier.as_ref(), inner.encoder.clone(), inner.delivery)
+            })
+            .await?;
+        Ok(dispatcher.clone())
+    }
+
+    /// Subscribes `agent` to the events it sees, in one talk or in all its
+    /// talks (including talks it joins later): with `since`, the events after
+    /// it are replayed from the log first, then [`Delivery::Subscribed`]
+    /// marks where live delivery goes on, with no gap and no duplicate.
+    ///
+    /// A single-talk subscription ends after the agent's own
+    /// `participant_left`. Subscribing to a talk the agent has left works only
+    /// with a `since` before its own `participant_left`: the replay runs up to
+    /// it and ends. A `since` below the log's low-water mark gives
+    /// [`Delivery::ResyncRequired`], then live events.
+    ///
+    /// # Errors
+    /// `not_found` for a talk that does not exist or that the agent was never
+    /// in; `not_participant` for a talk it has left (without a usable `since`).
+    ///
+    /// [`Delivery::Subscribed`]: crate::Delivery::Subscribed
+    /// [`Delivery::ResyncRequired`]: crate::Delivery::ResyncRequired
+    pub async fn subscribe(&self, agent: &AgentId, scope: Scope, since: Option<u64>) -> Result<Subscription> {
+        let store = self.inner.store.clone();
+        let low_water = store.low_water_mark().await?;
+        let resync = since.is_some_and(|since| since < low_water);
+        if let Scope::Talk(talk_id) = scope {
+            let visible = self.visible(agent, talk_id).await?;
+            if visible.actor(agent).active().is_none() {
+                let until = since
+                    .filter(|_| !resync)
+                    .and_then(|since| visible.records.iter().filter_map(|r| r.left_seq).find(|&left| left > since));
+                let Some(until) = until else { return Err(Error::NotParticipant) };
+                let start = Start::ReplayOnly { since: since.unwrap_or(0), until };
+                return Ok(self.subscription(agent, scope, start));
+            }
+        }
+        let dispatcher = self.dispatcher().await?;
+        let mut attempts = self.attempts();
+        loop {
+            let earliest = dispatcher.position();
+            let head = store.head().await?;
+            let memberships = store.agent_memberships(agent, earliest).await?;
+            if let Some(registration) = dispatcher.register(agent, scope, &memberships, head) {
+                let start = Start::Live { registration, dispatcher, since, resync };
+                return Ok(self.subscription(agent, scope, start));
+            }
+            attempts.pause(StoreError::Unavailable("the dispatcher kept moving".into())).await?;
+        }
+    }
+
+    fn subscription(&self, agent: &AgentId, scope: Scope, start: Start) -> Subscription {
+        Subscription::new(
+            agent.clone(),
+            scope,
+            self.inner.store.clone(),
+            self.inner.encoder.clone(),
+            self.inner.delivery.page,
+            start,
+        )
+    }
+
+    /// The events `agent` sees after `since`, oldest first, at most a page:
+    /// the catch-up read without a subscription. The answer's `next_since`
+    /// is the `since` to pass next.
+    ///
+    /// # Errors
+    /// `resync_required` when `since` is below the log's low-water mark;
+    /// `invalid_request` for a page size out of range.
+    pub async fn events(&self, agent: &AgentId, since: u64, page_size: Option<u32>) -> Result<EventPage> {
+        let limits = &self.inner.limits;
+        let size = page_size.unwrap_or(limits.page_size_default);
+        if size == 0 || size > limits.page_size_max {
+            return Err(Error::invalid_request(format!("page_size must be between 1 and {}", limits.page_size_max)));
+        }
+        let store = self.store_ref();
+        if since < store.low_water_mark().await? {
+            return Err(Error::ResyncRequired { since });
+        }
+        let events = store.agent_events(agent, None, since, size as usize).await?;
+        let next_since = events.last().map_or(since, |e| e.seq);
+        Ok(EventPage { events, next_since })
+    }
+
+    /// Removes the events with `seq ≤ through` from the log and moves the
+    /// low-water mark there (see [`HubBuilder::retain_events`] for automatic
+    /// retention).
+    pub async fn prune_events(&self, through: u64) -> Result<()> {
+        Ok(self.inner.store.prune_events(through).await?)
     }
 
     // ------------------------------------------------------------ talks

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod clock;
+mod delivery;
 mod directory;
 mod error;
 mod event;
@@ -20,10 +21,14 @@ mod validate;
 pub mod testing;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
+pub use delivery::{
+    Delivery, DeliveryOptions, EndReason, EventEncoder, JsonEncoder, LocalNotifier, Notifier, Scope, SharedEvent,
+    Subscription,
+};
 pub use directory::{AgentDirectory, AnyAgent, StaticDirectory};
 pub use error::{Conflict, Error, ErrorKind, Result, StoreError};
 pub use event::{Event, EventData};
-pub use hub::{Created, Hub, HubBuilder, ParticipantFilter, ParticipantRef, RetryPolicy};
+pub use hub::{Created, EventPage, Hub, HubBuilder, ParticipantFilter, ParticipantRef, RetryPolicy};
 pub use id::{AgentId, IdGenerator, MessageId, ParticipantId, TalkId, UuidV7Generator};
 pub use limits::Limits;
 pub use message::{Media, Message, MessageKind, ReactionSummary, SystemEvent, SystemInfo};

@@ -341,6 +341,18 @@ pub trait Store: Send + Sync + 'static {
     /// committed and readable; `0` when the log is empty.
     async fn head(&self) -> Result<u64, StoreError>;
 
+    /// The low-water mark of the event log: the greatest `seq` removed by
+    /// [`Store::prune_events`], `0` while nothing was. Events at or below it
+    /// are no longer kept; a reader asking for events after a `since` below
+    /// it must resync.
+    async fn low_water_mark(&self) -> Result<u64, StoreError>;
+
+    /// Removes the events with `seq ≤ through` from the log (retention) and
+    /// moves the low-water mark there. `through` above the head is taken as
+    /// the head; below the current mark it changes nothing. Rows (talks,
+    /// messages, …) are untouched, and `seq` values are never reused.
+    async fn prune_events(&self, through: u64) -> Result<(), StoreError>;
+
     /// A talk by id.
     async fn talk(&self, id: TalkId) -> Result<Option<Talk>, StoreError>;
 
@@ -364,6 +376,11 @@ pub trait Store: Send + Sync + 'static {
     /// Every record of `agent` in `talk`, active or not, in the order they
     /// joined (ascending `seq`).
     async fn agent_records(&self, talk: TalkId, agent: &AgentId) -> Result<Vec<Participant>, StoreError>;
+
+    /// The records of `agent` in every talk that are active, or that ended
+    /// after `after` (`left_seq > after`), in ascending `seq`. Live delivery
+    /// uses it to know which talks an agent was in at a given `seq`.
+    async fn agent_memberships(&self, agent: &AgentId, after: u64) -> Result<Vec<Participant>, StoreError>;
 
     /// The records of a talk with `status` if given, in the order they joined
     /// (ascending `seq`), those with `seq > after` when `after` is given.
