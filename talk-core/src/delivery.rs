@@ -80,6 +80,10 @@ impl Notifier for LocalNotifier {
 pub trait EventEncoder: Send + Sync + 'static {
     /// The encoded event.
     fn encode(&self, event: &Event) -> String;
+
+    /// A name of the format, so that a consumer can tell whether the shared
+    /// bytes are in the format it sends (and encode again if not).
+    fn format(&self) -> &'static str;
 }
 
 /// The default [`EventEncoder`]: the event as JSON, in talk-core's own shape.
@@ -89,6 +93,10 @@ pub struct JsonEncoder;
 impl EventEncoder for JsonEncoder {
     fn encode(&self, event: &Event) -> String {
         serde_json::to_string(event).unwrap_or_default()
+    }
+
+    fn format(&self) -> &'static str {
+        "talk-core/json"
     }
 }
 

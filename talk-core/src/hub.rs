@@ -270,6 +270,12 @@ impl Hub {
         &self.inner.limits
     }
 
+    /// The name of the format the Hub's [`EventEncoder`] encodes events in
+    /// ([`SharedEvent::encoded`](crate::SharedEvent::encoded)).
+    pub fn event_format(&self) -> &'static str {
+        self.inner.encoder.format()
+    }
+
     /// The store.
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.inner.store

@@ -1,0 +1,316 @@
+//! Live delivery: subscriptions see exactly the events of their spans,
+//! replayed then live, with no gap and no duplicate.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+use talk_core::{
+    Delivery, DeliveryOptions, EndReason, EventData, Hub, ManualClock, ParticipantFilter, ParticipantRef,
+    PageRequest, Scope, Store, Subscription,
+};
+use talk_store_memory::MemoryStore;
+
+/// The next item, failing the test instead of hanging when none comes.
+async fn next(sub: &mut Subscription) -> Delivery {
+    tokio::time::timeout(Duration::from_secs(10), sub.next())
+        .await
+        .expect("an item within 10 s")
+        .expect("the subscription goes on")
+}
+
+/// Items until the subscription has delivered the event `seq` (or ended).
+async fn items_through(sub: &mut Subscription, seq: u64) -> Vec<Delivery> {
+    let mut items = Vec::new();
+    while sub.last_seq() < seq {
+        let item = next(sub).await;
+        let ended = matches!(item, Delivery::Ended(_));
+        items.push(item);
+        if ended {
+            break;
+        }
+    }
+    items
+}
+
+fn seqs(items: &[Delivery]) -> Vec<u64> {
+    items
+        .iter()
+        .filter_map(|item| match item {
+            Delivery::Event(shared) => Some(shared.event.seq),
+            _ => None,
+        })
+        .collect()
+}
+
+/// What the log says the agent sees after `since` (optionally in one talk).
+async fn expected(hub: &Hub, who: &str, talk: Option<talk_core::TalkId>, since: u64) -> Vec<u64> {
+    hub.store().agent_events(&agent(who), talk, since, usize::MAX).await.unwrap().iter().map(|e| e.seq).collect()
+}
+
+#[tokio::test]
+async fn event_in_quiet_talk_after_subscribe_is_delivered() {
+    let hub = hub();
+    let talk = group(&hub, "a", &["b"]).await;
+    let mut sub = hub.subscribe(&agent("b"), Scope::Talk(talk.id), None).await.unwrap();
+    assert_eq!(next(&mut sub).await, Delivery::Subscribed { seq: head(&hub).await });
+    let m = send(&hub, "a", talk.id, "hello").await;
+    let Delivery::Event(shared) = next(&mut sub).await else { panic!("expected an event") };
+    assert_eq!(shared.event.seq, m.seq);
+    assert!(shared.encoded.contains("hello"), "the encoded bytes travel with the event");
+}
+
+#[tokio::test]
+async fn late_joiner_stream_starts_at_own_join() {
+    let hub = hub();
+    let talk = group(&hub, "a", &[]).await;
+    send(&hub, "a", talk.id, "before c joined").await;
+    let mut star = hub.subscribe(&agent("c"), Scope::All, None).await.unwrap();
+    next(&mut star).await;
+    let join_from = head(&hub).await;
+    hub.add_participant(&agent("a"), talk.id, &agent("c")).await.unwrap();
+    let m = send(&hub, "a", talk.id, "after").await;
+    let live = items_through(&mut star, m.seq).await;
+    assert_eq!(seqs(&live), (join_from + 1..=m.seq).collect::<Vec<_>>());
+    let Delivery::Event(first) = &live[0] else { panic!() };
+    assert_eq!(first.event.data.type_name(), "participant_joined");
+    // Replay from the beginning gives the same: nothing before the join.
+    let mut replay = hub.subscribe(&agent("c"), Scope::Talk(talk.id), Some(0)).await.unwrap();
+    let replayed = items_through(&mut replay, m.seq).await;
+    assert_eq!(seqs(&replayed), seqs(&live));
+}
+
+#[tokio::test]
+async fn initial_participants_see_talk_created() {
+    let hub = hub();
+    let mut star = hub.subscribe(&agent("b"), Scope::All, None).await.unwrap();
+    next(&mut star).await;
+    let talk = group(&hub, "a", &["c", "b"]).await;
+    let live = items_through(&mut star, head(&hub).await).await;
+    assert_eq!(seqs(&live), [1, 2, 3, 4]);
+    let Delivery::Event(first) = &live[0] else { panic!() };
+    assert_eq!(first.event.data.type_name(), "talk_created");
+    assert_eq!(first.event.talk_id, talk.id);
+    assert_eq!(seqs(&live), expected(&hub, "b", None, 0).await);
+}
+
+#[tokio::test]
+async fn removed_agent_replay_stops_at_own_left() {
+    let hub = hub();
+    let talk = group(&hub, "a", &["b"]).await;
+    send(&hub, "a", talk.id, "one").await;
+    let page = hub.participants(&agent("a"), talk.id, ParticipantFilter::Active, &PageRequest::first()).await.unwrap();
+    let b = page.items.iter().find(|p| p.agent_id == agent("b")).unwrap().id;
+    let removed = hub.remove_participant(&agent("a"), talk.id, ParticipantRef::Id(b)).await.unwrap();
+    send(&hub, "a", talk.id, "after b left").await;
+    let mut sub = hub.subscribe(&agent("b"), Scope::Talk(talk.id), Some(0)).await.unwrap();
+    let mut items = Vec::new();
+    while let Some(item) = sub.next().await {
+        items.push(item);
+    }
+    assert_eq!(items.last(), Some(&Delivery::Ended(EndReason::Left)));
+    assert_eq!(seqs(&items).last(), removed.left_seq.as_ref());
+    assert_eq!(seqs(&items), expected(&hub, "b", Some(talk.id), 0).await);
+    // Without a since before the leave, there is nothing to replay.
+    let refused = hub.subscribe(&agent("b"), Scope::Talk(talk.id), removed.left_seq).await;
+    assert_eq!(refused.err().map(|e| e.code()), Some("not_participant"));
+    assert_eq!(hub.subscribe(&agent("b"), Scope::Talk(talk.id), None).await.err().map(|e| e.code()), Some("not_participant"));
+    assert_eq!(hub.subscribe(&agent("z"), Scope::Talk(talk.id), None).await.err().map(|e| e.code()), Some("not_found"));
+}
+
+#[tokio::test]
+async fn live_single_talk_subscription_ends_after_own_participant_left() {
+    let hub = hub();
+    let talk = group(&hub, "a", &["b"]).await;
+    let mut sub = hub.subscribe(&agent("b"), Scope::Talk(talk.id), None).await.unwrap();
+    next(&mut sub).await;
+    let left = hub.remove_participant(&agent("b"), talk.id, ParticipantRef::Me).await.unwrap();
+    send(&hub, "a", talk.id, "b does not see this").await;
+    let mut items = Vec::new();
+    while let Some(item) = sub.next().await {
+        items.push(item);
+    }
+    assert_eq!(seqs(&items).last(), left.left_seq.as_ref());
+    assert_eq!(items.last(), Some(&Delivery::Ended(EndReason::Left)));
+}
+
+#[tokio::test]
+async fn star_scope_follows_talks_joined_later() {
+    let hub = hub();
+    let mut star = hub.subscribe(&agent("b"), Scope::All, None).await.unwrap();
+    next(&mut star).await;
+    let t1 = group(&hub, "a", &["b"]).await;
+    let t2 = group(&hub, "c", &[]).await;
+    send(&hub, "c", t2.id, "b is not here yet").await;
+    hub.add_participant(&agent("c"), t2.id, &agent("b")).await.unwrap();
+    send(&hub, "c", t2.id, "now b is").await;
+    hub.remove_participant(&agent("b"), t1.id, ParticipantRef::Me).await.unwrap();
+    send(&hub, "a", t1.id, "b left t1").await;
+    let last = send(&hub, "c", t2.id, "star goes on").await;
+    let live = items_through(&mut star, last.seq).await;
+    assert_eq!(seqs(&live), expected(&hub, "b", None, 0).await);
+    assert!(!live.iter().any(|i| matches!(i, Delivery::Ended(_))));
+}
+
+#[tokio::test]
+async fn readded_agent_sees_both_spans_but_not_the_gap() {
+    let hub = hub();
+    let talk = group(&hub, "a", &["b"]).await;
+    let mut star = hub.subscribe(&agent("b"), Scope::All, None).await.unwrap();
+    next(&mut star).await;
+    hub.remove_participant(&agent("b"), talk.id, ParticipantRef::Me).await.unwrap();
+    send(&hub, "a", talk.id, "gap").await;
+    hub.add_participant(&agent("a"), talk.id, &agent("b")).await.unwrap();
+    let last = send(&hub, "a", talk.id, "back").await;
+    let live = items_through(&mut star, last.seq).await;
+    assert_eq!(seqs(&live), expected(&hub, "b", None, 4).await);
+    let texts: Vec<String> = live
+        .iter()
+        .filter_map(|i| match i {
+            Delivery::Event(e) => match &e.event.data {
+                EventData::MessageCreated(m) if m.agent_id.is_some() => Some(m.text.clone()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    assert_eq!(texts, ["back"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn subscribe_since_racing_writers_has_no_gap_or_duplicate() {
+    for round in 0..60 {
+        let hub = hub();
+        let talk = group(&hub, "a", &["b"]).await;
+        let other = group(&hub, "b", &[]).await;
+        let writers: Vec<_> = (0..3)
+            .map(|w| {
+                let hub = hub.clone();
+                tokio::spawn(async move {
+                    for i in 0..40 {
+                        let target = if (i + w) % 3 == 0 { other.id } else { talk.id };
+                        let who = if target == other.id { "b" } else { "a" };
+                        hub.send_message(&agent(who), target, text(&format!("w{w}-{i}"))).await.unwrap();
+                        if i % 7 == 0 {
+                            tokio::task::yield_now().await;
+                        }
+                    }
+                })
+            })
+            .collect();
+        tokio::task::yield_now().await;
+        let since = head(&hub).await.saturating_sub(u64::from(round % 5));
+        let scope = if round % 2 == 0 { Scope::All } else { Scope::Talk(talk.id) };
+        let mut sub = hub.subscribe(&agent("b"), scope, Some(since)).await.unwrap();
+        for writer in writers {
+            writer.await.unwrap();
+        }
+        let final_head = head(&hub).await;
+        let scope_talk = match scope {
+            Scope::Talk(t) => Some(t),
+            Scope::All => None,
+        };
+        let want = expected(&hub, "b", scope_talk, since).await;
+        let target = want.last().copied().unwrap_or(since);
+        let got = items_through(&mut sub, target).await;
+        assert_eq!(seqs(&got), want, "round {round}: since {since}, head {final_head}");
+        let subscribed = got.iter().filter(|i| matches!(i, Delivery::Subscribed { .. })).count();
+        assert_eq!(subscribed, 1, "round {round}");
+    }
+}
+
+#[tokio::test]
+async fn slow_subscriber_is_lagged_and_others_are_not_delayed() {
+    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    let hub = Hub::builder(store)
+        .clock(Arc::new(ManualClock::default()))
+        .delivery(DeliveryOptions { queue_bound: 8, ..DeliveryOptions::default() })
+        .build();
+    let talk = group(&hub, "a", &["b", "c"]).await;
+    let mut slow = hub.subscribe(&agent("b"), Scope::Talk(talk.id), None).await.unwrap();
+    let mut fast = hub.subscribe(&agent("c"), Scope::Talk(talk.id), None).await.unwrap();
+    next(&mut slow).await;
+    next(&mut fast).await;
+    let mut last = 0;
+    for i in 0..40 {
+        last = send(&hub, "a", talk.id, &format!("m{i}")).await.seq;
+        // The fast subscriber keeps up; the slow one reads nothing.
+        let got = items_through(&mut fast, last).await;
+        assert_eq!(seqs(&got), [last]);
+    }
+    let mut drained = Vec::new();
+    loop {
+        let item = next(&mut slow).await;
+        let ended = matches!(item, Delivery::Ended(_));
+        drained.push(item);
+        if ended {
+            break;
+        }
+    }
+    let got = seqs(&drained);
+    assert_eq!(got.len(), 8, "the queue bound holds");
+    let Some(Delivery::Ended(EndReason::Lagged { resume_after })) = drained.last() else { panic!("{drained:?}") };
+    assert_eq!(Some(resume_after), got.last());
+    // Resuming from there gives the rest, without a gap.
+    let mut resumed = hub.subscribe(&agent("b"), Scope::Talk(talk.id), Some(*resume_after)).await.unwrap();
+    let rest = items_through(&mut resumed, last).await;
+    assert_eq!(seqs(&rest), ((resume_after + 1)..=last).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn resync_required_below_low_water_mark() {
+    let hub = hub();
+    let talk = group(&hub, "a", &["b"]).await;
+    for i in 0..5 {
+        send(&hub, "a", talk.id, &format!("m{i}")).await;
+    }
+    hub.prune_events(4).await.unwrap();
+    assert_eq!(hub.events(&agent("b"), 2, None).await.err().map(|e| e.code()), Some("resync_required"));
+    assert!(hub.events(&agent("b"), 4, None).await.is_ok());
+    let mut sub = hub.subscribe(&agent("b"), Scope::All, Some(1)).await.unwrap();
+    let position = head(&hub).await;
+    assert_eq!(next(&mut sub).await, Delivery::ResyncRequired { seq: position });
+    let m = send(&hub, "a", talk.id, "live").await;
+    let Delivery::Event(shared) = next(&mut sub).await else { panic!() };
+    assert_eq!(shared.event.seq, m.seq);
+}
+
+#[tokio::test]
+async fn retention_prunes_old_events_as_new_ones_commit() {
+    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    let hub = Hub::builder(store).retain_events(Some(100)).build();
+    let talk = group(&hub, "a", &[]).await;
+    for i in 0..300 {
+        send(&hub, "a", talk.id, &format!("m{i}")).await;
+    }
+    let low = hub.store().low_water_mark().await.unwrap();
+    assert!(low > 0 && head(&hub).await - low >= 100, "low water {low}");
+    assert_eq!(hub.events(&agent("a"), 0, None).await.err().map(|e| e.code()), Some("resync_required"));
+}
+
+#[tokio::test]
+async fn events_page_through_what_the_agent_sees() {
+    let hub = hub();
+    let talk = group(&hub, "a", &["b"]).await;
+    let hidden = group(&hub, "a", &[]).await;
+    for i in 0..5 {
+        send(&hub, "a", talk.id, &format!("m{i}")).await;
+        send(&hub, "a", hidden.id, "not for b").await;
+    }
+    let mut since = 0;
+    let mut seen = Vec::new();
+    loop {
+        let page = hub.events(&agent("b"), since, Some(2)).await.unwrap();
+        if page.events.is_empty() {
+            assert_eq!(page.next_since, since);
+            break;
+        }
+        seen.extend(page.events.iter().map(|e| e.seq));
+        since = page.next_since;
+    }
+    assert_eq!(seen, expected(&hub, "b", None, 0).await);
+    assert!(seen.iter().all(|&s| s <= head(&hub).await));
+    assert_eq!(hub.events(&agent("b"), 0, Some(0)).await.err().map(|e| e.code()), Some("invalid_request"));
+}
