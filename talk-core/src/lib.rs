@@ -38,3 +38,8 @@ pub use reaction::{Emoji, Reaction, ReactionChange};
 pub use rules::{NewMessage, NewTalk, TalkChanges};
 pub use store::{ChangeSet, Guard, NewEvent, ResolvedChangeSet, Store, Write};
 pub use talk::{AgentPair, Talk, TalkKind, TalkStatus};
+
+/// The project README's examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ProjectReadme;
