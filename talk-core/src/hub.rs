@@ -4,6 +4,7 @@
 //! through the store, and (with live delivery) notify.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::clock::{Clock, SystemClock};
@@ -167,6 +168,7 @@ impl HubBuilder {
                 encoder: self.encoder,
                 delivery: self.delivery,
                 retention: self.retention,
+                next_prune: AtomicU64::new(0),
                 dispatcher: tokio::sync::OnceCell::new(),
             }),
         }
@@ -184,6 +186,8 @@ struct Inner {
     encoder: Arc<dyn EventEncoder>,
     delivery: DeliveryOptions,
     retention: Option<u64>,
+    /// The head at which the log is pruned next, when a retention is set.
+    next_prune: AtomicU64,
     dispatcher: tokio::sync::OnceCell<Arc<Dispatcher>>,
 }
 
@@ -348,8 +352,10 @@ impl Hub {
         self.inner.notifier.publish(head);
         if let Some(keep) = self.inner.retention {
             // Prune in steps, not on every commit.
-            let step = (keep / 8).max(64);
-            if head > keep && head % step == 0 {
+            let due = self.inner.next_prune.load(Ordering::Relaxed);
+            if head > keep && head >= due {
+                let step = (keep / 8).max(64);
+                self.inner.next_prune.fetch_max(head + step, Ordering::Relaxed);
                 // A failed prune only keeps more history than asked.
                 let _ = self.inner.store.prune_events(head - keep).await;
             }
