@@ -761,3 +761,165 @@ pub(crate) fn remove_reaction(
         }));
     Ok(changes.done())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::{Clock, ManualClock};
+    use crate::id::UuidV7Generator;
+    use crate::message::ReactionSummary;
+
+    fn agent(s: &str) -> AgentId {
+        AgentId::parse(s).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn fresh<'a>(clock: &ManualClock, ids: &'a UuidV7Generator) -> Fresh<'a> {
+        Fresh { now: clock.now(), ids }
+    }
+
+    fn talk_with(members: &[&str]) -> (Talk, Vec<Participant>) {
+        let clock = ManualClock::default();
+        let ids = UuidV7Generator;
+        let plan = plan_talk(
+            &agent(members[0]),
+            NewTalk {
+                kind: TalkKind::Group,
+                name: Some("t".into()),
+                detail: None,
+                participant_ids: members[1..].iter().map(|m| agent(m)).collect(),
+            },
+            &Limits::default(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let Ok(Decision::Change(set)) = create_talk(plan, None, &Limits::default(), &fresh(&clock, &ids)) else {
+            panic!("a new talk is a change")
+        };
+        let resolved = set.resolve(1);
+        let mut talk = None;
+        let mut records = Vec::new();
+        for write in resolved.writes {
+            match write {
+                Write::InsertTalk(t) => talk = Some(t),
+                Write::InsertParticipant(p) => records.push(p),
+                _ => {}
+            }
+        }
+        (talk.unwrap_or_else(|| panic!("talk written")), records)
+    }
+
+    fn message_by(author: &str, talk: &Talk) -> Message {
+        let clock = ManualClock::default();
+        Message {
+            id: MessageId(uuid::Uuid::now_v7()),
+            talk_id: talk.id,
+            parent_id: None,
+            kind: MessageKind::Normal,
+            agent_id: Some(agent(author)),
+            text: "x".into(),
+            medias: Vec::new(),
+            system: None,
+            reactions: Vec::new(),
+            reply_count: 0,
+            version: 1,
+            seq: 10,
+            request_digest: None,
+            tm_create: clock.now(),
+            tm_update: clock.now(),
+            tm_edit: None,
+            tm_delete: None,
+        }
+    }
+
+    fn change<T: std::fmt::Debug>(decision: Result<Decision<T>, Error>) -> ChangeSet {
+        match decision {
+            Ok(Decision::Change(set)) => set,
+            other => panic!("expected a change, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_send_is_guarded_by_talk_version_and_membership_and_bumps_nothing() {
+        let (clock, ids) = (ManualClock::default(), UuidV7Generator);
+        let (talk, records) = talk_with(&["a"]);
+        let a = agent("a");
+        let actor = Actor { agent: &a, records: &records[..1] };
+        let set = change(send_message(&talk, &actor, NewMessage { text: "hi".into(), ..NewMessage::default() }, None, None, &fresh(&clock, &ids)));
+        assert_eq!(
+            set.guards,
+            [
+                Guard::TalkVersion { talk_id: talk.id, version: talk.version },
+                Guard::ParticipantActive { participant_id: records[0].id }
+            ]
+        );
+        assert!(set.writes.iter().all(|w| matches!(w, Write::InsertMessage(_))), "no talk write: senders never conflict");
+    }
+
+    #[test]
+    fn closing_bumps_the_version_and_sets_tm_close() {
+        let (clock, ids) = (ManualClock::default(), UuidV7Generator);
+        let (talk, records) = talk_with(&["a"]);
+        let a = agent("a");
+        let set = change(close_talk(&talk, &Actor { agent: &a, records: &records }, &fresh(&clock, &ids)));
+        let Some(Write::UpdateTalk(after)) = set.writes.first() else { panic!("the talk is written first") };
+        assert_eq!(after.version, talk.version + 1);
+        assert_eq!(after.status, TalkStatus::Closed);
+        assert!(after.tm_close.is_some());
+    }
+
+    #[test]
+    fn only_a_new_emoji_or_an_emptied_one_moves_the_message_version() {
+        let (clock, ids) = (ManualClock::default(), UuidV7Generator);
+        let (talk, records) = talk_with(&["a", "b"]);
+        let b = agent("b");
+        let actor = Actor { agent: &b, records: &records[1..] };
+        let mut message = message_by("a", &talk);
+        let thumbs = Emoji::parse("+1").unwrap_or_else(|e| panic!("{e}"));
+        let limits = Limits::default();
+        let bumps = |set: &ChangeSet| set.writes.iter().any(|w| matches!(w, Write::UpdateMessage(_)));
+        let first = change(add_reaction(&talk, &actor, &message, thumbs.clone(), false, &limits, &fresh(&clock, &ids)));
+        assert!(bumps(&first));
+        message.reactions.push(ReactionSummary { emoji: thumbs.clone(), count: 1, agent_ids: vec![agent("a")] });
+        let second = change(add_reaction(&talk, &actor, &message, thumbs.clone(), false, &limits, &fresh(&clock, &ids)));
+        assert!(!bumps(&second));
+        message.reactions[0].count = 2;
+        let not_last = change(remove_reaction(&talk, &actor, &message, thumbs.clone(), true, &fresh(&clock, &ids)));
+        assert!(!bumps(&not_last));
+        message.reactions[0].count = 1;
+        let last = change(remove_reaction(&talk, &actor, &message, thumbs, true, &fresh(&clock, &ids)));
+        assert!(bumps(&last));
+    }
+
+    #[test]
+    fn the_last_leave_closes_an_active_talk_with_no_actor() {
+        let (clock, ids) = (ManualClock::default(), UuidV7Generator);
+        let (mut talk, records) = talk_with(&["a"]);
+        let a = agent("a");
+        let set = change(remove_participant(&talk, &Actor { agent: &a, records: &records }, &records[0], &fresh(&clock, &ids)));
+        let types: Vec<_> = set.events.iter().map(|e| e.data.type_name()).collect();
+        assert_eq!(types, ["message_created", "participant_left", "talk_closed", "message_created"]);
+        let Some(EventData::MessageCreated(closing)) = set.events.last().map(|e| &e.data) else { panic!() };
+        assert_eq!(closing.system.as_ref().map(|s| s.actor_id.clone()), Some(None));
+        talk.status = TalkStatus::Closed;
+        let set = change(remove_participant(&talk, &Actor { agent: &a, records: &records }, &records[0], &fresh(&clock, &ids)));
+        assert_eq!(set.events.len(), 2, "a closed talk is not closed again");
+    }
+
+    #[test]
+    fn the_request_digest_covers_text_parent_and_medias() {
+        let base = NewMessage { text: "a".into(), ..NewMessage::default() };
+        let same = request_digest(&NewMessage { id: Some(MessageId(uuid::Uuid::now_v7())), ..base.clone() });
+        assert_eq!(request_digest(&base), same, "the id itself is not part of the request");
+        assert_ne!(request_digest(&base), request_digest(&NewMessage { text: "b".into(), ..base.clone() }));
+        let reply = NewMessage { parent_id: Some(MessageId(uuid::Uuid::now_v7())), ..base.clone() };
+        assert_ne!(request_digest(&base), request_digest(&reply));
+        let media = Media { media_type: "image/png".into(), url: "https://x.test/a.png".into(), name: "a.png".into() };
+        assert_ne!(request_digest(&base), request_digest(&NewMessage { medias: vec![media], ..base }));
+    }
+
+    #[test]
+    fn resolve_numbers_events_and_fills_every_seq_field() {
+        let (talk, records) = talk_with(&["a", "b"]);
+        assert_eq!(talk.created_seq, 1);
+        assert_eq!(records.iter().map(|p| (p.joined_seq, p.seq)).collect::<Vec<_>>(), [(1, 2), (1, 3)]);
+    }
+}
