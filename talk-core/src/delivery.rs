@@ -493,8 +493,10 @@ pub struct Subscription {
     /// Announced when the replay is done.
     after_replay: Option<Delivery>,
     buffer: VecDeque<Delivery>,
-    /// The last `seq` delivered (or the `since` asked for): nothing at or
-    /// below it is delivered again.
+    /// The last `seq` queued in `buffer` (or the `since` asked for): nothing
+    /// at or below it is queued again.
+    queued_through: u64,
+    /// The last `seq` handed to the caller (or the `since` asked for).
     last_seq: u64,
 }
 
@@ -504,6 +506,7 @@ impl std::fmt::Debug for Subscription {
             .field("agent", &self.agent)
             .field("scope", &self.scope)
             .field("last_seq", &self.last_seq)
+            .field("queued_through", &self.queued_through)
             .finish_non_exhaustive()
     }
 }
@@ -537,6 +540,7 @@ impl Subscription {
             phase: Phase::Done,
             after_replay: None,
             buffer: VecDeque::new(),
+            queued_through: 0,
             last_seq: 0,
         };
         match start {
@@ -547,11 +551,13 @@ impl Subscription {
                 subscription.end = Some(registration.end);
                 match since {
                     Some(since) if !resync => {
+                        subscription.queued_through = since;
                         subscription.last_seq = since;
                         subscription.phase = Phase::Replay { after: since, until: position };
                         subscription.after_replay = Some(Delivery::Subscribed { seq: position });
                     }
                     _ => {
+                        subscription.queued_through = position;
                         subscription.last_seq = position;
                         subscription.phase = Phase::Live;
                         subscription.buffer.push_back(if resync {
@@ -563,6 +569,7 @@ impl Subscription {
                 }
             }
             Start::ReplayOnly { since, until } => {
+                subscription.queued_through = since;
                 subscription.last_seq = since;
                 subscription.phase = Phase::Replay { after: since, until };
             }
@@ -580,7 +587,9 @@ impl Subscription {
         self.scope
     }
 
-    /// The last `seq` delivered (or the `since` the subscription started from).
+    /// The `seq` of the last event [`next`](Subscription::next) returned (or
+    /// where the subscription started: its `since`, or the position it went
+    /// live at). Subscribing again with it as `since` goes on without a gap.
     pub fn last_seq(&self) -> u64 {
         self.last_seq
     }
@@ -590,6 +599,9 @@ impl Subscription {
     pub async fn next(&mut self) -> Option<Delivery> {
         loop {
             if let Some(item) = self.buffer.pop_front() {
+                if let Delivery::Event(shared) = &item {
+                    self.last_seq = shared.event.seq;
+                }
                 return Some(item);
             }
             match self.phase {
@@ -603,10 +615,10 @@ impl Subscription {
     /// Queues one item: an event (ending a single-talk subscription after
     /// the agent's own `participant_left`).
     fn push_event(&mut self, shared: Arc<SharedEvent>) {
-        if shared.event.seq <= self.last_seq {
+        if shared.event.seq <= self.queued_through {
             return;
         }
-        self.last_seq = shared.event.seq;
+        self.queued_through = shared.event.seq;
         let own_left = matches!(
             (&shared.event.data, self.scope),
             (EventData::ParticipantLeft(p), Scope::Talk(talk)) if p.agent_id == self.agent && p.talk_id == talk
@@ -664,7 +676,7 @@ impl Subscription {
                 self.phase = Phase::Replay { after: next, until };
             }
             Err(_) => {
-                let resume_after = self.last_seq;
+                let resume_after = self.queued_through;
                 self.finish(EndReason::Unavailable { resume_after });
             }
         }
@@ -679,7 +691,7 @@ impl Subscription {
             Some(shared) => self.push_event(shared),
             None => {
                 let reason = match self.end.as_ref().and_then(|slot| slot.take()) {
-                    Some(EndReason::Lagged { .. }) => EndReason::Lagged { resume_after: self.last_seq },
+                    Some(EndReason::Lagged { .. }) => EndReason::Lagged { resume_after: self.queued_through },
                     Some(reason) => reason,
                     None => EndReason::Shutdown,
                 };

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use common::*;
 use talk_core::{
-    Delivery, DeliveryOptions, EndReason, EventData, Hub, ManualClock, ParticipantFilter, ParticipantRef,
-    PageRequest, Scope, Store, Subscription,
+    Delivery, DeliveryOptions, EndReason, EventData, Hub, ManualClock, PageRequest, ParticipantFilter, ParticipantRef,
+    Scope, Store, Subscription,
 };
 use talk_store_memory::MemoryStore;
 
@@ -116,7 +116,10 @@ async fn removed_agent_replay_stops_at_own_left() {
     // Without a since before the leave, there is nothing to replay.
     let refused = hub.subscribe(&agent("b"), Scope::Talk(talk.id), removed.left_seq).await;
     assert_eq!(refused.err().map(|e| e.code()), Some("not_participant"));
-    assert_eq!(hub.subscribe(&agent("b"), Scope::Talk(talk.id), None).await.err().map(|e| e.code()), Some("not_participant"));
+    assert_eq!(
+        hub.subscribe(&agent("b"), Scope::Talk(talk.id), None).await.err().map(|e| e.code()),
+        Some("not_participant")
+    );
     assert_eq!(hub.subscribe(&agent("z"), Scope::Talk(talk.id), None).await.err().map(|e| e.code()), Some("not_found"));
 }
 
@@ -165,7 +168,7 @@ async fn readded_agent_sees_both_spans_but_not_the_gap() {
     hub.add_participant(&agent("a"), talk.id, &agent("b")).await.unwrap();
     let last = send(&hub, "a", talk.id, "back").await;
     let live = items_through(&mut star, last.seq).await;
-    assert_eq!(seqs(&live), expected(&hub, "b", None, 4).await);
+    assert_eq!(seqs(&live), expected(&hub, "b", None, 3).await);
     let texts: Vec<String> = live
         .iter()
         .filter_map(|i| match i {
@@ -181,7 +184,7 @@ async fn readded_agent_sees_both_spans_but_not_the_gap() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn subscribe_since_racing_writers_has_no_gap_or_duplicate() {
-    for round in 0..60 {
+    for round in 0_u64..60 {
         let hub = hub();
         let talk = group(&hub, "a", &["b"]).await;
         let other = group(&hub, "b", &[]).await;
@@ -201,7 +204,7 @@ async fn subscribe_since_racing_writers_has_no_gap_or_duplicate() {
             })
             .collect();
         tokio::task::yield_now().await;
-        let since = head(&hub).await.saturating_sub(u64::from(round % 5));
+        let since = head(&hub).await.saturating_sub(round % 5);
         let scope = if round % 2 == 0 { Scope::All } else { Scope::Talk(talk.id) };
         let mut sub = hub.subscribe(&agent("b"), scope, Some(since)).await.unwrap();
         for writer in writers {
@@ -217,7 +220,12 @@ async fn subscribe_since_racing_writers_has_no_gap_or_duplicate() {
         let got = items_through(&mut sub, target).await;
         assert_eq!(seqs(&got), want, "round {round}: since {since}, head {final_head}");
         let subscribed = got.iter().filter(|i| matches!(i, Delivery::Subscribed { .. })).count();
-        assert_eq!(subscribed, 1, "round {round}");
+        if subscribed == 0 {
+            // Everything came by replay: the hand-over mark comes next.
+            assert!(matches!(next(&mut sub).await, Delivery::Subscribed { .. }), "round {round}");
+        } else {
+            assert_eq!(subscribed, 1, "round {round}");
+        }
     }
 }
 
@@ -311,6 +319,7 @@ async fn events_page_through_what_the_agent_sees() {
         since = page.next_since;
     }
     assert_eq!(seen, expected(&hub, "b", None, 0).await);
-    assert!(seen.iter().all(|&s| s <= head(&hub).await));
+    let final_head = head(&hub).await;
+    assert!(seen.iter().all(|&s| s <= final_head));
     assert_eq!(hub.events(&agent("b"), 0, Some(0)).await.err().map(|e| e.code()), Some("invalid_request"));
 }
