@@ -1,1 +1,181 @@
-//! Talk's in-memory store (in progress).
+#![doc = include_str!("../README.md")]
+
+mod check;
+mod state;
+
+use std::fmt;
+use std::sync::{Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use talk_core::store::{ChangeSet, Cursor, Store};
+use talk_core::{
+    AgentId, AgentPair, Emoji, Event, Message, MessageId, Participant, ParticipantId, ParticipantStatus, Reaction,
+    StoreError, Talk, TalkId, TalkStatus,
+};
+
+use crate::check::{Refusal, check};
+use crate::state::State;
+
+/// Talk's in-memory [`Store`]: one lock over plain maps, with an index behind
+/// every list, keeping the whole [`Store`] contract.
+///
+/// - [`apply`](Store::apply) checks every guard and every unique key of a
+///   change set (the later writes seeing the earlier ones) before it writes
+///   anything, so a refused change set leaves nothing behind and takes no
+///   `seq`. A change set whose inserted rows lack the events that number
+///   them (something [`Hub`](talk_core::Hub) never makes) is refused with
+///   [`StoreError::Backend`].
+/// - Every event is committed when `apply` answers, so the head is the
+///   number of events.
+/// - The lock is never held across an `.await`; every method answers
+///   without waiting for anything but the lock.
+/// - After a panic while the lock was held (a bug), every call answers
+///   [`StoreError::Backend`] rather than trust a half-written state.
+///
+/// Everything lives as long as the store: nothing is persisted.
+#[derive(Default)]
+pub struct MemoryStore {
+    state: Mutex<State>,
+}
+
+impl MemoryStore {
+    /// An empty store: no talks, an empty event log, head `0`.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn state(&self) -> Result<MutexGuard<'_, State>, StoreError> {
+        self.state.lock().map_err(|_| StoreError::backend("the memory store was poisoned by a panic"))
+    }
+}
+
+impl fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let head = self.state.lock().map(|state| state.head()).ok();
+        f.debug_struct("MemoryStore").field("head", &head).finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl Store for MemoryStore {
+    async fn apply(&self, changes: ChangeSet) -> Result<Vec<Event>, StoreError> {
+        let mut state = self.state()?;
+        let resolved = changes.resolve(state.head() + 1);
+        match check(&state, &resolved) {
+            Ok(()) => Ok(state.commit(resolved)),
+            Err(Refusal::Conflict(conflict)) => Err(StoreError::Conflict(conflict)),
+            Err(Refusal::Malformed(why)) => Err(StoreError::backend(why)),
+        }
+    }
+
+    async fn head(&self) -> Result<u64, StoreError> {
+        Ok(self.state()?.head())
+    }
+
+    async fn low_water_mark(&self) -> Result<u64, StoreError> {
+        Ok(self.state()?.low_water_mark())
+    }
+
+    async fn prune_events(&self, through: u64) -> Result<(), StoreError> {
+        self.state()?.prune_events(through);
+        Ok(())
+    }
+
+    async fn talk(&self, id: TalkId) -> Result<Option<Talk>, StoreError> {
+        Ok(self.state()?.talk(id).cloned())
+    }
+
+    async fn direct_talk(&self, pair: &AgentPair) -> Result<Option<Talk>, StoreError> {
+        Ok(self.state()?.direct_talk(pair).cloned())
+    }
+
+    async fn talks_of_agent(
+        &self,
+        agent: &AgentId,
+        status: Option<TalkStatus>,
+        before: Cursor,
+        limit: usize,
+    ) -> Result<Vec<Talk>, StoreError> {
+        Ok(self.state()?.talks_of_agent(agent, status, before, limit))
+    }
+
+    async fn participant(&self, id: ParticipantId) -> Result<Option<Participant>, StoreError> {
+        Ok(self.state()?.participant(id).cloned())
+    }
+
+    async fn agent_records(&self, talk: TalkId, agent: &AgentId) -> Result<Vec<Participant>, StoreError> {
+        Ok(self.state()?.agent_records(talk, agent))
+    }
+
+    async fn agent_memberships(&self, agent: &AgentId, after: u64) -> Result<Vec<Participant>, StoreError> {
+        Ok(self.state()?.agent_memberships(agent, after))
+    }
+
+    async fn participants(
+        &self,
+        talk: TalkId,
+        status: Option<ParticipantStatus>,
+        after: Cursor,
+        limit: usize,
+    ) -> Result<Vec<Participant>, StoreError> {
+        Ok(self.state()?.participants(talk, status, after, limit))
+    }
+
+    async fn message(&self, id: MessageId, reactors_listed: usize) -> Result<Option<Message>, StoreError> {
+        Ok(self.state()?.message(id, reactors_listed))
+    }
+
+    async fn messages(
+        &self,
+        talk: TalkId,
+        include_replies: bool,
+        before: Cursor,
+        limit: usize,
+        reactors_listed: usize,
+    ) -> Result<Vec<Message>, StoreError> {
+        Ok(self.state()?.messages(talk, include_replies, before, limit, reactors_listed))
+    }
+
+    async fn replies(
+        &self,
+        parent: MessageId,
+        after: Cursor,
+        limit: usize,
+        reactors_listed: usize,
+    ) -> Result<Vec<Message>, StoreError> {
+        Ok(self.state()?.replies(parent, after, limit, reactors_listed))
+    }
+
+    async fn reaction(
+        &self,
+        message: MessageId,
+        emoji: &Emoji,
+        agent: &AgentId,
+    ) -> Result<Option<Reaction>, StoreError> {
+        Ok(self.state()?.reaction(message, emoji, agent).cloned())
+    }
+
+    async fn reactions(
+        &self,
+        message: MessageId,
+        emoji: &Emoji,
+        after: Cursor,
+        limit: usize,
+    ) -> Result<Vec<Reaction>, StoreError> {
+        Ok(self.state()?.reactions(message, emoji, after, limit))
+    }
+
+    async fn events(&self, after: u64, limit: usize) -> Result<Vec<Event>, StoreError> {
+        Ok(self.state()?.events(after, limit))
+    }
+
+    async fn agent_events(
+        &self,
+        agent: &AgentId,
+        talk: Option<TalkId>,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<Event>, StoreError> {
+        Ok(self.state()?.agent_events(agent, talk, after, limit))
+    }
+}

@@ -1,0 +1,486 @@
+//! The stored state: rows, the event log, and the indexes every read goes
+//! through. Everything here runs under the store's one lock.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::ops::Bound;
+
+use talk_core::store::{Cursor, ResolvedChangeSet, Write};
+use talk_core::{
+    AgentId, AgentPair, Emoji, Event, EventData, Message, MessageId, Participant, ParticipantId, ParticipantStatus,
+    Reaction, ReactionSummary, Talk, TalkId, TalkStatus, Timestamp,
+};
+
+/// A message row with the reactions the store keeps for it.
+#[derive(Debug)]
+struct StoredMessage {
+    /// The row; its `reactions` stay empty (they are built on read from
+    /// `emoji`), its `reply_count` is kept here.
+    row: Message,
+    /// One entry per emoji that has reactions, in the order the emoji was
+    /// first used while it had reactions.
+    emoji: Vec<EmojiReactions>,
+}
+
+/// The reactions with one emoji to one message.
+#[derive(Debug)]
+struct EmojiReactions {
+    emoji: Emoji,
+    /// The reactions by `seq`: the order they were added.
+    by_seq: BTreeMap<u64, Reaction>,
+    /// The `seq` of each agent's reaction.
+    by_agent: HashMap<AgentId, u64>,
+}
+
+/// Everything a [`MemoryStore`](crate::MemoryStore) keeps.
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    /// The greatest `seq` pruned from the log, `0` while nothing was.
+    low_water_mark: u64,
+    /// The event log: the event numbered `seq` is at `seq - low_water_mark - 1`.
+    log: Vec<Event>,
+    /// The `seq` of each event of a talk, ascending.
+    talk_events: HashMap<TalkId, Vec<u64>>,
+    /// The `seq` of each event whose payload is a message, by message.
+    message_events: HashMap<MessageId, Vec<u64>>,
+
+    talks: HashMap<TalkId, Talk>,
+    /// Direct talks by pair, ever.
+    direct: HashMap<AgentPair, TalkId>,
+
+    participants: HashMap<ParticipantId, Participant>,
+    /// The records of each talk by `seq`.
+    talk_participants: HashMap<TalkId, BTreeMap<u64, ParticipantId>>,
+    /// The records of each agent, by talk, by `seq`.
+    agent_records: HashMap<AgentId, HashMap<TalkId, BTreeMap<u64, ParticipantId>>>,
+    /// The talks in which each agent has an active record, by `created_seq`.
+    agent_talks: HashMap<AgentId, BTreeMap<u64, TalkId>>,
+
+    messages: HashMap<MessageId, StoredMessage>,
+    /// Top-level messages of each talk by `seq`.
+    top_level: HashMap<TalkId, BTreeMap<u64, MessageId>>,
+    /// All messages of each talk by `seq`.
+    all_messages: HashMap<TalkId, BTreeMap<u64, MessageId>>,
+    /// Replies of each message by `seq`.
+    replies: HashMap<MessageId, BTreeMap<u64, MessageId>>,
+}
+
+/// The keys of a map strictly after `after`, ascending.
+fn ascending<V>(map: &BTreeMap<u64, V>, after: Cursor) -> impl Iterator<Item = &V> {
+    let start = after.map_or(Bound::Unbounded, Bound::Excluded);
+    map.range((start, Bound::Unbounded)).map(|(_, v)| v)
+}
+
+/// The keys of a map strictly before `before`, descending.
+fn descending<V>(map: &BTreeMap<u64, V>, before: Cursor) -> impl Iterator<Item = &V> {
+    let end = before.map_or(Bound::Unbounded, Bound::Excluded);
+    map.range((Bound::Unbounded, end)).rev().map(|(_, v)| v)
+}
+
+impl State {
+    // ------------------------------------------------------------ reads
+
+    /// The number of events ever appended: every one of them is committed.
+    pub(crate) fn head(&self) -> u64 {
+        self.low_water_mark + self.log.len() as u64
+    }
+
+    pub(crate) fn low_water_mark(&self) -> u64 {
+        self.low_water_mark
+    }
+
+    /// Where the event numbered `seq` is in the log, if it is kept.
+    fn log_index(&self, seq: u64) -> Option<usize> {
+        let index = usize::try_from(seq.checked_sub(self.low_water_mark + 1)?).ok()?;
+        (index < self.log.len()).then_some(index)
+    }
+
+    fn event(&self, seq: u64) -> Option<&Event> {
+        self.log.get(self.log_index(seq)?)
+    }
+
+    pub(crate) fn talk(&self, id: TalkId) -> Option<&Talk> {
+        self.talks.get(&id)
+    }
+
+    pub(crate) fn has_talk(&self, id: TalkId) -> bool {
+        self.talks.contains_key(&id)
+    }
+
+    pub(crate) fn direct_talk(&self, pair: &AgentPair) -> Option<&Talk> {
+        self.direct.get(pair).and_then(|id| self.talks.get(id))
+    }
+
+    pub(crate) fn has_direct_pair(&self, pair: &AgentPair) -> bool {
+        self.direct.contains_key(pair)
+    }
+
+    pub(crate) fn talks_of_agent(
+        &self,
+        agent: &AgentId,
+        status: Option<TalkStatus>,
+        before: Cursor,
+        limit: usize,
+    ) -> Vec<Talk> {
+        let Some(talks) = self.agent_talks.get(agent) else { return Vec::new() };
+        descending(talks, before)
+            .filter_map(|id| self.talks.get(id))
+            .filter(|talk| status.is_none_or(|status| talk.status == status))
+            .take(limit)
+            .cloned()
+            .collect()
+    }
+
+    pub(crate) fn participant(&self, id: ParticipantId) -> Option<&Participant> {
+        self.participants.get(&id)
+    }
+
+    /// The records of `agent` in `talk` in join order.
+    fn records_of(&self, talk: TalkId, agent: &AgentId) -> impl Iterator<Item = &Participant> {
+        self.agent_records
+            .get(agent)
+            .and_then(|by_talk| by_talk.get(&talk))
+            .into_iter()
+            .flat_map(|records| records.values())
+            .filter_map(|id| self.participants.get(id))
+    }
+
+    pub(crate) fn agent_records(&self, talk: TalkId, agent: &AgentId) -> Vec<Participant> {
+        self.records_of(talk, agent).cloned().collect()
+    }
+
+    /// The active record of `agent` in `talk`, if any.
+    pub(crate) fn active_record(&self, talk: TalkId, agent: &AgentId) -> Option<ParticipantId> {
+        self.records_of(talk, agent).find(|p| p.is_active()).map(|p| p.id)
+    }
+
+    pub(crate) fn participants(
+        &self,
+        talk: TalkId,
+        status: Option<ParticipantStatus>,
+        after: Cursor,
+        limit: usize,
+    ) -> Vec<Participant> {
+        let Some(records) = self.talk_participants.get(&talk) else { return Vec::new() };
+        ascending(records, after)
+            .filter_map(|id| self.participants.get(id))
+            .filter(|p| status.is_none_or(|status| p.status == status))
+            .take(limit)
+            .cloned()
+            .collect()
+    }
+
+    pub(crate) fn has_message(&self, id: MessageId) -> bool {
+        self.messages.contains_key(&id)
+    }
+
+    pub(crate) fn message_version(&self, id: MessageId) -> Option<u64> {
+        self.messages.get(&id).map(|stored| stored.row.version)
+    }
+
+    pub(crate) fn message(&self, id: MessageId, reactors_listed: usize) -> Option<Message> {
+        let stored = self.messages.get(&id)?;
+        let mut message = stored.row.clone();
+        message.reactions = stored
+            .emoji
+            .iter()
+            .map(|entry| ReactionSummary {
+                emoji: entry.emoji.clone(),
+                count: u32::try_from(entry.by_seq.len()).unwrap_or(u32::MAX),
+                agent_ids: entry.by_seq.values().take(reactors_listed).map(|r| r.agent_id.clone()).collect(),
+            })
+            .collect();
+        Some(message)
+    }
+
+    pub(crate) fn messages(
+        &self,
+        talk: TalkId,
+        include_replies: bool,
+        before: Cursor,
+        limit: usize,
+        reactors_listed: usize,
+    ) -> Vec<Message> {
+        let index = if include_replies { &self.all_messages } else { &self.top_level };
+        let Some(messages) = index.get(&talk) else { return Vec::new() };
+        descending(messages, before).take(limit).filter_map(|id| self.message(*id, reactors_listed)).collect()
+    }
+
+    pub(crate) fn replies(
+        &self,
+        parent: MessageId,
+        after: Cursor,
+        limit: usize,
+        reactors_listed: usize,
+    ) -> Vec<Message> {
+        let Some(replies) = self.replies.get(&parent) else { return Vec::new() };
+        ascending(replies, after).take(limit).filter_map(|id| self.message(*id, reactors_listed)).collect()
+    }
+
+    fn emoji_reactions(&self, message: MessageId, emoji: &Emoji) -> Option<&EmojiReactions> {
+        self.messages.get(&message)?.emoji.iter().find(|entry| &entry.emoji == emoji)
+    }
+
+    pub(crate) fn reaction(&self, message: MessageId, emoji: &Emoji, agent: &AgentId) -> Option<&Reaction> {
+        let entry = self.emoji_reactions(message, emoji)?;
+        entry.by_agent.get(agent).and_then(|seq| entry.by_seq.get(seq))
+    }
+
+    pub(crate) fn reactions(&self, message: MessageId, emoji: &Emoji, after: Cursor, limit: usize) -> Vec<Reaction> {
+        let Some(entry) = self.emoji_reactions(message, emoji) else { return Vec::new() };
+        ascending(&entry.by_seq, after).take(limit).cloned().collect()
+    }
+
+    pub(crate) fn events(&self, after: u64, limit: usize) -> Vec<Event> {
+        let start = usize::try_from(after.saturating_sub(self.low_water_mark)).unwrap_or(usize::MAX);
+        self.log.get(start..).unwrap_or_default().iter().take(limit).cloned().collect()
+    }
+
+    /// The records of `agent`, in every talk, that are active or ended after
+    /// `after`, in ascending `seq`.
+    pub(crate) fn agent_memberships(&self, agent: &AgentId, after: u64) -> Vec<Participant> {
+        let Some(by_talk) = self.agent_records.get(agent) else { return Vec::new() };
+        let mut records: Vec<Participant> = by_talk
+            .values()
+            .flat_map(|records| records.values())
+            .filter_map(|id| self.participants.get(id))
+            .filter(|p| p.is_active() || p.left_seq.is_some_and(|left| left > after))
+            .cloned()
+            .collect();
+        records.sort_by_key(|p| p.seq);
+        records
+    }
+
+    /// The events `agent` sees after `after`: for each of its records (in
+    /// `talk` only, when given), the events of the record's talk inside the
+    /// record's span, merged in `seq` order.
+    pub(crate) fn agent_events(&self, agent: &AgentId, talk: Option<TalkId>, after: u64, limit: usize) -> Vec<Event> {
+        let Some(by_talk) = self.agent_records.get(agent) else { return Vec::new() };
+        let talks: Vec<(&TalkId, &BTreeMap<u64, ParticipantId>)> = match talk {
+            Some(talk) => by_talk.get_key_value(&talk).into_iter().collect(),
+            None => by_talk.iter().collect(),
+        };
+        let first = after.saturating_add(1);
+        let mut seqs = BTreeSet::new();
+        for (talk_id, records) in talks {
+            let Some(log) = self.talk_events.get(talk_id) else { continue };
+            for record in records.values().filter_map(|id| self.participants.get(id)) {
+                let start = record.joined_seq.max(first);
+                let end = record.left_seq.unwrap_or(u64::MAX);
+                if start > end {
+                    continue;
+                }
+                let from = log.partition_point(|&seq| seq < start);
+                seqs.extend(log[from..].iter().take_while(|&&seq| seq <= end).take(limit));
+                while seqs.len() > limit {
+                    seqs.pop_last();
+                }
+            }
+        }
+        seqs.into_iter().filter_map(|seq| self.event(seq)).cloned().collect()
+    }
+
+    // ----------------------------------------------------------- writes
+
+    /// Applies a change set that [`check`](crate::check) accepted: its writes
+    /// in order, then its events. Cannot fail: every row a write names was
+    /// found by the check.
+    pub(crate) fn commit(&mut self, changes: ResolvedChangeSet) -> Vec<Event> {
+        for write in changes.writes {
+            self.write(write);
+        }
+        for event in &changes.events {
+            self.append(event.clone());
+        }
+        changes.events
+    }
+
+    fn write(&mut self, write: Write) {
+        match write {
+            Write::InsertTalk(talk) => self.insert_talk(talk),
+            Write::UpdateTalk(talk) => self.update_talk(talk),
+            Write::InsertParticipant(participant) => self.insert_participant(participant),
+            Write::UpdateParticipant(participant) => self.update_participant(participant),
+            Write::InsertMessage(message) => self.insert_message(message),
+            Write::UpdateMessage(message) => self.update_message(message),
+            Write::IncrementReplyCount(id) => {
+                if let Some(stored) = self.messages.get_mut(&id) {
+                    stored.row.reply_count = stored.row.reply_count.saturating_add(1);
+                }
+            }
+            Write::InsertReaction(reaction) => self.insert_reaction(reaction),
+            Write::DeleteReaction { message_id, emoji, agent_id, tm_update } => {
+                self.delete_reaction(message_id, &emoji, &agent_id, tm_update);
+            }
+            Write::DeleteAllReactions(id) => {
+                if let Some(stored) = self.messages.get_mut(&id) {
+                    stored.emoji.clear();
+                }
+            }
+            Write::RedactMessage(id) => self.redact_message(id),
+        }
+    }
+
+    fn insert_talk(&mut self, talk: Talk) {
+        if let Some(pair) = &talk.direct_pair {
+            self.direct.insert(pair.clone(), talk.id);
+        }
+        // Records of this talk inserted before it (in the same change set)
+        // list it now that its `created_seq` is known.
+        let active: Vec<AgentId> = self
+            .talk_participants
+            .get(&talk.id)
+            .into_iter()
+            .flat_map(|records| records.values())
+            .filter_map(|id| self.participants.get(id))
+            .filter(|p| p.is_active())
+            .map(|p| p.agent_id.clone())
+            .collect();
+        for agent in active {
+            self.agent_talks.entry(agent).or_default().insert(talk.created_seq, talk.id);
+        }
+        self.talks.insert(talk.id, talk);
+    }
+
+    fn update_talk(&mut self, talk: Talk) {
+        if let Some(stored) = self.talks.get_mut(&talk.id) {
+            *stored = Talk {
+                id: stored.id,
+                kind: stored.kind,
+                direct_pair: stored.direct_pair.take(),
+                creator_id: stored.creator_id.clone(),
+                created_seq: stored.created_seq,
+                tm_create: stored.tm_create,
+                ..talk
+            };
+        }
+    }
+
+    /// Lists or unlists `talk` among the talks of `agent`, after one of the
+    /// agent's records in it changed.
+    fn sync_agent_talk(&mut self, talk: TalkId, agent: &AgentId) {
+        let Some(created_seq) = self.talks.get(&talk).map(|t| t.created_seq) else { return };
+        if self.active_record(talk, agent).is_some() {
+            self.agent_talks.entry(agent.clone()).or_default().insert(created_seq, talk);
+        } else if let Some(talks) = self.agent_talks.get_mut(agent) {
+            talks.remove(&created_seq);
+        }
+    }
+
+    fn insert_participant(&mut self, participant: Participant) {
+        let (id, talk, agent, seq) = (participant.id, participant.talk_id, participant.agent_id.clone(), participant.seq);
+        self.participants.insert(id, participant);
+        self.talk_participants.entry(talk).or_default().insert(seq, id);
+        self.agent_records.entry(agent.clone()).or_default().entry(talk).or_default().insert(seq, id);
+        self.sync_agent_talk(talk, &agent);
+    }
+
+    fn update_participant(&mut self, participant: Participant) {
+        let Some(stored) = self.participants.get_mut(&participant.id) else { return };
+        stored.status = participant.status;
+        stored.left_reason = participant.left_reason;
+        stored.left_seq = participant.left_seq;
+        stored.tm_left = participant.tm_left;
+        let (talk, agent) = (stored.talk_id, stored.agent_id.clone());
+        self.sync_agent_talk(talk, &agent);
+    }
+
+    fn insert_message(&mut self, mut message: Message) {
+        message.reactions.clear();
+        message.reply_count = 0;
+        let (id, talk, seq) = (message.id, message.talk_id, message.seq);
+        self.all_messages.entry(talk).or_default().insert(seq, id);
+        match message.parent_id {
+            None => self.top_level.entry(talk).or_default().insert(seq, id),
+            Some(parent) => self.replies.entry(parent).or_default().insert(seq, id),
+        };
+        self.messages.insert(id, StoredMessage { row: message, emoji: Vec::new() });
+    }
+
+    fn update_message(&mut self, message: Message) {
+        if let Some(stored) = self.messages.get_mut(&message.id) {
+            let row = &mut stored.row;
+            row.text = message.text;
+            row.medias = message.medias;
+            row.version = message.version;
+            row.tm_update = message.tm_update;
+            row.tm_edit = message.tm_edit;
+            row.tm_delete = message.tm_delete;
+        }
+    }
+
+    fn insert_reaction(&mut self, reaction: Reaction) {
+        let Some(stored) = self.messages.get_mut(&reaction.message_id) else { return };
+        stored.row.tm_update = reaction.tm_create;
+        let index = match stored.emoji.iter().position(|entry| entry.emoji == reaction.emoji) {
+            Some(index) => index,
+            None => {
+                stored.emoji.push(EmojiReactions {
+                    emoji: reaction.emoji.clone(),
+                    by_seq: BTreeMap::new(),
+                    by_agent: HashMap::new(),
+                });
+                stored.emoji.len() - 1
+            }
+        };
+        let entry = &mut stored.emoji[index];
+        entry.by_agent.insert(reaction.agent_id.clone(), reaction.seq);
+        entry.by_seq.insert(reaction.seq, reaction);
+    }
+
+    fn delete_reaction(&mut self, message: MessageId, emoji: &Emoji, agent: &AgentId, tm_update: Timestamp) {
+        let Some(stored) = self.messages.get_mut(&message) else { return };
+        stored.row.tm_update = tm_update;
+        let Some(index) = stored.emoji.iter().position(|entry| &entry.emoji == emoji) else { return };
+        let entry = &mut stored.emoji[index];
+        if let Some(seq) = entry.by_agent.remove(agent) {
+            entry.by_seq.remove(&seq);
+        }
+        if entry.by_seq.is_empty() {
+            stored.emoji.remove(index);
+        }
+    }
+
+    fn redact_message(&mut self, id: MessageId) {
+        let Some(seqs) = self.message_events.get(&id) else { return };
+        for &seq in seqs {
+            if let Some(index) = self.log_index(seq) {
+                self.log[index].data.redact_message(id);
+            }
+        }
+    }
+
+    /// Removes the events with `seq ≤ through` (at most the head) and moves
+    /// the low-water mark there; a `through` at or below the mark changes
+    /// nothing.
+    pub(crate) fn prune_events(&mut self, through: u64) {
+        let through = through.min(self.head());
+        if through <= self.low_water_mark {
+            return;
+        }
+        let count = usize::try_from(through - self.low_water_mark).unwrap_or(usize::MAX).min(self.log.len());
+        self.log.drain(..count);
+        self.low_water_mark = through;
+        for seqs in self.talk_events.values_mut().chain(self.message_events.values_mut()) {
+            let pruned = seqs.partition_point(|&seq| seq <= through);
+            seqs.drain(..pruned);
+        }
+        self.talk_events.retain(|_, seqs| !seqs.is_empty());
+        self.message_events.retain(|_, seqs| !seqs.is_empty());
+    }
+
+    fn append(&mut self, event: Event) {
+        self.talk_events.entry(event.talk_id).or_default().push(event.seq);
+        if let EventData::MessageCreated(m) | EventData::MessageUpdated(m) | EventData::MessageDeleted(m) = &event.data
+        {
+            self.message_events.entry(m.id).or_default().push(event.seq);
+        }
+        self.log.push(event);
+    }
+
+    // -------------------------------------------------- what check reads
+
+    /// Whether `agent` reacted to `message` with `emoji`.
+    pub(crate) fn has_reaction(&self, message: MessageId, emoji: &Emoji, agent: &AgentId) -> bool {
+        self.reaction(message, emoji, agent).is_some()
+    }
+}
