@@ -41,9 +41,10 @@
 //!   to the writer thread, which takes whatever is queued, opens one
 //!   transaction, runs each change set in its own savepoint (guards as
 //!   `SELECT`s, writes as statements whose unique indexes raise the
-//!   conflicts, `seq` from a counter rolled back with the savepoint), commits
-//!   once and then answers every caller. The head is the last committed
-//!   `seq`: one writer commits in `seq` order.
+//!   conflicts, the next `seq` read from the database inside the savepoint,
+//!   so a rolled-back change set gives its numbers back), commits once and
+//!   then answers every caller. The head is the greatest committed `seq`:
+//!   one writer commits in `seq` order.
 //! - **PostgreSQL** (many writers): guards become row locks and conditional
 //!   updates (`SELECT … FOR SHARE`, `UPDATE … WHERE version = $v`), unique
 //!   keys are unique indexes; `seq` is taken under a lock on the log's tail

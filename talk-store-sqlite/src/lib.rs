@@ -1,1 +1,434 @@
-//! Talk's SQLite store (in progress).
+#![doc = include_str!("../README.md")]
+
+mod codec;
+mod error;
+mod options;
+mod reader;
+mod schema;
+mod sql;
+mod writer;
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use async_trait::async_trait;
+use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params};
+use talk_core::store::Cursor;
+use talk_core::{
+    AgentId, AgentPair, ChangeSet, Emoji, Event, Message, MessageId, Participant, ParticipantId, ParticipantStatus,
+    Reaction, Store, StoreError, Talk, TalkId, TalkStatus,
+};
+use tokio::sync::{mpsc, oneshot, watch};
+
+pub use error::{BoxedError, OpenError};
+pub use options::{SqliteOptions, Synchronous};
+
+use crate::error::Error;
+use crate::reader::{ReadPool, after, before, limit};
+use crate::writer::{Command, Shared, id};
+
+/// Talk's SQLite [`Store`]: one database file in WAL mode, one writer thread
+/// committing queued change sets in batches, a small pool of read-only
+/// connections for reads. See the [crate documentation](crate).
+///
+/// Reads and writes need a Tokio runtime (reads run on its blocking thread
+/// pool). Dropping the store closes it: it waits for the batch being
+/// committed, if any, then closes the database and releases its lock file.
+pub struct SqliteStore {
+    path: PathBuf,
+    commands: Option<mpsc::Sender<Command>>,
+    writer: Option<JoinHandle<()>>,
+    reads: Arc<ReadPool>,
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+/// The lock file of a database: `<database>-lock`, next to SQLite's own
+/// `-wal` and `-shm` files.
+pub fn lock_file_path(database: &Path) -> PathBuf {
+    let mut name = database.as_os_str().to_owned();
+    name.push("-lock");
+    PathBuf::from(name)
+}
+
+/// Takes the database's lock file, held with an OS file lock for as long as
+/// the store is open; the OS releases it when the process ends, however it
+/// ends.
+fn take_lock(database: &Path) -> Result<File, OpenError> {
+    let lock = lock_file_path(database);
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&lock)
+        .map_err(|source| OpenError::LockFile { lock: lock.clone(), source })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(TryLockError::WouldBlock) => Err(OpenError::Locked { path: database.to_owned(), lock }),
+        Err(TryLockError::Error(source)) => Err(OpenError::LockFile { lock, source }),
+    }
+}
+
+/// Turns an SQLite error met while opening into the [`OpenError`] that says
+/// what is wrong with the file.
+pub(crate) fn classify_open_error(path: &Path, error: rusqlite::Error) -> OpenError {
+    let path = path.to_owned();
+    match error.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => {
+            OpenError::NotADatabase { path, source: error.into() }
+        }
+        Some(ErrorCode::ReadOnly) => OpenError::ReadOnly { path, source: Some(error.into()) },
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => OpenError::Busy { path, source: error.into() },
+        _ => OpenError::Sqlite { path, source: error.into() },
+    }
+}
+
+/// Opens and sets up the write connection.
+fn open_writer(path: &Path, options: &SqliteOptions) -> Result<Connection, OpenError> {
+    let sqlite = |source| classify_open_error(path, source);
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(sqlite)?;
+    conn.busy_timeout(options.busy_timeout).map_err(sqlite)?;
+    conn.set_prepared_statement_cache_capacity(sql::STATEMENT_CACHE);
+    // Reading the header first makes a file that is not a database say so.
+    conn.query_row("PRAGMA schema_version", [], |_| Ok(())).map_err(sqlite)?;
+    if conn.is_readonly("main").map_err(sqlite)? {
+        return Err(OpenError::ReadOnly { path: path.to_owned(), source: None });
+    }
+    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0)).map_err(sqlite)?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(OpenError::Sqlite {
+            path: path.to_owned(),
+            source: format!("cannot switch the database to WAL mode (it stays in {mode} mode)").into(),
+        });
+    }
+    conn.pragma_update(None, "synchronous", options.synchronous.pragma()).map_err(sqlite)?;
+    conn.pragma_update(None, "temp_store", "MEMORY").map_err(sqlite)?;
+    // After a checkpoint, the WAL file is truncated back to this size.
+    conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024).map_err(sqlite)?;
+    Ok(conn)
+}
+
+impl SqliteStore {
+    /// Opens (creating it if missing) the database at `path` and brings its
+    /// schema up to date. Blocking: it does file I/O (call it at start-up,
+    /// or through `spawn_blocking` from async code). It starts the writer
+    /// thread but needs no runtime itself.
+    ///
+    /// Takes the lock file `<path>-lock` (see [`lock_file_path`]) for as
+    /// long as the store is open: a second store on the same database, in
+    /// this process or another, is refused with [`OpenError::Locked`].
+    ///
+    /// # Errors
+    /// An [`OpenError`] that says what is wrong: the database is open
+    /// elsewhere, the location is read-only, the file is not a database, its
+    /// schema is newer than this crate knows, or SQLite failed.
+    pub fn open(path: impl AsRef<Path>, options: SqliteOptions) -> Result<Self, OpenError> {
+        let path = path.as_ref().to_owned();
+        let lock = take_lock(&path)?;
+        let mut conn = open_writer(&path, &options)?;
+        schema::migrate(&mut conn, &path)?;
+        let head: i64 = conn
+            .prepare_cached(sql::HEAD)
+            .and_then(|mut statement| statement.query_row([], |row| row.get(0)))
+            .map_err(|e| classify_open_error(&path, e))?;
+        let head = u64::try_from(head).map_err(|_| OpenError::Sqlite {
+            path: path.clone(),
+            source: "the event log holds a negative seq".into(),
+        })?;
+        let reads = Arc::new(ReadPool::open(&path, &options)?);
+        let (head_tx, _) = watch::channel(head);
+        let shared = Arc::new(Shared { head: head_tx, stopped: Mutex::new(None) });
+        let (commands, receiver) = mpsc::channel(options.queue_bound.max(1));
+        let writer =
+            writer::spawn(conn, lock, receiver, Arc::clone(&shared), options.max_batch).map_err(OpenError::Thread)?;
+        Ok(Self { path, commands: Some(commands), writer: Some(writer), reads, shared })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The committed head, as a `watch` channel: it changes after each
+    /// commit that appended events, before any caller of that commit is
+    /// answered, so every event up to the value it holds is readable. A
+    /// notifier can wait on it. (It may lag an instant behind
+    /// [`Store::head`], which reads the database.)
+    pub fn watch_head(&self) -> watch::Receiver<u64> {
+        self.shared.head.subscribe()
+    }
+
+    async fn send(&self, command: Command) -> Result<(), StoreError> {
+        let commands = self.commands.as_ref().ok_or_else(|| self.shared.stopped_error())?;
+        commands.send(command).await.map_err(|_| self.shared.stopped_error())
+    }
+
+    /// Runs a read on the read pool.
+    async fn read<T, F>(&self, read: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, Error> + Send + 'static,
+    {
+        Ok(self.reads.run(read).await?)
+    }
+
+    #[cfg(test)]
+    async fn test_hook(&self, hook: writer::TestHook) {
+        let _ = self.send(Command::Test(hook)).await;
+    }
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        // Closing the queue ends the writer once it has answered what is
+        // queued; joining it means the database and the lock file are
+        // closed when `drop` returns, so the database can be opened again
+        // at once.
+        drop(self.commands.take());
+        if let Some(writer) = self.writer.take() {
+            let _ = writer.join();
+        }
+    }
+}
+
+/// Collects the rows of a query.
+fn rows<T>(
+    conn: &Connection,
+    statement: &str,
+    params: impl rusqlite::Params,
+    row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Vec<T>, Error> {
+    Ok(conn.prepare_cached(statement)?.query_map(params, row)?.collect::<rusqlite::Result<Vec<T>>>()?)
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    /// Queues the change set to the writer (waiting for room when the queue
+    /// is full) and waits for the commit of its batch. An empty change set
+    /// answers at once. A change set that is refused (a guard, a unique key)
+    /// or fails fails alone; a batch whose transaction fails fails every
+    /// caller in it, nothing of it applied.
+    async fn apply(&self, changes: ChangeSet) -> Result<Vec<Event>, StoreError> {
+        if changes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (reply, answer) = oneshot::channel();
+        self.send(Command::Apply(changes, reply)).await?;
+        answer.await.map_err(|_| self.shared.stopped_error())?
+    }
+
+    /// Read from the database, not from memory: the writer can only publish
+    /// a head after its commit, and a reader must never see an event above
+    /// the head it is told. A read snapshot's greatest `seq` is committed,
+    /// and with one writer committing in `seq` order, so is every `seq`
+    /// below it.
+    async fn head(&self) -> Result<u64, StoreError> {
+        self.read(|conn| {
+            let head: i64 = conn.prepare_cached(sql::HEAD)?.query_row([], |row| row.get(0))?;
+            error::to_u64(head, "head")
+        })
+        .await
+    }
+
+    async fn low_water_mark(&self) -> Result<u64, StoreError> {
+        self.read(|conn| {
+            let mark: i64 = conn.prepare_cached(sql::LOW_WATER_MARK)?.query_row([], |row| row.get(0))?;
+            error::to_u64(mark, "low-water mark")
+        })
+        .await
+    }
+
+    /// Runs through the writer like a change set (in its own savepoint of a
+    /// batch), so it never races a write.
+    async fn prune_events(&self, through: u64) -> Result<(), StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Command::Prune(through, reply)).await?;
+        answer.await.map_err(|_| self.shared.stopped_error())?.map(|_| ())
+    }
+
+    async fn talk(&self, talk_id: TalkId) -> Result<Option<Talk>, StoreError> {
+        self.read(move |conn| {
+            Ok(conn.prepare_cached(sql::TALK)?.query_row([id(&talk_id.0)], codec::talk).optional()?)
+        })
+        .await
+    }
+
+    async fn direct_talk(&self, pair: &AgentPair) -> Result<Option<Talk>, StoreError> {
+        let [low, high] = pair.agents().map(|a| a.as_str().to_owned());
+        self.read(move |conn| {
+            Ok(conn.prepare_cached(sql::DIRECT_TALK)?.query_row(params![low, high], codec::talk).optional()?)
+        })
+        .await
+    }
+
+    async fn talks_of_agent(
+        &self,
+        agent: &AgentId,
+        status: Option<TalkStatus>,
+        before_seq: Cursor,
+        max: usize,
+    ) -> Result<Vec<Talk>, StoreError> {
+        let agent = agent.as_str().to_owned();
+        let status = status.map(codec::talk_status);
+        self.read(move |conn| {
+            rows(conn, sql::TALKS_OF_AGENT, params![agent, before(before_seq), status, limit(max)], codec::talk)
+        })
+        .await
+    }
+
+    async fn participant(&self, participant_id: ParticipantId) -> Result<Option<Participant>, StoreError> {
+        self.read(move |conn| {
+            Ok(conn
+                .prepare_cached(sql::PARTICIPANT)?
+                .query_row([id(&participant_id.0)], codec::participant)
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn agent_records(&self, talk_id: TalkId, agent: &AgentId) -> Result<Vec<Participant>, StoreError> {
+        let agent = agent.as_str().to_owned();
+        self.read(move |conn| rows(conn, sql::AGENT_RECORDS, params![agent, id(&talk_id.0)], codec::participant)).await
+    }
+
+    async fn agent_memberships(&self, agent: &AgentId, after_seq: u64) -> Result<Vec<Participant>, StoreError> {
+        let agent = agent.as_str().to_owned();
+        let after_seq = after(Some(after_seq));
+        self.read(move |conn| rows(conn, sql::AGENT_MEMBERSHIPS, params![agent, after_seq], codec::participant)).await
+    }
+
+    async fn participants(
+        &self,
+        talk_id: TalkId,
+        status: Option<ParticipantStatus>,
+        after_seq: Cursor,
+        max: usize,
+    ) -> Result<Vec<Participant>, StoreError> {
+        self.read(move |conn| match status {
+            None => {
+                rows(conn, sql::PARTICIPANTS, params![id(&talk_id.0), after(after_seq), limit(max)], codec::participant)
+            }
+            Some(status) => rows(
+                conn,
+                sql::PARTICIPANTS_WITH_STATUS,
+                params![id(&talk_id.0), codec::participant_status(status), after(after_seq), limit(max)],
+                codec::participant,
+            ),
+        })
+        .await
+    }
+
+    async fn message(&self, message_id: MessageId, reactors_listed: usize) -> Result<Option<Message>, StoreError> {
+        self.read(move |conn| reader::snapshot(conn, |conn| reader::message(conn, message_id, reactors_listed))).await
+    }
+
+    async fn messages(
+        &self,
+        talk_id: TalkId,
+        include_replies: bool,
+        before_seq: Cursor,
+        max: usize,
+        reactors_listed: usize,
+    ) -> Result<Vec<Message>, StoreError> {
+        let statement = if include_replies { sql::ALL_MESSAGES } else { sql::TOP_LEVEL_MESSAGES };
+        self.read(move |conn| {
+            reader::snapshot(conn, |conn| {
+                reader::messages(
+                    conn,
+                    statement,
+                    params![id(&talk_id.0), before(before_seq), limit(max)],
+                    reactors_listed,
+                )
+            })
+        })
+        .await
+    }
+
+    async fn replies(
+        &self,
+        parent: MessageId,
+        after_seq: Cursor,
+        max: usize,
+        reactors_listed: usize,
+    ) -> Result<Vec<Message>, StoreError> {
+        self.read(move |conn| {
+            reader::snapshot(conn, |conn| {
+                reader::messages(
+                    conn,
+                    sql::REPLIES,
+                    params![id(&parent.0), after(after_seq), limit(max)],
+                    reactors_listed,
+                )
+            })
+        })
+        .await
+    }
+
+    async fn reaction(
+        &self,
+        message_id: MessageId,
+        emoji: &Emoji,
+        agent: &AgentId,
+    ) -> Result<Option<Reaction>, StoreError> {
+        let (emoji, agent) = (emoji.as_str().to_owned(), agent.as_str().to_owned());
+        self.read(move |conn| {
+            Ok(conn
+                .prepare_cached(sql::REACTION)?
+                .query_row(params![id(&message_id.0), emoji, agent], codec::reaction)
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn reactions(
+        &self,
+        message_id: MessageId,
+        emoji: &Emoji,
+        after_seq: Cursor,
+        max: usize,
+    ) -> Result<Vec<Reaction>, StoreError> {
+        let emoji = emoji.as_str().to_owned();
+        self.read(move |conn| {
+            rows(conn, sql::REACTIONS, params![id(&message_id.0), emoji, after(after_seq), limit(max)], codec::reaction)
+        })
+        .await
+    }
+
+    async fn events(&self, after_seq: u64, max: usize) -> Result<Vec<Event>, StoreError> {
+        self.read(move |conn| rows(conn, sql::EVENTS, params![after(Some(after_seq)), limit(max)], codec::event)).await
+    }
+
+    async fn agent_events(
+        &self,
+        agent: &AgentId,
+        talk: Option<TalkId>,
+        after_seq: u64,
+        max: usize,
+    ) -> Result<Vec<Event>, StoreError> {
+        if max == 0 {
+            return Ok(Vec::new());
+        }
+        let agent = agent.as_str().to_owned();
+        let after_seq = after(Some(after_seq));
+        let (max, bound) = (limit(max), limit(max - 1));
+        self.read(move |conn| match talk {
+            None => rows(conn, sql::AGENT_EVENTS, params![agent, after_seq, bound, max], codec::event),
+            Some(talk) => {
+                rows(conn, sql::AGENT_EVENTS_IN_TALK, params![agent, after_seq, bound, max, id(&talk.0)], codec::event)
+            }
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests;

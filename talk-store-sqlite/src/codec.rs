@@ -1,0 +1,271 @@
+//! How domain values are kept in columns, and rows read back into domain
+//! types.
+//!
+//! Ids of talks, participants and messages are 16-byte UUID blobs; agent ids
+//! and emoji are text; enums are their snake_case names; timestamps are
+//! nanoseconds since the Unix epoch; medias and system infos are JSON text.
+
+use chrono::DateTime;
+use rusqlite::Row;
+use rusqlite::types::Type;
+use talk_core::{
+    AgentId, Emoji, LeftReason, Media, Message, MessageId, MessageKind, Participant, ParticipantId, ParticipantStatus,
+    Reaction, SystemInfo, Talk, TalkId, TalkKind, TalkStatus, Timestamp,
+};
+use uuid::Uuid;
+
+use crate::error::{BoxedError, Error};
+
+/// A conversion failure of column `idx`, as rusqlite reports one.
+fn bad(idx: usize, error: impl Into<BoxedError>) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, error.into())
+}
+
+// ------------------------------------------------------------ to columns
+
+/// A timestamp as stored.
+pub(crate) fn ts(value: &Timestamp) -> Result<i64, Error> {
+    value.timestamp_nanos_opt().ok_or(Error::Range("timestamp outside 1677..2262"))
+}
+
+/// An optional timestamp as stored.
+pub(crate) fn ts_opt(value: Option<&Timestamp>) -> Result<Option<i64>, Error> {
+    value.map(ts).transpose()
+}
+
+/// A `seq` or version as stored.
+pub(crate) fn num(value: u64) -> Result<i64, Error> {
+    crate::error::to_i64(value, "seq or version above i64::MAX")
+}
+
+pub(crate) fn talk_kind(kind: TalkKind) -> &'static str {
+    match kind {
+        TalkKind::Direct => "direct",
+        TalkKind::Group => "group",
+    }
+}
+
+pub(crate) fn talk_status(status: TalkStatus) -> &'static str {
+    match status {
+        TalkStatus::Active => "active",
+        TalkStatus::Closed => "closed",
+    }
+}
+
+pub(crate) fn participant_status(status: ParticipantStatus) -> &'static str {
+    match status {
+        ParticipantStatus::Active => "active",
+        ParticipantStatus::Left => "left",
+    }
+}
+
+pub(crate) fn left_reason(reason: LeftReason) -> &'static str {
+    match reason {
+        LeftReason::Left => "left",
+        LeftReason::Removed => "removed",
+    }
+}
+
+pub(crate) fn message_kind(kind: MessageKind) -> &'static str {
+    match kind {
+        MessageKind::Normal => "normal",
+        MessageKind::System => "system",
+    }
+}
+
+// ---------------------------------------------------------- from columns
+
+fn uuid(row: &Row<'_>, idx: usize) -> rusqlite::Result<Uuid> {
+    let bytes = row.get_ref(idx)?.as_blob()?;
+    Uuid::from_slice(bytes).map_err(|e| bad(idx, e))
+}
+
+fn uuid_opt(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<Uuid>> {
+    match row.get_ref(idx)?.as_blob_or_null()? {
+        None => Ok(None),
+        Some(bytes) => Uuid::from_slice(bytes).map(Some).map_err(|e| bad(idx, e)),
+    }
+}
+
+pub(crate) fn talk_id(row: &Row<'_>, idx: usize) -> rusqlite::Result<TalkId> {
+    uuid(row, idx).map(TalkId)
+}
+
+pub(crate) fn message_id(row: &Row<'_>, idx: usize) -> rusqlite::Result<MessageId> {
+    uuid(row, idx).map(MessageId)
+}
+
+pub(crate) fn agent(row: &Row<'_>, idx: usize) -> rusqlite::Result<AgentId> {
+    AgentId::parse(row.get_ref(idx)?.as_str()?).map_err(|e| bad(idx, e))
+}
+
+fn agent_opt(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<AgentId>> {
+    row.get_ref(idx)?.as_str_or_null()?.map(|s| AgentId::parse(s).map_err(|e| bad(idx, e))).transpose()
+}
+
+pub(crate) fn emoji(row: &Row<'_>, idx: usize) -> rusqlite::Result<Emoji> {
+    Emoji::parse(row.get_ref(idx)?.as_str()?).map_err(|e| bad(idx, e))
+}
+
+pub(crate) fn unsigned(row: &Row<'_>, idx: usize) -> rusqlite::Result<u64> {
+    let value: i64 = row.get(idx)?;
+    u64::try_from(value).map_err(|e| bad(idx, e))
+}
+
+fn unsigned_opt(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<u64>> {
+    let value: Option<i64> = row.get(idx)?;
+    value.map(|v| u64::try_from(v).map_err(|e| bad(idx, e))).transpose()
+}
+
+pub(crate) fn count(row: &Row<'_>, idx: usize) -> rusqlite::Result<u32> {
+    let value: i64 = row.get(idx)?;
+    u32::try_from(value).map_err(|e| bad(idx, e))
+}
+
+pub(crate) fn timestamp(row: &Row<'_>, idx: usize) -> rusqlite::Result<Timestamp> {
+    Ok(DateTime::from_timestamp_nanos(row.get(idx)?))
+}
+
+fn timestamp_opt(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<Timestamp>> {
+    Ok(row.get::<_, Option<i64>>(idx)?.map(DateTime::from_timestamp_nanos))
+}
+
+/// Reads a text column that holds one of `names`, answering the matching value.
+fn one_of<T: Copy>(row: &Row<'_>, idx: usize, names: &[(&str, T)]) -> rusqlite::Result<T> {
+    let text = row.get_ref(idx)?.as_str()?;
+    names
+        .iter()
+        .find(|(name, _)| *name == text)
+        .map(|&(_, value)| value)
+        .ok_or_else(|| bad(idx, format!("unexpected value {text:?}")))
+}
+
+// ------------------------------------------------------------------ rows
+
+/// The columns [`talk`] reads, with a table prefix (`""` or `"t."`).
+#[rustfmt::skip]
+macro_rules! talk_columns {
+    ($p:literal) => {
+        concat!(
+            $p, "id, ", $p, "kind, ", $p, "pair_low, ", $p, "pair_high, ", $p, "name, ", $p, "detail, ",
+            $p, "status, ", $p, "creator_id, ", $p, "member_count, ", $p, "version, ", $p, "created_seq, ",
+            $p, "tm_create, ", $p, "tm_update, ", $p, "tm_close"
+        )
+    };
+}
+pub(crate) use talk_columns;
+
+/// A talk from the columns of [`talk_columns`].
+pub(crate) fn talk(row: &Row<'_>) -> rusqlite::Result<Talk> {
+    let kind = one_of(row, 1, &[("direct", TalkKind::Direct), ("group", TalkKind::Group)])?;
+    let direct_pair = match (agent_opt(row, 2)?, agent_opt(row, 3)?) {
+        (Some(low), Some(high)) => {
+            Some(talk_core::AgentPair::new(low, high).ok_or_else(|| bad(2, "a direct pair of one agent"))?)
+        }
+        _ => None,
+    };
+    Ok(Talk {
+        id: talk_id(row, 0)?,
+        kind,
+        direct_pair,
+        name: row.get(4)?,
+        detail: row.get(5)?,
+        status: one_of(row, 6, &[("active", TalkStatus::Active), ("closed", TalkStatus::Closed)])?,
+        creator_id: agent(row, 7)?,
+        member_count: count(row, 8)?,
+        version: unsigned(row, 9)?,
+        created_seq: unsigned(row, 10)?,
+        tm_create: timestamp(row, 11)?,
+        tm_update: timestamp(row, 12)?,
+        tm_close: timestamp_opt(row, 13)?,
+    })
+}
+
+/// The columns [`participant`] reads.
+macro_rules! participant_columns {
+    () => {
+        "id, talk_id, agent_id, status, left_reason, seq, joined_seq, left_seq, tm_joined, tm_left"
+    };
+}
+pub(crate) use participant_columns;
+
+/// A participant record from the columns of [`participant_columns`].
+pub(crate) fn participant(row: &Row<'_>) -> rusqlite::Result<Participant> {
+    let left_reason = match row.get_ref(4)?.as_str_or_null()? {
+        None => None,
+        Some(_) => Some(one_of(row, 4, &[("left", LeftReason::Left), ("removed", LeftReason::Removed)])?),
+    };
+    Ok(Participant {
+        id: ParticipantId(uuid(row, 0)?),
+        talk_id: talk_id(row, 1)?,
+        agent_id: agent(row, 2)?,
+        status: one_of(row, 3, &[("active", ParticipantStatus::Active), ("left", ParticipantStatus::Left)])?,
+        left_reason,
+        seq: unsigned(row, 5)?,
+        joined_seq: unsigned(row, 6)?,
+        left_seq: unsigned_opt(row, 7)?,
+        tm_joined: timestamp(row, 8)?,
+        tm_left: timestamp_opt(row, 9)?,
+    })
+}
+
+/// The columns [`message`] reads.
+macro_rules! message_columns {
+    () => {
+        "id, talk_id, parent_id, kind, agent_id, text, medias, system, reply_count, version, seq, \
+         request_digest, tm_create, tm_update, tm_edit, tm_delete"
+    };
+}
+pub(crate) use message_columns;
+
+/// A message from the columns of [`message_columns`], without its reactions
+/// (the store adds them from `message_emoji` and `reactions`).
+pub(crate) fn message(row: &Row<'_>) -> rusqlite::Result<Message> {
+    let medias: Vec<Media> = serde_json::from_str(row.get_ref(6)?.as_str()?).map_err(|e| bad(6, e))?;
+    let system: Option<SystemInfo> =
+        row.get_ref(7)?.as_str_or_null()?.map(|s| serde_json::from_str(s).map_err(|e| bad(7, e))).transpose()?;
+    Ok(Message {
+        id: message_id(row, 0)?,
+        talk_id: talk_id(row, 1)?,
+        parent_id: uuid_opt(row, 2)?.map(MessageId),
+        kind: one_of(row, 3, &[("normal", MessageKind::Normal), ("system", MessageKind::System)])?,
+        agent_id: agent_opt(row, 4)?,
+        text: row.get(5)?,
+        medias,
+        system,
+        reactions: Vec::new(),
+        reply_count: count(row, 8)?,
+        version: unsigned(row, 9)?,
+        seq: unsigned(row, 10)?,
+        request_digest: row.get(11)?,
+        tm_create: timestamp(row, 12)?,
+        tm_update: timestamp(row, 13)?,
+        tm_edit: timestamp_opt(row, 14)?,
+        tm_delete: timestamp_opt(row, 15)?,
+    })
+}
+
+/// The columns [`reaction`] reads.
+macro_rules! reaction_columns {
+    () => {
+        "message_id, emoji, agent_id, seq, tm_create"
+    };
+}
+pub(crate) use reaction_columns;
+
+/// A reaction from the columns of [`reaction_columns`].
+pub(crate) fn reaction(row: &Row<'_>) -> rusqlite::Result<Reaction> {
+    Ok(Reaction {
+        message_id: message_id(row, 0)?,
+        emoji: emoji(row, 1)?,
+        agent_id: agent(row, 2)?,
+        seq: unsigned(row, 3)?,
+        tm_create: timestamp(row, 4)?,
+    })
+}
+
+/// An event from the columns `seq, talk_id, tm_create, data`.
+pub(crate) fn event(row: &Row<'_>) -> rusqlite::Result<talk_core::Event> {
+    let data = serde_json::from_str(row.get_ref(3)?.as_str()?).map_err(|e| bad(3, e))?;
+    Ok(talk_core::Event { seq: unsigned(row, 0)?, talk_id: talk_id(row, 1)?, tm_create: timestamp(row, 2)?, data })
+}

@@ -1,0 +1,190 @@
+//! Reads: a small pool of read-only connections, used from
+//! `tokio::task::spawn_blocking`. In WAL mode a reader never waits for the
+//! writer and sees only committed transactions; a read that takes several
+//! queries runs them in one read transaction, so it sees one snapshot.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::rc::Rc;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use rusqlite::types::Value;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use talk_core::{AgentId, Emoji, Message, MessageId, ReactionSummary};
+use tokio::sync::Semaphore;
+
+use crate::codec;
+use crate::error::{Error, OpenError};
+use crate::options::SqliteOptions;
+use crate::sql;
+use crate::writer::id;
+
+/// The read-only connections and the permits that hand them out.
+pub(crate) struct ReadPool {
+    idle: Mutex<Vec<Connection>>,
+    permits: Arc<Semaphore>,
+}
+
+/// Opens one read-only connection.
+fn open_reader(path: &Path, options: &SqliteOptions) -> Result<Connection, OpenError> {
+    let sqlite = |source| crate::classify_open_error(path, source);
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(sqlite)?;
+    conn.busy_timeout(options.busy_timeout).map_err(sqlite)?;
+    conn.set_prepared_statement_cache_capacity(sql::STATEMENT_CACHE);
+    rusqlite::vtab::array::load_module(&conn).map_err(sqlite)?;
+    Ok(conn)
+}
+
+impl ReadPool {
+    /// Opens the pool's connections.
+    pub(crate) fn open(path: &Path, options: &SqliteOptions) -> Result<Self, OpenError> {
+        let size = options.read_connections.max(1);
+        let idle = (0..size).map(|_| open_reader(path, options)).collect::<Result<Vec<_>, _>>()?;
+        Ok(Self { idle: Mutex::new(idle), permits: Arc::new(Semaphore::new(size)) })
+    }
+
+    /// Runs `read` on an idle connection on the blocking thread pool; waits
+    /// (asynchronously) for one when all are busy. Never waits for the writer.
+    pub(crate) async fn run<T, F>(self: &Arc<Self>, read: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, Error> + Send + 'static,
+    {
+        let permit = Arc::clone(&self.permits)
+            .acquire_owned()
+            .await
+            .map_err(|_| Error::ReadTask("the read pool is closed".to_owned()))?;
+        let pool = Arc::clone(self);
+        let task = tokio::task::spawn_blocking(move || {
+            // The permit goes with the work: if the caller stops waiting,
+            // the connection stays taken until the work is done.
+            let _permit = permit;
+            let mut lease = Lease { conn: pool.idle.lock().unwrap_or_else(PoisonError::into_inner).pop(), pool: &pool };
+            let conn = lease.conn.as_mut().ok_or_else(|| Error::ReadTask("no idle read connection".to_owned()))?;
+            read(conn)
+        });
+        task.await.map_err(|e| Error::ReadTask(e.to_string()))?
+    }
+}
+
+/// A connection taken from the pool; goes back on drop, even after a panic,
+/// with any read transaction left open rolled back.
+struct Lease<'a> {
+    conn: Option<Connection>,
+    pool: &'a ReadPool,
+}
+
+impl Drop for Lease<'_> {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            if !conn.is_autocommit() {
+                let _ = conn.execute_batch("ROLLBACK");
+            }
+            self.pool.idle.lock().unwrap_or_else(PoisonError::into_inner).push(conn);
+        }
+    }
+}
+
+/// Runs `read` in one read transaction: every query in it sees the same
+/// committed state.
+pub(crate) fn snapshot<T>(conn: &Connection, read: impl FnOnce(&Connection) -> Result<T, Error>) -> Result<T, Error> {
+    conn.prepare_cached(sql::BEGIN_READ)?.execute([])?;
+    match read(conn) {
+        Ok(value) => {
+            conn.prepare_cached(sql::COMMIT)?.execute([])?;
+            Ok(value)
+        }
+        Err(error) => {
+            let _ = conn.prepare_cached(sql::ROLLBACK).and_then(|mut s| s.execute([]));
+            Err(error)
+        }
+    }
+}
+
+/// A `LIMIT` as bound.
+pub(crate) fn limit(limit: usize) -> i64 {
+    i64::try_from(limit).unwrap_or(i64::MAX)
+}
+
+/// An exclusive lower bound (`seq > after`); none is below every `seq`.
+pub(crate) fn after(cursor: Option<u64>) -> i64 {
+    cursor.map_or(-1, |seq| i64::try_from(seq).unwrap_or(i64::MAX))
+}
+
+/// An exclusive upper bound (`seq < before`); none is above every `seq`.
+pub(crate) fn before(cursor: Option<u64>) -> i64 {
+    cursor.map_or(i64::MAX, |seq| i64::try_from(seq).unwrap_or(i64::MAX))
+}
+
+/// Runs a message list query and completes each message with its reactions.
+pub(crate) fn messages(
+    conn: &Connection,
+    statement: &str,
+    params: impl rusqlite::Params,
+    reactors_listed: usize,
+) -> Result<Vec<Message>, Error> {
+    let messages =
+        conn.prepare_cached(statement)?.query_map(params, codec::message)?.collect::<rusqlite::Result<Vec<_>>>()?;
+    with_reactions(conn, messages, reactors_listed)
+}
+
+/// One message with its reactions.
+pub(crate) fn message(
+    conn: &Connection,
+    message_id: MessageId,
+    reactors_listed: usize,
+) -> Result<Option<Message>, Error> {
+    let Some(message) = conn.prepare_cached(sql::MESSAGE)?.query_row([id(&message_id.0)], codec::message).optional()?
+    else {
+        return Ok(None);
+    };
+    Ok(with_reactions(conn, vec![message], reactors_listed)?.pop())
+}
+
+/// Fills the reactions of a page of messages with at most two queries,
+/// whatever the number of messages: the summaries (`message_emoji`), then,
+/// if there are any, the first reactors of each emoji.
+fn with_reactions(conn: &Connection, mut messages: Vec<Message>, listed: usize) -> Result<Vec<Message>, Error> {
+    if messages.is_empty() {
+        return Ok(messages);
+    }
+    let ids: rusqlite::vtab::array::Array =
+        Rc::new(messages.iter().map(|m| Value::Blob(id(&m.id.0).to_vec())).collect());
+    let mut summaries: HashMap<MessageId, Vec<(u64, ReactionSummary)>> = HashMap::new();
+    let mut statement = conn.prepare_cached(sql::EMOJI_OF_MESSAGES)?;
+    let mut rows = statement.query([Rc::clone(&ids)])?;
+    while let Some(row) = rows.next()? {
+        let summary =
+            ReactionSummary { emoji: codec::emoji(row, 1)?, count: codec::count(row, 3)?, agent_ids: Vec::new() };
+        summaries.entry(codec::message_id(row, 0)?).or_default().push((codec::unsigned(row, 2)?, summary));
+    }
+    if summaries.is_empty() {
+        return Ok(messages);
+    }
+    if listed > 0 {
+        let mut reactors: HashMap<(MessageId, Emoji), Vec<(u64, AgentId)>> = HashMap::new();
+        let mut statement = conn.prepare_cached(sql::REACTORS_OF_MESSAGES)?;
+        let mut rows = statement.query(params![ids, limit(listed - 1)])?;
+        while let Some(row) = rows.next()? {
+            let key = (codec::message_id(row, 0)?, codec::emoji(row, 1)?);
+            reactors.entry(key).or_default().push((codec::unsigned(row, 3)?, codec::agent(row, 2)?));
+        }
+        for (message_id, entries) in &mut summaries {
+            for (_, summary) in entries.iter_mut() {
+                if let Some(mut agents) = reactors.remove(&(*message_id, summary.emoji.clone())) {
+                    agents.sort_by_key(|(seq, _)| *seq);
+                    summary.agent_ids = agents.into_iter().take(listed).map(|(_, agent)| agent).collect();
+                }
+            }
+        }
+    }
+    for message in &mut messages {
+        if let Some(mut entries) = summaries.remove(&message.id) {
+            // Emoji keep the place they took when first used on the message.
+            entries.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.emoji.cmp(&b.1.emoji)));
+            message.reactions = entries.into_iter().map(|(_, summary)| summary).collect();
+        }
+    }
+    Ok(messages)
+}

@@ -1,0 +1,62 @@
+//! Schema migrations: numbered SQL files in `migrations/`, embedded in the
+//! binary, applied in order, tracked with `PRAGMA user_version`.
+
+use std::path::Path;
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use crate::error::OpenError;
+
+/// The migrations, in order: version `i + 1` is `MIGRATIONS[i]`. A new
+/// schema change is a new file here; a file once released never changes.
+pub(crate) const MIGRATIONS: &[(&str, &str)] = &[("0001_initial.sql", include_str!("../migrations/0001_initial.sql"))];
+
+/// The schema version this crate writes: the number of migrations.
+pub(crate) fn latest_version() -> i64 {
+    i64::try_from(MIGRATIONS.len()).unwrap_or(i64::MAX)
+}
+
+/// Brings the database to [`latest_version`]: applies each missing
+/// migration in its own transaction together with its `user_version`, so a
+/// failure leaves the database at the version before it. An up-to-date
+/// database is left untouched; a newer one is refused.
+pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), OpenError> {
+    let sqlite = |source: rusqlite::Error| crate::classify_open_error(path, source);
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0)).map_err(sqlite)?;
+    let supported = latest_version();
+    if found > supported {
+        return Err(OpenError::TooNew { path: path.to_owned(), found, supported });
+    }
+    for (version, (_, script)) in (1..).zip(MIGRATIONS.iter()).skip(usize::try_from(found).unwrap_or(0)) {
+        let failed = |source: rusqlite::Error| match crate::classify_open_error(path, source) {
+            OpenError::Sqlite { source, .. } => OpenError::Migration { path: path.to_owned(), version, source },
+            other => other,
+        };
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(failed)?;
+        tx.execute_batch(script).map_err(failed)?;
+        tx.pragma_update(None, "user_version", version).map_err(failed)?;
+        tx.commit().map_err(failed)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_migration_file_is_embedded_in_order() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        let mut files: Vec<String> = std::fs::read_dir(&dir)
+            .expect("migrations directory")
+            .map(|entry| entry.expect("entry").file_name().to_string_lossy().into_owned())
+            .filter(|name| name.ends_with(".sql"))
+            .collect();
+        files.sort();
+        let embedded: Vec<&str> = MIGRATIONS.iter().map(|(name, _)| *name).collect();
+        assert_eq!(files, embedded, "each file in migrations/ is listed in MIGRATIONS, in order");
+        for (number, name) in (1..).zip(&embedded) {
+            assert!(name.starts_with(&format!("{number:04}_")), "{name} is migration {number}");
+        }
+    }
+}

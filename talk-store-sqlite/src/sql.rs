@@ -1,0 +1,238 @@
+//! Every SQL statement of the store, in one place: each is prepared with
+//! `prepare_cached`, and the statement caches are sized above their number
+//! ([`STATEMENT_CACHE`]).
+
+use crate::codec::{message_columns, participant_columns, reaction_columns, talk_columns};
+
+/// Statement cache capacity of every connection: above the number of
+/// distinct statements below (rusqlite's default holds 16).
+pub(crate) const STATEMENT_CACHE: usize = 64;
+
+// ------------------------------------------------------------ the writer
+
+pub(crate) const BEGIN: &str = "BEGIN IMMEDIATE";
+/// A read transaction (on a read-only connection): one snapshot for a read
+/// of several queries.
+pub(crate) const BEGIN_READ: &str = "BEGIN";
+pub(crate) const COMMIT: &str = "COMMIT";
+pub(crate) const ROLLBACK: &str = "ROLLBACK";
+pub(crate) const SAVEPOINT: &str = "SAVEPOINT change_set";
+pub(crate) const RELEASE: &str = "RELEASE change_set";
+pub(crate) const ROLLBACK_TO: &str = "ROLLBACK TO change_set";
+
+/// The next `seq`, read inside the change set's savepoint: rolled back with
+/// it, so a refused change set leaves no hole. Above the low-water mark too,
+/// so that a log pruned empty never reuses a `seq`.
+pub(crate) const NEXT_SEQ: &str =
+    "SELECT max((SELECT coalesce(max(seq), 0) FROM events), (SELECT low_water_mark FROM log_state)) + 1";
+pub(crate) const PRUNE_EVENTS: &str = "DELETE FROM events WHERE seq <= ?1";
+pub(crate) const SET_LOW_WATER_MARK: &str = "UPDATE log_state SET low_water_mark = ?1";
+
+pub(crate) const TALK_VERSION: &str = "SELECT version FROM talks WHERE id = ?1";
+pub(crate) const PARTICIPANT_STATUS: &str = "SELECT status FROM participants WHERE id = ?1";
+pub(crate) const MESSAGE_VERSION: &str = "SELECT version FROM messages WHERE id = ?1";
+
+pub(crate) const INSERT_TALK: &str = "INSERT INTO talks (id, kind, pair_low, pair_high, name, detail, status, \
+     creator_id, member_count, version, created_seq, tm_create, tm_update, tm_close) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) ON CONFLICT DO NOTHING";
+pub(crate) const TALK_EXISTS: &str = "SELECT 1 FROM talks WHERE id = ?1";
+pub(crate) const UPDATE_TALK: &str = "UPDATE talks SET name = ?2, detail = ?3, status = ?4, member_count = ?5, \
+     version = ?6, tm_update = ?7, tm_close = ?8 WHERE id = ?1";
+
+pub(crate) const INSERT_PARTICIPANT: &str = "INSERT INTO participants (id, talk_id, agent_id, status, \
+     left_reason, seq, joined_seq, left_seq, talk_seq, tm_joined, tm_left) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, coalesce((SELECT created_seq FROM talks WHERE id = ?2), 0), ?9, ?10) \
+     ON CONFLICT DO NOTHING";
+pub(crate) const PARTICIPANT_EXISTS: &str = "SELECT 1 FROM participants WHERE id = ?1";
+pub(crate) const UPDATE_PARTICIPANT: &str =
+    "UPDATE participants SET status = ?2, left_reason = ?3, left_seq = ?4, tm_left = ?5 WHERE id = ?1";
+
+pub(crate) const INSERT_MESSAGE: &str = "INSERT INTO messages (id, talk_id, parent_id, kind, agent_id, text, \
+     medias, system, reply_count, version, seq, request_digest, tm_create, tm_update, tm_edit, tm_delete) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?11, ?12, ?13, ?14, ?15) ON CONFLICT DO NOTHING";
+pub(crate) const MESSAGE_EXISTS: &str = "SELECT 1 FROM messages WHERE id = ?1";
+pub(crate) const UPDATE_MESSAGE: &str = "UPDATE messages SET text = ?2, medias = ?3, version = ?4, \
+     tm_update = ?5, tm_edit = ?6, tm_delete = ?7 WHERE id = ?1";
+pub(crate) const INCREMENT_REPLY_COUNT: &str = "UPDATE messages SET reply_count = reply_count + 1 WHERE id = ?1";
+pub(crate) const TOUCH_MESSAGE: &str = "UPDATE messages SET tm_update = ?2 WHERE id = ?1";
+
+pub(crate) const INSERT_REACTION: &str = "INSERT INTO reactions (message_id, emoji, agent_id, seq, tm_create) \
+     VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING";
+pub(crate) const ADD_EMOJI: &str = "INSERT INTO message_emoji (message_id, emoji, first_seq, count) \
+     VALUES (?1, ?2, ?3, 1) ON CONFLICT (message_id, emoji) DO UPDATE SET count = count + 1";
+pub(crate) const DELETE_REACTION: &str = "DELETE FROM reactions WHERE message_id = ?1 AND emoji = ?2 AND agent_id = ?3";
+pub(crate) const REMOVE_EMOJI: &str = "UPDATE message_emoji SET count = count - 1 WHERE message_id = ?1 AND emoji = ?2";
+pub(crate) const DROP_UNUSED_EMOJI: &str =
+    "DELETE FROM message_emoji WHERE message_id = ?1 AND emoji = ?2 AND count <= 0";
+pub(crate) const DELETE_ALL_REACTIONS: &str = "DELETE FROM reactions WHERE message_id = ?1";
+pub(crate) const DELETE_ALL_EMOJI: &str = "DELETE FROM message_emoji WHERE message_id = ?1";
+
+pub(crate) const MESSAGE_EVENTS: &str = "SELECT seq, data FROM events WHERE message_id = ?1";
+pub(crate) const REWRITE_EVENT: &str = "UPDATE events SET data = ?2 WHERE seq = ?1";
+pub(crate) const INSERT_EVENT: &str =
+    "INSERT INTO events (seq, talk_id, message_id, tm_create, type, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+
+// ------------------------------------------------------------- the reads
+
+/// The last `seq` taken (0 for a new database).
+pub(crate) const HEAD: &str =
+    "SELECT max((SELECT coalesce(max(seq), 0) FROM events), (SELECT low_water_mark FROM log_state))";
+pub(crate) const LOW_WATER_MARK: &str = "SELECT low_water_mark FROM log_state";
+
+pub(crate) const TALK: &str = concat!("SELECT ", talk_columns!(""), " FROM talks WHERE id = ?1");
+pub(crate) const DIRECT_TALK: &str =
+    concat!("SELECT ", talk_columns!(""), " FROM talks WHERE pair_low = ?1 AND pair_high = ?2");
+/// `?1` agent, `?2` before (exclusive), `?3` talk status or NULL, `?4` limit.
+pub(crate) const TALKS_OF_AGENT: &str = concat!(
+    "SELECT ",
+    talk_columns!("t."),
+    " FROM participants p CROSS JOIN talks t ON t.id = p.talk_id \
+     WHERE p.agent_id = ?1 AND p.status = 'active' AND p.talk_seq < ?2 AND (?3 IS NULL OR t.status = ?3) \
+     ORDER BY p.talk_seq DESC LIMIT ?4"
+);
+
+pub(crate) const PARTICIPANT: &str = concat!("SELECT ", participant_columns!(), " FROM participants WHERE id = ?1");
+pub(crate) const AGENT_RECORDS: &str =
+    concat!("SELECT ", participant_columns!(), " FROM participants WHERE agent_id = ?1 AND talk_id = ?2 ORDER BY seq");
+/// `?1` agent, `?2` after: the records active or ended after it.
+pub(crate) const AGENT_MEMBERSHIPS: &str = concat!(
+    "SELECT ",
+    participant_columns!(),
+    " FROM participants WHERE agent_id = ?1 AND (left_seq IS NULL OR left_seq > ?2) ORDER BY seq"
+);
+/// `?1` talk, `?2` after (exclusive), `?3` limit.
+pub(crate) const PARTICIPANTS: &str = concat!(
+    "SELECT ",
+    participant_columns!(),
+    " FROM participants WHERE talk_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"
+);
+/// `?1` talk, `?2` status, `?3` after (exclusive), `?4` limit.
+pub(crate) const PARTICIPANTS_WITH_STATUS: &str = concat!(
+    "SELECT ",
+    participant_columns!(),
+    " FROM participants WHERE talk_id = ?1 AND status = ?2 AND seq > ?3 ORDER BY seq LIMIT ?4"
+);
+
+pub(crate) const MESSAGE: &str = concat!("SELECT ", message_columns!(), " FROM messages WHERE id = ?1");
+/// The main view. `?1` talk, `?2` before (exclusive), `?3` limit. Through
+/// the partial index of top-level messages, named because without
+/// statistics the planner sees no difference with `messages_by_talk`, which
+/// would walk over the replies too.
+pub(crate) const TOP_LEVEL_MESSAGES: &str = concat!(
+    "SELECT ",
+    message_columns!(),
+    " FROM messages INDEXED BY messages_top_level WHERE talk_id = ?1 AND parent_id IS NULL AND seq < ?2 ORDER BY seq DESC LIMIT ?3"
+);
+/// `?1` talk, `?2` before (exclusive), `?3` limit.
+pub(crate) const ALL_MESSAGES: &str =
+    concat!("SELECT ", message_columns!(), " FROM messages WHERE talk_id = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3");
+/// `?1` parent, `?2` after (exclusive), `?3` limit.
+pub(crate) const REPLIES: &str =
+    concat!("SELECT ", message_columns!(), " FROM messages WHERE parent_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3");
+
+/// The reaction summaries of a set of messages (`?1`, an `rarray` of ids).
+pub(crate) const EMOJI_OF_MESSAGES: &str =
+    "SELECT message_id, emoji, first_seq, count FROM message_emoji WHERE message_id IN rarray(?1)";
+/// The first `?2 + 1` reactors of each emoji of a set of messages (`?1`, an
+/// `rarray` of ids): for each emoji (the outer loop: `CROSS JOIN` keeps it
+/// there), one index walk to its `?2 + 1`-th reaction, then the range up to
+/// it; never more rows than listed, however many reactions a message has.
+pub(crate) const REACTORS_OF_MESSAGES: &str = "SELECT r.message_id, r.emoji, r.agent_id, r.seq \
+     FROM message_emoji e CROSS JOIN reactions r ON r.message_id = e.message_id AND r.emoji = e.emoji \
+     WHERE e.message_id IN rarray(?1) \
+     AND r.seq <= coalesce((SELECT r2.seq FROM reactions r2 WHERE r2.message_id = e.message_id \
+     AND r2.emoji = e.emoji ORDER BY r2.seq LIMIT 1 OFFSET ?2), 9223372036854775807)";
+
+pub(crate) const REACTION: &str =
+    concat!("SELECT ", reaction_columns!(), " FROM reactions WHERE message_id = ?1 AND emoji = ?2 AND agent_id = ?3");
+/// `?1` message, `?2` emoji, `?3` after (exclusive), `?4` limit.
+pub(crate) const REACTIONS: &str = concat!(
+    "SELECT ",
+    reaction_columns!(),
+    " FROM reactions WHERE message_id = ?1 AND emoji = ?2 AND seq > ?3 ORDER BY seq LIMIT ?4"
+);
+
+/// `?1` after (exclusive), `?2` limit.
+pub(crate) const EVENTS: &str = "SELECT seq, talk_id, tm_create, data FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2";
+
+/// The events of an agent: for each of its records (by the index on
+/// `agent_id`), the events of the record's talk inside its span after `?2`
+/// (by the index on the talk), at most `?3 + 1` per record (an index walk
+/// finds the bound), merged by `seq`. `?1` agent, `?2` after, `?3` limit - 1,
+/// `?4` limit.
+macro_rules! agent_events {
+    ($talk:literal) => {
+        concat!(
+            "SELECT e.seq, e.talk_id, e.tm_create, e.data FROM participants p CROSS JOIN events e \
+             ON e.talk_id = p.talk_id \
+             AND e.seq > max(?2, p.joined_seq - 1) \
+             AND e.seq <= min(coalesce(p.left_seq, 9223372036854775807), \
+             coalesce((SELECT e2.seq FROM events e2 WHERE e2.talk_id = p.talk_id \
+             AND e2.seq > max(?2, p.joined_seq - 1) ORDER BY e2.seq LIMIT 1 OFFSET ?3), 9223372036854775807)) \
+             WHERE p.agent_id = ?1 ",
+            $talk,
+            " AND (p.left_seq IS NULL OR p.left_seq > ?2) \
+             GROUP BY e.seq ORDER BY e.seq LIMIT ?4"
+        )
+    };
+}
+/// See [`agent_events!`].
+pub(crate) const AGENT_EVENTS: &str = agent_events!("");
+/// As [`AGENT_EVENTS`], in one talk (`?5`).
+pub(crate) const AGENT_EVENTS_IN_TALK: &str = agent_events!("AND p.talk_id = ?5");
+
+/// The list queries, by name, with the index each must search (as
+/// `EXPLAIN QUERY PLAN` names it), for the query-plan test.
+#[cfg(test)]
+pub(crate) const LIST_QUERIES: &[(&str, &str, &[&str])] = &[
+    ("talks_of_agent", TALKS_OF_AGENT, &["participants_active_talks (agent_id=? AND talk_seq<?)"]),
+    ("agent_records", AGENT_RECORDS, &["participants_by_agent (agent_id=? AND talk_id=?)"]),
+    ("agent_memberships", AGENT_MEMBERSHIPS, &["participants_by_agent (agent_id=?)"]),
+    ("participants", PARTICIPANTS, &["participants_by_talk (talk_id=? AND seq>?)"]),
+    (
+        "participants_with_status",
+        PARTICIPANTS_WITH_STATUS,
+        &["participants_by_talk_status (talk_id=? AND status=? AND seq>?)"],
+    ),
+    ("top_level_messages", TOP_LEVEL_MESSAGES, &["messages_top_level (talk_id=? AND seq<?)"]),
+    ("all_messages", ALL_MESSAGES, &["messages_by_talk (talk_id=? AND seq<?)"]),
+    ("replies", REPLIES, &["messages_replies (parent_id=? AND seq>?)"]),
+    ("emoji_of_messages", EMOJI_OF_MESSAGES, &["SEARCH message_emoji USING PRIMARY KEY (message_id=?)"]),
+    (
+        "reactors_of_messages",
+        REACTORS_OF_MESSAGES,
+        &["SEARCH e USING PRIMARY KEY (message_id=?)", "reactions_in_order (message_id=? AND emoji=? AND seq<?)"],
+    ),
+    ("reactions", REACTIONS, &["reactions_in_order (message_id=? AND emoji=? AND seq>?)"]),
+    ("events", EVENTS, &["SEARCH events USING INTEGER PRIMARY KEY (rowid>?)"]),
+    (
+        "agent_events",
+        AGENT_EVENTS,
+        &[
+            "SEARCH p USING INDEX participants_by_agent (agent_id=?)",
+            "events_by_talk (talk_id=? AND rowid>? AND rowid<?)",
+        ],
+    ),
+    (
+        "agent_events_in_talk",
+        AGENT_EVENTS_IN_TALK,
+        &["participants_by_agent (agent_id=? AND talk_id=?)", "events_by_talk (talk_id=? AND rowid>? AND rowid<?)"],
+    ),
+    ("message_events", MESSAGE_EVENTS, &["events_by_message (message_id=?)"]),
+    ("direct_talk", DIRECT_TALK, &["talks_direct_pair (pair_low=? AND pair_high=?)"]),
+];
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_statement_caches_hold_every_statement() {
+        let source = include_str!("sql.rs");
+        let statements = source.lines().filter(|l| l.starts_with("pub(crate) const ") && l.contains(": &str")).count();
+        assert!(statements > 40, "counted {statements}: the count works");
+        assert!(
+            statements < super::STATEMENT_CACHE,
+            "{statements} statements need a statement cache above {}",
+            super::STATEMENT_CACHE
+        );
+    }
+}

@@ -1,0 +1,8 @@
+//! talk-core's store conformance suite against SqliteStore: one test per
+//! case, each on its own temporary database.
+
+mod common;
+
+use talk_store_sqlite::SqliteOptions;
+
+talk_core::store_conformance_tests!(|| common::temp_store(SqliteOptions::default()));

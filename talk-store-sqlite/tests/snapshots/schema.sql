@@ -1,0 +1,86 @@
+CREATE TABLE events (
+    seq        INTEGER PRIMARY KEY,
+    talk_id    BLOB    NOT NULL,
+    message_id BLOB,                 -- set when the payload is a message: what redaction rewrites
+    tm_create  INTEGER NOT NULL,
+    type       TEXT    NOT NULL,
+    data       TEXT    NOT NULL      -- JSON of the EventData
+);
+CREATE INDEX events_by_message ON events (message_id) WHERE message_id IS NOT NULL;
+CREATE INDEX events_by_talk ON events (talk_id);
+CREATE TABLE log_state (
+    id             INTEGER PRIMARY KEY CHECK (id = 1),
+    low_water_mark INTEGER NOT NULL
+);
+CREATE TABLE message_emoji (
+    message_id BLOB    NOT NULL,
+    emoji      TEXT    NOT NULL,
+    first_seq  INTEGER NOT NULL,
+    count      INTEGER NOT NULL,
+    PRIMARY KEY (message_id, emoji)
+) WITHOUT ROWID;
+CREATE TABLE messages (
+    id             BLOB    NOT NULL PRIMARY KEY,
+    talk_id        BLOB    NOT NULL,
+    parent_id      BLOB,
+    kind           TEXT    NOT NULL,
+    agent_id       TEXT,
+    text           TEXT    NOT NULL,
+    medias         TEXT    NOT NULL,  -- JSON array of medias
+    system         TEXT,              -- JSON of the system info, system messages only
+    reply_count    INTEGER NOT NULL DEFAULT 0,
+    version        INTEGER NOT NULL,
+    seq            INTEGER NOT NULL,
+    request_digest TEXT,
+    tm_create      INTEGER NOT NULL,
+    tm_update      INTEGER NOT NULL,
+    tm_edit        INTEGER,
+    tm_delete      INTEGER
+);
+CREATE INDEX messages_by_talk ON messages (talk_id, seq);
+CREATE INDEX messages_replies ON messages (parent_id, seq) WHERE parent_id IS NOT NULL;
+CREATE INDEX messages_top_level ON messages (talk_id, seq) WHERE parent_id IS NULL;
+CREATE TABLE participants (
+    id          BLOB    NOT NULL PRIMARY KEY,
+    talk_id     BLOB    NOT NULL,
+    agent_id    TEXT    NOT NULL,
+    status      TEXT    NOT NULL,
+    left_reason TEXT,
+    seq         INTEGER NOT NULL,
+    joined_seq  INTEGER NOT NULL,
+    left_seq    INTEGER,
+    talk_seq    INTEGER NOT NULL,    -- the talk's created_seq: talks_of_agent pages on it
+    tm_joined   INTEGER NOT NULL,
+    tm_left     INTEGER
+);
+CREATE INDEX participants_active_talks ON participants (agent_id, talk_seq) WHERE status = 'active';
+CREATE INDEX participants_by_agent ON participants (agent_id, talk_id, seq);
+CREATE INDEX participants_by_talk ON participants (talk_id, seq);
+CREATE INDEX participants_by_talk_status ON participants (talk_id, status, seq);
+CREATE UNIQUE INDEX participants_one_active ON participants (talk_id, agent_id) WHERE status = 'active';
+CREATE TABLE reactions (
+    message_id BLOB    NOT NULL,
+    emoji      TEXT    NOT NULL,
+    agent_id   TEXT    NOT NULL,
+    seq        INTEGER NOT NULL,
+    tm_create  INTEGER NOT NULL,
+    PRIMARY KEY (message_id, emoji, agent_id)
+) WITHOUT ROWID;
+CREATE INDEX reactions_in_order ON reactions (message_id, emoji, seq);
+CREATE TABLE talks (
+    id           BLOB    NOT NULL PRIMARY KEY,
+    kind         TEXT    NOT NULL,
+    pair_low     TEXT,               -- direct talks: the pair of agents, sorted
+    pair_high    TEXT,
+    name         TEXT    NOT NULL,
+    detail       TEXT    NOT NULL,
+    status       TEXT    NOT NULL,
+    creator_id   TEXT    NOT NULL,
+    member_count INTEGER NOT NULL,
+    version      INTEGER NOT NULL,
+    created_seq  INTEGER NOT NULL,
+    tm_create    INTEGER NOT NULL,
+    tm_update    INTEGER NOT NULL,
+    tm_close     INTEGER
+);
+CREATE UNIQUE INDEX talks_direct_pair ON talks (pair_low, pair_high) WHERE pair_low IS NOT NULL;
