@@ -5,19 +5,77 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use talk_benches::{Mode, Row, baseline, median, print_header, show};
+use talk_benches::{Mode, Row, baseline, median, print_header, show, show_rate};
 use talk_core::{AgentId, Delivery, Hub, Limits, NewMessage, NewTalk, Scope, TalkKind};
 use talk_store_memory::MemoryStore;
+use talk_store_sqlite::{SqliteOptions, SqliteStore, Synchronous};
 
 fn main() {
     let mode = Mode::from_env();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime");
     print_header();
     runtime.block_on(async {
+        for synchronous in [Synchronous::Full, Synchronous::Normal] {
+            sqlite_group_commit(mode, synchronous).await.print();
+        }
         for n in mode.pick(vec![1_000], vec![1_000, 10_000]) {
             dispatch_fan_out(mode, n).await.print();
         }
     });
+}
+
+/// Sends per second through a Hub on SqliteStore with `senders` concurrent
+/// senders (each its own agent, in one talk), `per_sender` sends each.
+async fn sqlite_send_rate(synchronous: Synchronous, senders: usize, per_sender: usize) -> f64 {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let options = SqliteOptions::default().synchronous(synchronous);
+    let store = SqliteStore::open(dir.path().join("bench.db"), options).expect("open the database");
+    let hub = Hub::new(Arc::new(store));
+    let talk = hub
+        .create_talk(&agent(0), NewTalk {
+            kind: TalkKind::Group,
+            name: Some("throughput".into()),
+            detail: None,
+            participant_ids: (1..senders).map(agent).collect(),
+        })
+        .await
+        .expect("create the talk")
+        .resource;
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..senders)
+        .map(|i| {
+            let hub = hub.clone();
+            tokio::spawn(async move {
+                for n in 0..per_sender {
+                    let text = format!("message {n} from sender {i}");
+                    hub.send_message(&agent(i), talk.id, NewMessage { text, ..NewMessage::default() })
+                        .await
+                        .expect("send");
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("a sender task");
+    }
+    (senders * per_sender) as f64 / start.elapsed().as_secs_f64()
+}
+
+/// Issue 4's figure: 64 concurrent senders against one, same Hub and store
+/// settings: group commit must give at least 3× the throughput.
+async fn sqlite_group_commit(mode: Mode, synchronous: Synchronous) -> Row {
+    let one = sqlite_send_rate(synchronous, 1, mode.pick(100, 1_000)).await;
+    let many = sqlite_send_rate(synchronous, 64, mode.pick(10, 100)).await;
+    let ratio = many / one;
+    Row {
+        id: "2b".into(),
+        what: format!("send_message, Hub on SqliteStore ({synchronous:?}), 64 concurrent senders vs one"),
+        figure: show_rate(many),
+        baseline: format!("{} (one sender)", show_rate(one)),
+        ratio,
+        goal: "≥ 3×".into(),
+        met: ratio >= 3.0,
+    }
 }
 
 fn agent(i: usize) -> AgentId {
