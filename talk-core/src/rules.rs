@@ -843,7 +843,14 @@ mod tests {
         let (talk, records) = talk_with(&["a"]);
         let a = agent("a");
         let actor = Actor { agent: &a, records: &records[..1] };
-        let set = change(send_message(&talk, &actor, NewMessage { text: "hi".into(), ..NewMessage::default() }, None, None, &fresh(&clock, &ids)));
+        let set = change(send_message(
+            &talk,
+            &actor,
+            NewMessage { text: "hi".into(), ..NewMessage::default() },
+            None,
+            None,
+            &fresh(&clock, &ids),
+        ));
         assert_eq!(
             set.guards,
             [
@@ -851,7 +858,10 @@ mod tests {
                 Guard::ParticipantActive { participant_id: records[0].id }
             ]
         );
-        assert!(set.writes.iter().all(|w| matches!(w, Write::InsertMessage(_))), "no talk write: senders never conflict");
+        assert!(
+            set.writes.iter().all(|w| matches!(w, Write::InsertMessage(_))),
+            "no talk write: senders never conflict"
+        );
     }
 
     #[test]
@@ -879,7 +889,8 @@ mod tests {
         let first = change(add_reaction(&talk, &actor, &message, thumbs.clone(), false, &limits, &fresh(&clock, &ids)));
         assert!(bumps(&first));
         message.reactions.push(ReactionSummary { emoji: thumbs.clone(), count: 1, agent_ids: vec![agent("a")] });
-        let second = change(add_reaction(&talk, &actor, &message, thumbs.clone(), false, &limits, &fresh(&clock, &ids)));
+        let second =
+            change(add_reaction(&talk, &actor, &message, thumbs.clone(), false, &limits, &fresh(&clock, &ids)));
         assert!(!bumps(&second));
         message.reactions[0].count = 2;
         let not_last = change(remove_reaction(&talk, &actor, &message, thumbs.clone(), true, &fresh(&clock, &ids)));
@@ -894,13 +905,23 @@ mod tests {
         let (clock, ids) = (ManualClock::default(), UuidV7Generator);
         let (mut talk, records) = talk_with(&["a"]);
         let a = agent("a");
-        let set = change(remove_participant(&talk, &Actor { agent: &a, records: &records }, &records[0], &fresh(&clock, &ids)));
+        let set = change(remove_participant(
+            &talk,
+            &Actor { agent: &a, records: &records },
+            &records[0],
+            &fresh(&clock, &ids),
+        ));
         let types: Vec<_> = set.events.iter().map(|e| e.data.type_name()).collect();
         assert_eq!(types, ["message_created", "participant_left", "talk_closed", "message_created"]);
         let Some(EventData::MessageCreated(closing)) = set.events.last().map(|e| &e.data) else { panic!() };
         assert_eq!(closing.system.as_ref().map(|s| s.actor_id.clone()), Some(None));
         talk.status = TalkStatus::Closed;
-        let set = change(remove_participant(&talk, &Actor { agent: &a, records: &records }, &records[0], &fresh(&clock, &ids)));
+        let set = change(remove_participant(
+            &talk,
+            &Actor { agent: &a, records: &records },
+            &records[0],
+            &fresh(&clock, &ids),
+        ));
         assert_eq!(set.events.len(), 2, "a closed talk is not closed again");
     }
 
