@@ -1,0 +1,161 @@
+//! The demo server: the whole Talk API (HTTP + WebSocket) on one address.
+//!
+//! ```text
+//! cargo run --release --example server -- [--listen 127.0.0.1:8080] [--db talk.db | --db :memory:]
+//!                                          [--agent ID=TOKEN]... [--agents-file PATH]
+//! ```
+//!
+//! Without `--agent` or `--agents-file` it knows `agent-id-1` … `agent-id-4`
+//! and `agent-123`, and prints a fresh random token for each at start-up.
+//! One log line per request goes to stderr (method, path without the query
+//! string, status, latency); Ctrl-C stops it cleanly.
+
+use std::error::Error;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use talk_core::{AgentId, Hub, StaticDirectory, Store};
+use talk_http::{StaticTokens, WireEncoder};
+use talk_store_memory::MemoryStore;
+use talk_store_sqlite::{SqliteOptions, SqliteStore};
+
+const USAGE: &str = "\
+usage: server [--listen ADDR] [--db PATH] [--agent ID=TOKEN]... [--agents-file PATH]
+
+  --listen ADDR       address to serve on (default 127.0.0.1:8080)
+  --db PATH           SQLite database file (default talk.db); :memory: keeps everything in memory
+  --agent ID=TOKEN    an agent and its token (repeatable)
+  --agents-file PATH  agents and tokens, one ID=TOKEN a line (# starts a comment)
+
+Without --agent or --agents-file, the agents agent-id-1 … agent-id-4 and agent-123
+are known, each with a random token printed at start-up.";
+
+/// The agents known by default, as in the Talk overview.
+const DEFAULT_AGENTS: [&str; 5] = ["agent-id-1", "agent-id-2", "agent-id-3", "agent-id-4", "agent-123"];
+
+/// The command line.
+struct Args {
+    listen: SocketAddr,
+    db: String,
+    agents: Vec<(AgentId, String)>,
+    /// Whether the tokens were made up here (and so must be shown).
+    generated: bool,
+}
+
+fn parse_agent(spec: &str) -> Result<(AgentId, String), String> {
+    let (id, token) = spec.split_once('=').ok_or_else(|| format!("{spec:?} is not ID=TOKEN"))?;
+    let id = AgentId::parse(id.trim()).map_err(|e| e.to_string())?;
+    let token = token.trim();
+    if token.is_empty() {
+        return Err(format!("agent {id} has an empty token"));
+    }
+    Ok((id, token.to_owned()))
+}
+
+fn read_agents_file(path: &PathBuf) -> Result<Vec<(AgentId, String)>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .map(|line| parse_agent(line).map_err(|e| format!("{}: {e}", path.display())))
+        .collect()
+}
+
+fn random_token() -> String {
+    rand::random::<[u8; 16]>().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
+    let mut listen: SocketAddr = ([127, 0, 0, 1], 8080).into();
+    let mut db = "talk.db".to_owned();
+    let mut agents = Vec::new();
+    while let Some(flag) = args.next() {
+        let (name, inline) = match flag.split_once('=') {
+            Some((name, value)) if name.starts_with("--") => (name.to_owned(), Some(value.to_owned())),
+            _ => (flag.clone(), None),
+        };
+        if name == "--help" || name == "-h" {
+            return Err(String::new());
+        }
+        let mut value = || inline.clone().or_else(|| args.next()).ok_or_else(|| format!("{name} needs a value"));
+        match name.as_str() {
+            "--listen" => listen = value()?.parse().map_err(|e| format!("--listen: {e}"))?,
+            "--db" => db = value()?,
+            "--agent" => agents.push(parse_agent(&value()?)?),
+            "--agents-file" => agents.extend(read_agents_file(&PathBuf::from(value()?))?),
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    let generated = agents.is_empty();
+    if generated {
+        for id in DEFAULT_AGENTS {
+            agents.push((AgentId::parse(id).map_err(|e| e.to_string())?, random_token()));
+        }
+    }
+    Ok(Args { listen, db, agents, generated })
+}
+
+/// What the operator reads at start-up: the program's output, not a log line.
+#[allow(clippy::print_stdout)]
+fn announce(args: &Args) {
+    println!("Talk demo server on http://{}  (database: {})", args.listen, args.db);
+    if args.generated {
+        println!("agents and their tokens:");
+        for (agent, token) in &args.agents {
+            println!("  {agent:<12} {token}");
+        }
+        if let Some((agent, token)) = args.agents.first() {
+            println!();
+            println!("try, as {agent}:");
+            println!("  curl -s 'http://{}/v1.0/talks?token={token}'", args.listen);
+        }
+    } else {
+        println!("{} agents known", args.agents.len());
+    }
+    println!("OpenAPI document: http://{}/v1.0/openapi.json", args.listen);
+}
+
+async fn open_store(db: &str) -> Result<Arc<dyn Store>, Box<dyn Error + Send + Sync>> {
+    if db == ":memory:" {
+        return Ok(Arc::new(MemoryStore::new()));
+    }
+    let path = db.to_owned();
+    let store = tokio::task::spawn_blocking(move || SqliteStore::open(path, SqliteOptions::default())).await??;
+    Ok(Arc::new(store))
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn Error + Send + Sync>> {
+    let args = match parse_args(std::env::args().skip(1)) {
+        Ok(args) => args,
+        Err(message) => {
+            if !message.is_empty() {
+                eprintln!("error: {message}\n");
+            }
+            eprintln!("{USAGE}");
+            std::process::exit(if message.is_empty() { 0 } else { 2 });
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_max_level(tracing::Level::INFO)
+        .init();
+
+    let store = open_store(&args.db).await?;
+    let directory = StaticDirectory::new(args.agents.iter().map(|(agent, _)| agent.clone()));
+    let hub = Hub::builder(store).encoder(Arc::new(WireEncoder)).directory(Arc::new(directory)).build();
+    let tokens = StaticTokens::new(args.agents.iter().map(|(agent, token)| (token.clone(), agent.clone())));
+    let app = talk_http::router(hub, Arc::new(tokens));
+
+    let listener = tokio::net::TcpListener::bind(args.listen).await?;
+    announce(&args);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+            tracing::info!("shutting down");
+        })
+        .await?;
+    Ok(())
+}

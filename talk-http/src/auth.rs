@@ -1,0 +1,109 @@
+//! Authentication: the embedder's [`Authenticator`] maps a token to an
+//! agent id; [`StaticTokens`] is a fixed map.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use async_trait::async_trait;
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use talk_core::AgentId;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Tells which agent a token belongs to. Identity and tokens belong to the
+/// embedding application: plug in whatever it uses (sessions, JWTs, API
+/// keys). Tokens reach it as given by the client, through
+/// `Authorization: Bearer <token>` or `?token=<token>`.
+#[async_trait]
+pub trait Authenticator: Send + Sync + 'static {
+    /// The agent the token belongs to; `None` for an unknown token (`401`).
+    async fn authenticate(&self, token: &str) -> Option<AgentId>;
+}
+
+/// A fixed map of tokens to agents.
+#[derive(Clone, Default)]
+pub struct StaticTokens {
+    tokens: HashMap<String, AgentId>,
+}
+
+impl StaticTokens {
+    /// A map of these `(token, agent)` pairs.
+    pub fn new(pairs: impl IntoIterator<Item = (String, AgentId)>) -> Self {
+        Self { tokens: pairs.into_iter().collect() }
+    }
+
+    /// Adds (or replaces) a token.
+    pub fn insert(&mut self, token: impl Into<String>, agent: AgentId) {
+        self.tokens.insert(token.into(), agent);
+    }
+
+    /// Number of tokens.
+    pub fn len(&self) -> usize {
+        self.tokens.len()
+    }
+
+    /// Whether there are no tokens.
+    pub fn is_empty(&self) -> bool {
+        self.tokens.is_empty()
+    }
+}
+
+impl fmt::Debug for StaticTokens {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never the tokens themselves.
+        f.debug_struct("StaticTokens").field("tokens", &self.tokens.len()).finish()
+    }
+}
+
+#[async_trait]
+impl Authenticator for StaticTokens {
+    async fn authenticate(&self, token: &str) -> Option<AgentId> {
+        self.tokens.get(token).cloned()
+    }
+}
+
+/// The authenticated agent of a request: the first extractor of every
+/// endpoint that needs a token, so that `401` answers before any other
+/// check of the request.
+pub(crate) struct Caller(pub(crate) AgentId);
+
+/// The token of a request: `Authorization: Bearer` first, else `?token=`.
+fn token(parts: &Parts) -> Result<Option<String>, ApiError> {
+    if let Some(value) = parts.headers.get(AUTHORIZATION) {
+        let value = value.to_str().map_err(|_| malformed_header())?;
+        let (scheme, token) = value.trim().split_once(' ').ok_or_else(malformed_header)?;
+        if !scheme.eq_ignore_ascii_case("bearer") {
+            return Err(malformed_header());
+        }
+        let token = token.trim();
+        return Ok((!token.is_empty()).then(|| token.to_owned()));
+    }
+    let query = parts.uri.query().unwrap_or("");
+    Ok(form_urlencoded::parse(query.as_bytes())
+        .find(|(name, _)| name == "token")
+        .map(|(_, value)| value.into_owned())
+        .filter(|token| !token.is_empty()))
+}
+
+fn malformed_header() -> ApiError {
+    ApiError::unauthenticated("the Authorization header must be `Bearer <token>`")
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Some(token) = token(parts)? else {
+            return Err(ApiError::unauthenticated(
+                "a token is required: `Authorization: Bearer <token>` or `?token=<token>`",
+            ));
+        };
+        match state.auth.authenticate(&token).await {
+            Some(agent) => Ok(Self(agent)),
+            None => Err(ApiError::unauthenticated("the token is not valid")),
+        }
+    }
+}

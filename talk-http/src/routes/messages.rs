@@ -1,0 +1,183 @@
+//! Messages and threads: `/v1.0/talks/{id}/messages` and `/v1.0/messages/{id}`.
+
+use axum::Json;
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+
+use crate::auth::Caller;
+use crate::dto::{EditMessageRequest, ErrorBody, MessageDto, MessageList, SendMessageRequest};
+use crate::error::ApiError;
+use crate::extract::{JsonBody, MessagePath, PAGE, Query, TalkPath};
+use crate::state::AppState;
+
+fn list(page: talk_core::Page<talk_core::Message>) -> MessageList {
+    MessageList { result: page.items.iter().map(MessageDto::from).collect(), next_page_token: page.next_page_token }
+}
+
+/// Sends a message (`201`), or answers the stored one for a retried client-chosen id (`200`).
+#[utoipa::path(
+    post,
+    path = "/v1.0/talks/{id}/messages",
+    tag = "messages",
+    params(("id" = Uuid, Path, description = "The talk.")),
+    request_body = SendMessageRequest,
+    responses(
+        (status = 201, description = "The message was sent.", body = MessageDto),
+        (status = 200, description = "A retry of a send with the same client-chosen `id`: the stored message.", body = MessageDto),
+        (status = 400, description = "`invalid_id`, `invalid_json`, `invalid_request`, `invalid_parent`.", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`.", body = ErrorBody),
+        (status = 403, description = "`not_participant`.", body = ErrorBody),
+        (status = 404, description = "`not_found`.", body = ErrorBody),
+        (status = 409, description = "`talk_closed`, `id_conflict`.", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`.", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`.", body = ErrorBody),
+    )
+)]
+pub(crate) async fn send_message(
+    State(state): State<AppState>,
+    Caller(agent): Caller,
+    TalkPath(talk): TalkPath,
+    RawQuery(raw): RawQuery,
+    JsonBody(body): JsonBody<SendMessageRequest>,
+) -> Result<(StatusCode, Json<MessageDto>), ApiError> {
+    Query::none(raw.as_deref())?;
+    let sent = state.hub.send_message(&agent, talk, body.into()).await?;
+    let status = if sent.created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(MessageDto::from(&sent.resource))))
+}
+
+/// The main view of a talk: top-level messages, newest first.
+#[utoipa::path(
+    get,
+    path = "/v1.0/talks/{id}/messages",
+    tag = "messages",
+    params(
+        ("id" = Uuid, Path, description = "The talk."),
+        ("include_replies" = Option<bool>, Query, description = "`true` lists replies too (default `false`)."),
+        ("page_size" = Option<u32>, Query, description = "1–100, default 50."),
+        ("page_token" = Option<String>, Query, description = "`next_page_token` of the previous page."),
+    ),
+    responses(
+        (status = 200, description = "A page of messages, newest first.", body = MessageList),
+        (status = 400, description = "`invalid_id`, `invalid_request`.", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`.", body = ErrorBody),
+        (status = 403, description = "`not_participant`.", body = ErrorBody),
+        (status = 404, description = "`not_found`.", body = ErrorBody),
+    )
+)]
+pub(crate) async fn list_messages(
+    State(state): State<AppState>,
+    Caller(agent): Caller,
+    TalkPath(talk): TalkPath,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<MessageList>, ApiError> {
+    let query = Query::parse(raw.as_deref(), &["include_replies", PAGE[0], PAGE[1]])?;
+    let include_replies = query.choice("include_replies", &[("true", true), ("false", false)])?.unwrap_or(false);
+    let page = state.hub.messages(&agent, talk, include_replies, &query.page()?).await?;
+    Ok(Json(list(page)))
+}
+
+/// One message.
+#[utoipa::path(
+    get,
+    path = "/v1.0/messages/{id}",
+    tag = "messages",
+    params(("id" = Uuid, Path, description = "The message.")),
+    responses(
+        (status = 200, description = "The message.", body = MessageDto),
+        (status = 400, description = "`invalid_id`, `invalid_request`.", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`.", body = ErrorBody),
+        (status = 403, description = "`not_participant`.", body = ErrorBody),
+        (status = 404, description = "`not_found`.", body = ErrorBody),
+    )
+)]
+pub(crate) async fn get_message(
+    State(state): State<AppState>,
+    Caller(agent): Caller,
+    MessagePath(message): MessagePath,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<MessageDto>, ApiError> {
+    Query::none(raw.as_deref())?;
+    Ok(Json(MessageDto::from(&state.hub.message(&agent, message).await?)))
+}
+
+/// Edits the text of one's own message.
+#[utoipa::path(
+    patch,
+    path = "/v1.0/messages/{id}",
+    tag = "messages",
+    params(("id" = Uuid, Path, description = "The message.")),
+    request_body = EditMessageRequest,
+    responses(
+        (status = 200, description = "The message, edited.", body = MessageDto),
+        (status = 400, description = "`invalid_id`, `invalid_json`, `invalid_request`.", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`.", body = ErrorBody),
+        (status = 403, description = "`not_participant`, `not_author`.", body = ErrorBody),
+        (status = 404, description = "`not_found`.", body = ErrorBody),
+        (status = 409, description = "`talk_closed`, `message_deleted`.", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`.", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`.", body = ErrorBody),
+    )
+)]
+pub(crate) async fn edit_message(
+    State(state): State<AppState>,
+    Caller(agent): Caller,
+    MessagePath(message): MessagePath,
+    RawQuery(raw): RawQuery,
+    JsonBody(body): JsonBody<EditMessageRequest>,
+) -> Result<Json<MessageDto>, ApiError> {
+    Query::none(raw.as_deref())?;
+    Ok(Json(MessageDto::from(&state.hub.edit_message(&agent, message, body.text).await?)))
+}
+
+/// Deletes one's own message, leaving a tombstone.
+#[utoipa::path(
+    delete,
+    path = "/v1.0/messages/{id}",
+    tag = "messages",
+    params(("id" = Uuid, Path, description = "The message.")),
+    responses(
+        (status = 200, description = "The tombstone (deleting a deleted message is a repeat).", body = MessageDto),
+        (status = 400, description = "`invalid_id`, `invalid_request`.", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`.", body = ErrorBody),
+        (status = 403, description = "`not_participant`, `not_author`.", body = ErrorBody),
+        (status = 404, description = "`not_found`.", body = ErrorBody),
+    )
+)]
+pub(crate) async fn delete_message(
+    State(state): State<AppState>,
+    Caller(agent): Caller,
+    MessagePath(message): MessagePath,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<MessageDto>, ApiError> {
+    Query::none(raw.as_deref())?;
+    Ok(Json(MessageDto::from(&state.hub.delete_message(&agent, message).await?)))
+}
+
+/// The replies to a message, oldest first.
+#[utoipa::path(
+    get,
+    path = "/v1.0/messages/{id}/replies",
+    tag = "messages",
+    params(
+        ("id" = Uuid, Path, description = "The parent message."),
+        ("page_size" = Option<u32>, Query, description = "1–100, default 50."),
+        ("page_token" = Option<String>, Query, description = "`next_page_token` of the previous page."),
+    ),
+    responses(
+        (status = 200, description = "A page of the thread, oldest first.", body = MessageList),
+        (status = 400, description = "`invalid_id`, `invalid_request`.", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`.", body = ErrorBody),
+        (status = 403, description = "`not_participant`.", body = ErrorBody),
+        (status = 404, description = "`not_found`.", body = ErrorBody),
+    )
+)]
+pub(crate) async fn list_replies(
+    State(state): State<AppState>,
+    Caller(agent): Caller,
+    MessagePath(message): MessagePath,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<MessageList>, ApiError> {
+    let query = Query::parse(raw.as_deref(), &PAGE)?;
+    Ok(Json(list(state.hub.replies(&agent, message, &query.page()?).await?)))
+}

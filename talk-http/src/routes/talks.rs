@@ -1,0 +1,168 @@
+//! `/v1.0/talks`: create, list, read, rename, close, reopen.
+
+use axum::Json;
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use talk_core::TalkStatus;
+
+use crate::auth::Caller;
+use crate::dto::{CreateTalkRequest, ErrorBody, TalkDto, TalkList, UpdateTalkRequest};
+use crate::error::ApiError;
+use crate::extract::{JsonBody, PAGE, Query, TalkPath};
+use crate::state::AppState;
+
+/// Creates a talk (`201`), or finds the pair's direct talk (`200`).
+#[utoipa::path(
+    post,
+    path = "/v1.0/talks",
+    tag = "talks",
+    request_body = CreateTalkRequest,
+    responses(
+        (status = 201, description = "The talk was created; the caller is a participant.", body = TalkDto),
+        (status = 200, description = "A `direct` talk of this pair exists: it is returned, reopened and with both agents re-added if needed.", body = TalkDto),
+        (status = 400, description = "`invalid_json`, `invalid_request`, `unknown_agent`.", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`.", body = ErrorBody),
+        (status = 409, description = "`limit_exceeded`.", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`.", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`.", body = ErrorBody),
+    )
+)]
+pub(crate) async fn create_talk(
+    State(state): State<AppState>,
+    Caller(agent): Caller,
+    RawQuery(raw): RawQuery,
+    JsonBody(body): JsonBody<CreateTalkRequest>,
+) -> Result<(StatusCode, Json<TalkDto>), ApiError> {
+    Query::none(raw.as_deref())?;
+    let created = state.hub.create_talk(&agent, body.into()).await?;
+    let status = if created.created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(TalkDto::from(&created.resource))))
+}
+
+/// The talks the caller is an active participant of, newest first.
+#[utoipa::path(
+    get,
+    path = "/v1.0/talks",
+    tag = "talks",
+    params(
+        ("status" = Option<String>, Query, description = "`active` or `closed`: only talks in this state."),
+        ("page_size" = Option<u32>, Query, description = "1–100, default 50."),
+        ("page_token" = Option<String>, Query, description = "`next_page_token` of the previous page."),
+    ),
+    responses(
+        (status = 200, description = "A page of talks, newest first.", body = TalkList),
+        (status = 400, description = "`invalid_request`.", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`.", body = ErrorBody),
+    )
+)]
+pub(crate) async fn list_talks(
+    State(state): State<AppState>,
+    Caller(agent): Caller,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<TalkList>, ApiError> {
+    let query = Query::parse(raw.as_deref(), &["status", PAGE[0], PAGE[1]])?;
+    let status = query.choice("status", &[("active", TalkStatus::Active), ("closed", TalkStatus::Closed)])?;
+    let page = state.hub.talks(&agent, status, &query.page()?).await?;
+    Ok(Json(TalkList { result: page.items.iter().map(TalkDto::from).collect(), next_page_token: page.next_page_token }))
+}
+
+/// One talk; a former participant may read it too.
+#[utoipa::path(
+    get,
+    path = "/v1.0/talks/{id}",
+    tag = "talks",
+    params(("id" = Uuid, Path, description = "The talk.")),
+    responses(
+        (status = 200, description = "The talk.", body = TalkDto),
+        (status = 400, description = "`invalid_id`, `invalid_request`.", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such talk, or the caller was never in it.", body = ErrorBody),
+    )
+)]
+pub(crate) async fn get_talk(
+    State(state): State<AppState>,
+    Caller(agent): Caller,
+    TalkPath(talk): TalkPath,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<TalkDto>, ApiError> {
+    Query::none(raw.as_deref())?;
+    Ok(Json(TalkDto::from(&state.hub.talk(&agent, talk).await?)))
+}
+
+/// Renames a talk or changes its detail.
+#[utoipa::path(
+    patch,
+    path = "/v1.0/talks/{id}",
+    tag = "talks",
+    params(("id" = Uuid, Path, description = "The talk.")),
+    request_body = UpdateTalkRequest,
+    responses(
+        (status = 200, description = "The talk as it is now (a change that changes nothing is a repeat: no event).", body = TalkDto),
+        (status = 400, description = "`invalid_id`, `invalid_json`, `invalid_request`.", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`.", body = ErrorBody),
+        (status = 403, description = "`not_participant`.", body = ErrorBody),
+        (status = 404, description = "`not_found`.", body = ErrorBody),
+        (status = 409, description = "`talk_closed`.", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`.", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`.", body = ErrorBody),
+    )
+)]
+pub(crate) async fn update_talk(
+    State(state): State<AppState>,
+    Caller(agent): Caller,
+    TalkPath(talk): TalkPath,
+    RawQuery(raw): RawQuery,
+    JsonBody(body): JsonBody<UpdateTalkRequest>,
+) -> Result<Json<TalkDto>, ApiError> {
+    Query::none(raw.as_deref())?;
+    Ok(Json(TalkDto::from(&state.hub.update_talk(&agent, talk, body.into()).await?)))
+}
+
+/// Closes a talk.
+#[utoipa::path(
+    post,
+    path = "/v1.0/talks/{id}/close",
+    tag = "talks",
+    params(("id" = Uuid, Path, description = "The talk.")),
+    responses(
+        (status = 200, description = "The talk, closed (closing a closed talk is a repeat: no event).", body = TalkDto),
+        (status = 400, description = "`invalid_id`, `invalid_request`.", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`.", body = ErrorBody),
+        (status = 403, description = "`not_participant`.", body = ErrorBody),
+        (status = 404, description = "`not_found`.", body = ErrorBody),
+    )
+)]
+pub(crate) async fn close_talk(
+    State(state): State<AppState>,
+    Caller(agent): Caller,
+    TalkPath(talk): TalkPath,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<TalkDto>, ApiError> {
+    Query::none(raw.as_deref())?;
+    Ok(Json(TalkDto::from(&state.hub.close_talk(&agent, talk).await?)))
+}
+
+/// Reopens a talk.
+#[utoipa::path(
+    post,
+    path = "/v1.0/talks/{id}/reopen",
+    tag = "talks",
+    params(("id" = Uuid, Path, description = "The talk.")),
+    responses(
+        (status = 200, description = "The talk, active (reopening an active talk is a repeat: no event).", body = TalkDto),
+        (status = 400, description = "`invalid_id`, `invalid_request`.", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`.", body = ErrorBody),
+        (status = 403, description = "`not_participant`: neither an active participant nor a former one who may reopen.", body = ErrorBody),
+        (status = 404, description = "`not_found`.", body = ErrorBody),
+        (status = 409, description = "`limit_exceeded`.", body = ErrorBody),
+    )
+)]
+pub(crate) async fn reopen_talk(
+    State(state): State<AppState>,
+    Caller(agent): Caller,
+    TalkPath(talk): TalkPath,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<TalkDto>, ApiError> {
+    Query::none(raw.as_deref())?;
+    Ok(Json(TalkDto::from(&state.hub.reopen_talk(&agent, talk).await?)))
+}

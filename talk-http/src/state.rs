@@ -1,0 +1,84 @@
+//! What every handler shares, and the adapter's tunables.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use talk_core::Hub;
+
+use crate::auth::Authenticator;
+
+/// Tunables of the adapter. `Options::default()` holds the documented
+/// defaults; change them with the builder methods.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub(crate) body_limit: usize,
+    pub(crate) ping_interval: Duration,
+    pub(crate) outbound_frames: usize,
+    pub(crate) max_client_message: usize,
+    pub(crate) close_grace: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            body_limit: 1024 * 1024,
+            ping_interval: Duration::from_secs(30),
+            outbound_frames: 64,
+            max_client_message: 64 * 1024,
+            close_grace: Duration::from_secs(5),
+        }
+    }
+}
+
+impl Options {
+    /// The largest request body accepted, in bytes (default 1 MiB); a larger
+    /// one answers `413 payload_too_large`.
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = bytes;
+        self
+    }
+
+    /// How often the server pings each WebSocket (default 30 s). A peer
+    /// from which nothing arrived (not even a pong) between one ping and the
+    /// next is dropped, and so is one that does not take a frame within two
+    /// intervals.
+    pub fn ping_interval(mut self, interval: Duration) -> Self {
+        self.ping_interval = interval.max(Duration::from_millis(1));
+        self
+    }
+
+    /// How many frames a WebSocket connection may have waiting to be
+    /// written (default 64). Together with the Hub's per-subscription
+    /// queue bound it bounds the memory of a slow client: when both are
+    /// full, the subscription lags and the socket closes with `4008`.
+    pub fn outbound_frames(mut self, frames: usize) -> Self {
+        self.outbound_frames = frames.max(1);
+        self
+    }
+
+    /// The largest WebSocket message (and frame) a client may send, in
+    /// bytes (default 64 KiB: a client frame is a tiny subscribe or
+    /// unsubscribe).
+    pub fn max_client_message(mut self, bytes: usize) -> Self {
+        self.max_client_message = bytes;
+        self
+    }
+
+    /// How long the server waits for the client's answer to its close frame
+    /// before it drops the connection (default 5 s).
+    pub fn close_grace(mut self, grace: Duration) -> Self {
+        self.close_grace = grace;
+        self
+    }
+}
+
+/// The state of the router.
+#[derive(Clone)]
+pub(crate) struct AppState {
+    pub(crate) hub: Hub,
+    pub(crate) auth: Arc<dyn Authenticator>,
+    pub(crate) options: Arc<Options>,
+    /// The OpenAPI document, serialised once.
+    pub(crate) openapi: Bytes,
+}

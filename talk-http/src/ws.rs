@@ -1,0 +1,366 @@
+//! `GET /v1.0/ws`: live events over a WebSocket.
+//!
+//! One connection is three kinds of task:
+//!
+//! - the **reader** (the connection's own task) reads client frames,
+//!   answers `subscribe` and `unsubscribe`, and owns the subscriptions;
+//! - one **forwarder** per subscription pulls from its
+//!   [`Subscription`](talk_core::Subscription) and pushes frames into the
+//!   connection's one bounded outbound queue;
+//! - the **writer** owns the socket's sending half: it writes the queue,
+//!   pings, and sends the close frame when a subscription lags.
+//!
+//! Memory per connection is bounded: the outbound queue holds at most
+//! [`Options::outbound_frames`](crate::Options::outbound_frames) frames, and each
+//! subscription's queue in the Hub is bounded too. A client that does not
+//! keep up fills both; the Hub then ends the subscription as lagged and the
+//! socket closes with `4008 lagged`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::{RawQuery, State};
+use axum::response::Response;
+use bytes::Bytes;
+use futures::stream::{SplitSink, SplitStream};
+use futures::{SinkExt, StreamExt};
+use talk_core::{AgentId, Delivery, EndReason, EventEncoder, Hub, Scope, SharedEvent, Subscription, TalkId};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio::time::{Instant, timeout};
+
+use crate::auth::Caller;
+use crate::dto::{ClientFrame, ControlFrame, ErrorBody, UnsubscribeReason};
+use crate::encoder::WireEncoder;
+use crate::error::ApiError;
+use crate::extract::{Query, parse_json};
+use crate::state::{AppState, Options};
+
+/// Close code of a connection whose subscription could not keep up.
+pub(crate) const CLOSE_LAGGED: u16 = 4008;
+/// Close code when the store failed under a subscription (resubscribe with `since`).
+const CLOSE_UNAVAILABLE: u16 = 1011;
+/// Close code when the Hub shuts down.
+const CLOSE_GOING_AWAY: u16 = 1001;
+
+/// Opens a WebSocket for live events.
+#[utoipa::path(
+    get,
+    path = "/v1.0/ws",
+    tag = "events",
+    description = "Upgrades to a WebSocket. Client frames: `ClientFrame`; server frames: `EventFrame` and `ControlFrame`.",
+    responses(
+        (status = 101, description = "Switching protocols: the WebSocket is open."),
+        (status = 400, description = "`invalid_request`: not a WebSocket upgrade, or an unknown query parameter.", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no upgrade.", body = ErrorBody),
+    )
+)]
+pub(crate) async fn websocket(
+    State(state): State<AppState>,
+    Caller(agent): Caller,
+    RawQuery(raw): RawQuery,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Result<Response, ApiError> {
+    Query::none(raw.as_deref())?;
+    let upgrade = upgrade.map_err(|rejection| {
+        ApiError::invalid_request(format!("this endpoint takes a WebSocket upgrade: {}", rejection.body_text()))
+    })?;
+    let options = state.options.clone();
+    let limit = options.max_client_message;
+    Ok(upgrade
+        .read_buffer_size(4096)
+        .write_buffer_size(0)
+        .max_message_size(limit)
+        .max_frame_size(limit)
+        .on_upgrade(move |socket| run(socket, state.hub, agent, options)))
+}
+
+/// What a connection subscribed to: every talk, or one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Key {
+    All,
+    Talk(TalkId),
+}
+
+impl Key {
+    fn label(self) -> String {
+        match self {
+            Self::All => "*".to_owned(),
+            Self::Talk(talk) => talk.to_string(),
+        }
+    }
+
+    fn scope(self) -> Scope {
+        match self {
+            Self::All => Scope::All,
+            Self::Talk(talk) => Scope::Talk(talk),
+        }
+    }
+}
+
+fn control(frame: &ControlFrame) -> Message {
+    // Plain data with string keys: serialising cannot fail.
+    Message::Text(serde_json::to_string(frame).unwrap_or_default().into())
+}
+
+fn error_frame(error: &ApiError) -> Message {
+    control(&ControlFrame::Error { code: error.code().to_owned(), message: error.message().to_owned() })
+}
+
+/// The shared bytes of an event, lent to a frame without a copy.
+struct SharedText(Arc<SharedEvent>);
+
+impl AsRef<[u8]> for SharedText {
+    fn as_ref(&self) -> &[u8] {
+        self.0.encoded.as_bytes()
+    }
+}
+
+/// The frame of an event: the Hub's shared bytes when they are in this API's
+/// format, else the event encoded again.
+fn event_frame(shared: Arc<SharedEvent>, shared_is_wire: bool) -> Message {
+    let text = if shared_is_wire {
+        let fallback = shared.clone();
+        Utf8Bytes::try_from(Bytes::from_owner(SharedText(shared)))
+            .unwrap_or_else(|_| Utf8Bytes::from(fallback.encoded.clone()))
+    } else {
+        Utf8Bytes::from(WireEncoder.encode(&shared.event))
+    };
+    Message::Text(text)
+}
+
+/// The channels a forwarder uses.
+#[derive(Clone)]
+struct Outlets {
+    out: mpsc::Sender<Message>,
+    close: mpsc::Sender<CloseFrame>,
+    ended: mpsc::UnboundedSender<(Key, u64)>,
+    shared_is_wire: bool,
+}
+
+impl Outlets {
+    fn close(&self, code: u16, reason: &'static str) {
+        // The first reason wins; the writer closes once.
+        let _ = self.close.try_send(CloseFrame { code, reason: Utf8Bytes::from_static(reason) });
+    }
+}
+
+/// Pushes one subscription's items into the connection's queue, in order.
+async fn forward(mut subscription: Subscription, key: Key, generation: u64, outlets: Outlets) {
+    while let Some(item) = subscription.next().await {
+        let frame = match item {
+            Delivery::Event(shared) => event_frame(shared, outlets.shared_is_wire),
+            Delivery::Subscribed { seq } => control(&ControlFrame::Subscribed { talk_id: key.label(), seq }),
+            Delivery::ResyncRequired { seq } => control(&ControlFrame::ResyncRequired { talk_id: key.label(), seq }),
+            Delivery::Ended(EndReason::Left) => {
+                // Forget the subscription before the client can hear it ended,
+                // so that a subscribe right after is not refused.
+                let _ = outlets.ended.send((key, generation));
+                let frame = ControlFrame::Unsubscribed { talk_id: key.label(), reason: UnsubscribeReason::Left };
+                let _ = outlets.out.send(control(&frame)).await;
+                return;
+            }
+            Delivery::Ended(EndReason::Lagged { .. }) => return outlets.close(CLOSE_LAGGED, "lagged"),
+            Delivery::Ended(EndReason::Unavailable { .. }) => return outlets.close(CLOSE_UNAVAILABLE, "unavailable"),
+            Delivery::Ended(EndReason::Shutdown) => return outlets.close(CLOSE_GOING_AWAY, "shutdown"),
+        };
+        if outlets.out.send(frame).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// How the writer ended.
+enum WriterEnd {
+    /// It sent a close frame: wait a little for the client's answer.
+    Closed,
+    /// The peer is gone, dead or too slow to take a frame: drop it.
+    Dropped,
+}
+
+/// Writes the outbound queue, pings, and closes.
+async fn write(
+    mut sink: SplitSink<WebSocket, Message>,
+    mut out: mpsc::Receiver<Message>,
+    mut close: mpsc::Receiver<CloseFrame>,
+    heard: Arc<AtomicBool>,
+    interval: Duration,
+) -> WriterEnd {
+    let patience = interval * 2;
+    let mut ping = tokio::time::interval_at(Instant::now() + interval, interval);
+    ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut ping_outstanding = false;
+    loop {
+        let message = tokio::select! {
+            biased;
+            frame = close.recv() => {
+                let _ = timeout(patience, sink.send(Message::Close(frame))).await;
+                return WriterEnd::Closed;
+            }
+            _ = ping.tick() => {
+                // Nothing heard from the peer since the last ping: it is gone.
+                if ping_outstanding && !heard.load(Ordering::Acquire) {
+                    return WriterEnd::Dropped;
+                }
+                heard.store(false, Ordering::Release);
+                ping_outstanding = true;
+                Message::Ping(Bytes::new())
+            }
+            message = out.recv() => match message {
+                Some(message) => message,
+                None => return WriterEnd::Dropped,
+            },
+        };
+        match timeout(patience, sink.send(message)).await {
+            Ok(Ok(())) => {}
+            _ => return WriterEnd::Dropped,
+        }
+    }
+}
+
+/// The reader's state: the subscriptions of the connection.
+struct Connection {
+    hub: Hub,
+    agent: AgentId,
+    outlets: Outlets,
+    subscriptions: HashMap<Key, (u64, JoinHandle<()>)>,
+    generation: u64,
+}
+
+impl Connection {
+    async fn reply(&self, message: Message) {
+        let _ = self.outlets.out.send(message).await;
+    }
+
+    /// Handles one client message; answers whether to go on reading.
+    async fn on_message(&mut self, message: Message) {
+        match message {
+            Message::Text(text) => match parse_json::<ClientFrame>(text.as_bytes()) {
+                Ok(ClientFrame::Subscribe { talk_id, since }) => self.subscribe(&talk_id, since).await,
+                Ok(ClientFrame::Unsubscribe { talk_id }) => self.unsubscribe(&talk_id).await,
+                Err(error) => self.reply(error_frame(&error)).await,
+            },
+            Message::Binary(_) => {
+                self.reply(error_frame(&ApiError::invalid_request("frames must be JSON text, not binary"))).await;
+            }
+            // Pings are answered by the socket; pongs and closes need nothing here.
+            Message::Ping(_) | Message::Pong(_) | Message::Close(_) => {}
+        }
+    }
+
+    fn key(talk_id: &str) -> Result<Key, ApiError> {
+        if talk_id == "*" {
+            return Ok(Key::All);
+        }
+        talk_id
+            .parse::<TalkId>()
+            .map(Key::Talk)
+            .map_err(|error| ApiError::invalid_request(format!("talk_id: {error}, nor \"*\"")))
+    }
+
+    async fn subscribe(&mut self, talk_id: &str, since: Option<u64>) {
+        let key = match Self::key(talk_id) {
+            Ok(key) => key,
+            Err(error) => return self.reply(error_frame(&error)).await,
+        };
+        // One "*" or single-talk subscriptions, each talk once: no event
+        // is ever delivered twice on one socket.
+        let taken = match key {
+            Key::All => self.subscriptions.keys().next().copied(),
+            Key::Talk(_) => [key, Key::All].into_iter().find(|k| self.subscriptions.contains_key(k)),
+        };
+        if let Some(held) = taken {
+            let message = format!("this connection already follows {}", held.label());
+            let frame = ControlFrame::Error { code: "already_subscribed".to_owned(), message };
+            return self.reply(control(&frame)).await;
+        }
+        match self.hub.subscribe(&self.agent, key.scope(), since).await {
+            Ok(subscription) => {
+                self.generation += 1;
+                let generation = self.generation;
+                let task = tokio::spawn(forward(subscription, key, generation, self.outlets.clone()));
+                self.subscriptions.insert(key, (generation, task));
+            }
+            Err(error) => self.reply(error_frame(&ApiError::from(error))).await,
+        }
+    }
+
+    async fn unsubscribe(&mut self, talk_id: &str) {
+        let key = match Self::key(talk_id) {
+            Ok(key) => key,
+            Err(error) => return self.reply(error_frame(&error)).await,
+        };
+        // Not subscribed: a repeat, answered the same way.
+        if let Some((_, task)) = self.subscriptions.remove(&key) {
+            task.abort();
+            // Wait until the forwarder is gone, so that none of its frames
+            // follows the answer.
+            let _ = task.await;
+        }
+        let frame = ControlFrame::Unsubscribed { talk_id: key.label(), reason: UnsubscribeReason::Request };
+        self.reply(control(&frame)).await;
+    }
+
+    /// A forwarder ended by itself (its subscription ended).
+    fn ended(&mut self, key: Key, generation: u64) {
+        if self.subscriptions.get(&key).is_some_and(|(current, _)| *current == generation) {
+            self.subscriptions.remove(&key);
+        }
+    }
+
+    fn stop(&mut self) {
+        for (_, (_, task)) in self.subscriptions.drain() {
+            task.abort();
+        }
+    }
+}
+
+/// Serves one WebSocket until either side ends it.
+async fn run(socket: WebSocket, hub: Hub, agent: AgentId, options: Arc<Options>) {
+    let shared_is_wire = hub.event_format() == WireEncoder::FORMAT;
+    let (sink, mut stream) = socket.split();
+    let (out, out_rx) = mpsc::channel(options.outbound_frames);
+    let (close, close_rx) = mpsc::channel(1);
+    let (ended, mut ended_rx) = mpsc::unbounded_channel();
+    let heard = Arc::new(AtomicBool::new(true));
+    let mut writer = tokio::spawn(write(sink, out_rx, close_rx, heard.clone(), options.ping_interval));
+    let mut connection = Connection {
+        hub,
+        agent,
+        outlets: Outlets { out, close, ended, shared_is_wire },
+        subscriptions: HashMap::new(),
+        generation: 0,
+    };
+    let writer_end = loop {
+        tokio::select! {
+            biased;
+            Some((key, generation)) = ended_rx.recv() => connection.ended(key, generation),
+            end = &mut writer => break end.ok(),
+            message = stream.next() => match message {
+                Some(Ok(message)) => {
+                    heard.store(true, Ordering::Release);
+                    connection.on_message(message).await;
+                }
+                // The peer closed (its close was answered) or the socket failed.
+                Some(Err(_)) | None => break None,
+            },
+        }
+    };
+    connection.stop();
+    match writer_end {
+        Some(WriterEnd::Closed) => {
+            // Read until the client answers the close, a little while at most.
+            let _ = timeout(options.close_grace, drain(&mut stream)).await;
+        }
+        Some(WriterEnd::Dropped) => {}
+        None => writer.abort(),
+    }
+}
+
+async fn drain(stream: &mut SplitStream<WebSocket>) {
+    while let Some(Ok(_)) = stream.next().await {}
+}
