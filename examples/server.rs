@@ -96,19 +96,28 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     Ok(Args { listen, db, agents, generated })
 }
 
+/// The shell variable the README's examples read an agent's token from:
+/// `agent-id-1` → `TOKEN_AGENT_ID_1`.
+fn token_variable(agent: &AgentId) -> String {
+    let name: String =
+        agent.as_str().chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' }).collect();
+    format!("TOKEN_{name}")
+}
+
 /// What the operator reads at start-up: the program's output, not a log line.
 #[allow(clippy::print_stdout)]
 fn announce(args: &Args) {
     println!("Talk demo server on http://{}  (database: {})", args.listen, args.db);
     if args.generated {
-        println!("agents and their tokens:");
+        println!("agents and their tokens; paste these lines into a shell to run the README's examples:");
+        println!("  export TALK=http://{}", args.listen);
         for (agent, token) in &args.agents {
-            println!("  {agent:<12} {token}");
+            println!("  export {}={token}", token_variable(agent));
         }
-        if let Some((agent, token)) = args.agents.first() {
+        if let Some((agent, _)) = args.agents.first() {
             println!();
             println!("try, as {agent}:");
-            println!("  curl -s 'http://{}/v1.0/talks?token={token}'", args.listen);
+            println!("  curl -s \"$TALK/v1.0/talks?token=${}\"", token_variable(agent));
         }
     } else {
         println!("{} agents known", args.agents.len());
