@@ -174,11 +174,16 @@ pub struct DeliveryOptions {
     pub queue_bound: usize,
     /// Events read from the store per page, by the dispatcher and by replays.
     pub page: usize,
+    /// How often an idle dispatcher looks at the log without being told: the
+    /// safety net for a commit whose announcement was lost (a command
+    /// cancelled between its commit and its notify, another process's
+    /// notifier failing).
+    pub poll_interval: Duration,
 }
 
 impl Default for DeliveryOptions {
     fn default() -> Self {
-        Self { queue_bound: 1024, page: 512 }
+        Self { queue_bound: 1024, page: 512, poll_interval: Duration::from_millis(500) }
     }
 }
 
@@ -270,9 +275,11 @@ impl Dispatcher {
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 }
+                let poll = dispatcher.options.poll_interval;
                 drop(dispatcher);
-                if wake.changed().await.is_err() {
-                    return;
+                tokio::select! {
+                    changed = wake.changed() => if changed.is_err() { return },
+                    () = tokio::time::sleep(poll) => {}
                 }
             }
         });
@@ -425,11 +432,6 @@ impl Dispatcher {
                 forget(agents, members, agent);
             }
         }
-    }
-
-    #[cfg(test)]
-    fn subscription_count(&self) -> usize {
-        lock(&self.routes).agents.values().map(|r| r.subs.len()).sum()
     }
 }
 

@@ -47,7 +47,13 @@ fn seqs(items: &[Delivery]) -> Vec<u64> {
 
 /// What the log says the agent sees after `since` (optionally in one talk).
 async fn expected(hub: &Hub, who: &str, talk: Option<talk_core::TalkId>, since: u64) -> Vec<u64> {
-    hub.store().agent_events(&agent(who), talk, since, usize::MAX).await.unwrap().iter().map(|e| e.seq).collect()
+    hub.store()
+        .agent_events(&agent(who), talk, since, usize::MAX)
+        .await
+        .expect("read the agent's events")
+        .iter()
+        .map(|e| e.seq)
+        .collect()
 }
 
 #[tokio::test]
@@ -322,4 +328,23 @@ async fn events_page_through_what_the_agent_sees() {
     let final_head = head(&hub).await;
     assert!(seen.iter().all(|&s| s <= final_head));
     assert_eq!(hub.events(&agent("b"), 0, Some(0)).await.err().map(|e| e.code()), Some("invalid_request"));
+}
+
+#[tokio::test]
+async fn a_commit_whose_announcement_never_came_is_delivered_by_the_poll() {
+    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    let subscribed_hub = Hub::builder(store.clone()).build();
+    // A second Hub on the same store announces only to its own dispatcher,
+    // like a command cancelled between commit and notify, or another process.
+    let writing_hub = Hub::builder(store).build();
+    let talk = group(&writing_hub, "a", &["b"]).await;
+    let mut sub = subscribed_hub.subscribe(&agent("b"), Scope::Talk(talk.id), None).await.unwrap();
+    next(&mut sub).await;
+    // One announced event first, so that the dispatcher has run and waits.
+    let announced = send(&subscribed_hub, "a", talk.id, "announced").await;
+    let Delivery::Event(shared) = next(&mut sub).await else { panic!("expected the first message") };
+    assert_eq!(shared.event.seq, announced.seq);
+    let m = send(&writing_hub, "a", talk.id, "unannounced here").await;
+    let Delivery::Event(shared) = next(&mut sub).await else { panic!("expected the message") };
+    assert_eq!(shared.event.seq, m.seq);
 }

@@ -9,7 +9,10 @@ use talk_core::{
 };
 
 async fn record_of(hub: &talk_core::Hub, talk: talk_core::TalkId, who: &str) -> ParticipantId {
-    let page = hub.participants(&agent("a"), talk, ParticipantFilter::Active, &PageRequest::first()).await.unwrap();
+    let page = hub
+        .participants(&agent("a"), talk, ParticipantFilter::Active, &PageRequest::first())
+        .await
+        .expect("list participants");
     page.items.iter().find(|p| p.agent_id == agent(who)).expect("active record").id
 }
 

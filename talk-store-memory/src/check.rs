@@ -42,7 +42,9 @@ pub(crate) fn check(state: &State, changes: &ResolvedChangeSet) -> Result<(), Re
 fn check_guard(state: &State, guard: &Guard) -> Result<(), Conflict> {
     let holds = match guard {
         Guard::TalkVersion { talk_id, version } => state.talk(*talk_id).is_some_and(|t| t.version == *version),
-        Guard::ParticipantActive { participant_id } => state.participant(*participant_id).is_some_and(|p| p.is_active()),
+        Guard::ParticipantActive { participant_id } => {
+            state.participant(*participant_id).is_some_and(|p| p.is_active())
+        }
         Guard::MessageVersion { message_id, version } => state.message_version(*message_id) == Some(*version),
     };
     if holds {

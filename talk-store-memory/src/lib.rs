@@ -1,6 +1,8 @@
 #![doc = include_str!("../README.md")]
 
 mod check;
+#[cfg(feature = "fault-injection")]
+pub mod faults;
 mod state;
 
 use std::fmt;
@@ -26,9 +28,11 @@ use crate::state::State;
 ///   them (something [`Hub`](talk_core::Hub) never makes) is refused with
 ///   [`StoreError::Backend`].
 /// - Every event is committed when `apply` answers, so the head is the
-///   number of events.
+///   last `seq` given out.
 /// - The lock is never held across an `.await`; every method answers
 ///   without waiting for anything but the lock.
+/// - [`prune_events`](Store::prune_events) drops the pruned events (and
+///   their index entries) from memory; rows stay.
 /// - After a panic while the lock was held (a bug), every call answers
 ///   [`StoreError::Backend`] rather than trust a half-written state.
 ///
@@ -36,6 +40,8 @@ use crate::state::State;
 #[derive(Default)]
 pub struct MemoryStore {
     state: Mutex<State>,
+    #[cfg(feature = "fault-injection")]
+    fail_points: faults::MemoryFailPoints,
 }
 
 impl MemoryStore {
@@ -46,6 +52,12 @@ impl MemoryStore {
 
     fn state(&self) -> Result<MutexGuard<'_, State>, StoreError> {
         self.state.lock().map_err(|_| StoreError::backend("the memory store was poisoned by a panic"))
+    }
+
+    /// Commits a checked change set (see `faults.rs` for the build with fail points).
+    #[cfg(not(feature = "fault-injection"))]
+    fn commit(&self, state: &mut State, changes: talk_core::ResolvedChangeSet) -> Result<Vec<Event>, StoreError> {
+        Ok(state.commit(changes))
     }
 }
 
@@ -60,9 +72,11 @@ impl fmt::Debug for MemoryStore {
 impl Store for MemoryStore {
     async fn apply(&self, changes: ChangeSet) -> Result<Vec<Event>, StoreError> {
         let mut state = self.state()?;
+        #[cfg(feature = "fault-injection")]
+        self.before_apply()?;
         let resolved = changes.resolve(state.head() + 1);
         match check(&state, &resolved) {
-            Ok(()) => Ok(state.commit(resolved)),
+            Ok(()) => self.commit(&mut state, resolved),
             Err(Refusal::Conflict(conflict)) => Err(StoreError::Conflict(conflict)),
             Err(Refusal::Malformed(why)) => Err(StoreError::backend(why)),
         }

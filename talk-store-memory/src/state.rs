@@ -12,6 +12,7 @@ use talk_core::{
 
 /// A message row with the reactions the store keeps for it.
 #[derive(Debug)]
+#[cfg_attr(feature = "fault-injection", derive(Clone))]
 struct StoredMessage {
     /// The row; its `reactions` stay empty (they are built on read from
     /// `emoji`), its `reply_count` is kept here.
@@ -23,6 +24,7 @@ struct StoredMessage {
 
 /// The reactions with one emoji to one message.
 #[derive(Debug)]
+#[cfg_attr(feature = "fault-injection", derive(Clone))]
 struct EmojiReactions {
     emoji: Emoji,
     /// The reactions by `seq`: the order they were added.
@@ -33,6 +35,7 @@ struct EmojiReactions {
 
 /// Everything a [`MemoryStore`](crate::MemoryStore) keeps.
 #[derive(Debug, Default)]
+#[cfg_attr(feature = "fault-injection", derive(Clone))]
 pub(crate) struct State {
     /// The greatest `seq` pruned from the log, `0` while nothing was.
     low_water_mark: u64,
@@ -294,6 +297,29 @@ impl State {
         changes.events
     }
 
+    /// [`State::commit`] step by step for fault injection: before each step
+    /// (each write, then each event) `step` is asked with the number of
+    /// steps done, and its error stops the commit there, half done.
+    #[cfg(feature = "fault-injection")]
+    pub(crate) fn commit_stepwise<E>(
+        &mut self,
+        changes: ResolvedChangeSet,
+        mut step: impl FnMut(usize) -> Result<(), E>,
+    ) -> Result<Vec<Event>, E> {
+        let mut done = 0;
+        for write in changes.writes {
+            step(done)?;
+            self.write(write);
+            done += 1;
+        }
+        for event in &changes.events {
+            step(done)?;
+            self.append(event.clone());
+            done += 1;
+        }
+        Ok(changes.events)
+    }
+
     fn write(&mut self, write: Write) {
         match write {
             Write::InsertTalk(talk) => self.insert_talk(talk),
@@ -367,7 +393,8 @@ impl State {
     }
 
     fn insert_participant(&mut self, participant: Participant) {
-        let (id, talk, agent, seq) = (participant.id, participant.talk_id, participant.agent_id.clone(), participant.seq);
+        let (id, talk, agent, seq) =
+            (participant.id, participant.talk_id, participant.agent_id.clone(), participant.seq);
         self.participants.insert(id, participant);
         self.talk_participants.entry(talk).or_default().insert(seq, id);
         self.agent_records.entry(agent.clone()).or_default().entry(talk).or_default().insert(seq, id);

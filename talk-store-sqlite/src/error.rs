@@ -117,7 +117,7 @@ pub(crate) enum Error {
     ReadTask(String),
     #[error("the transaction of this change set's batch was rolled back, nothing of it was applied: {0}")]
     BatchRolledBack(Arc<Error>),
-    #[cfg(test)]
+    #[cfg(any(test, feature = "fault-injection"))]
     #[error("injected by a test: {0}")]
     Injected(&'static str),
 }

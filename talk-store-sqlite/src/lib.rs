@@ -2,6 +2,8 @@
 
 mod codec;
 mod error;
+#[cfg(feature = "fault-injection")]
+pub mod faults;
 mod options;
 mod reader;
 mod schema;
@@ -146,7 +148,12 @@ impl SqliteStore {
         })?;
         let reads = Arc::new(ReadPool::open(&path, &options)?);
         let (head_tx, _) = watch::channel(head);
-        let shared = Arc::new(Shared { head: head_tx, stopped: Mutex::new(None) });
+        let shared = Arc::new(Shared {
+            head: head_tx,
+            stopped: Mutex::new(None),
+            #[cfg(feature = "fault-injection")]
+            faults: faults::FaultState::default(),
+        });
         let (commands, receiver) = mpsc::channel(options.queue_bound.max(1));
         let writer =
             writer::spawn(conn, lock, receiver, Arc::clone(&shared), options.max_batch).map_err(OpenError::Thread)?;
@@ -179,6 +186,16 @@ impl SqliteStore {
         F: FnOnce(&mut Connection) -> Result<T, Error> + Send + 'static,
     {
         Ok(self.reads.run(read).await?)
+    }
+
+    /// The store's fail points (feature `fault-injection`, for tests only):
+    /// see [`faults`].
+    #[cfg(feature = "fault-injection")]
+    pub fn fail_points(&self) -> faults::SqliteFailPoints {
+        faults::SqliteFailPoints {
+            shared: Arc::clone(&self.shared),
+            queue: self.commands.as_ref().map(mpsc::Sender::downgrade),
+        }
     }
 
     #[cfg(test)]

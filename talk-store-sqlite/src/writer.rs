@@ -25,6 +25,8 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::codec::{self, num, ts, ts_opt};
 use crate::error::Error;
+#[cfg(feature = "fault-injection")]
+use crate::faults::{FailPoint, Failure};
 use crate::sql;
 
 /// The answer to one change set.
@@ -62,6 +64,9 @@ pub(crate) struct Shared {
     pub(crate) head: watch::Sender<u64>,
     /// Why the writer stopped, once it has.
     pub(crate) stopped: Mutex<Option<String>>,
+    /// The fail points.
+    #[cfg(feature = "fault-injection")]
+    pub(crate) faults: crate::faults::FaultState,
 }
 
 impl Shared {
@@ -89,6 +94,8 @@ pub(crate) fn spawn(
             max_batch: max_batch.max(1),
             #[cfg(test)]
             batch_sizes: Vec::new(),
+            #[cfg(feature = "fault-injection")]
+            fault_index: 0,
         };
         writer.run(commands);
     })
@@ -101,6 +108,9 @@ struct Writer {
     max_batch: usize,
     #[cfg(test)]
     batch_sizes: Vec<usize>,
+    /// The index in its batch of the entry being applied, for fail points.
+    #[cfg(feature = "fault-injection")]
+    fault_index: usize,
 }
 
 /// One entry of a batch: a change set, or (in tests) a hook.
@@ -145,6 +155,8 @@ struct BatchFailed(Error);
 impl Writer {
     fn run(mut self, mut commands: mpsc::Receiver<Command>) {
         while let Some(first) = commands.blocking_recv() {
+            #[cfg(feature = "fault-injection")]
+            self.shared.faults.before_batch(&self.conn);
             let mut entries = Vec::new();
             let mut replies = Vec::new();
             self.take(first, &mut entries, &mut replies);
@@ -247,6 +259,10 @@ impl Writer {
         let mut results = Vec::with_capacity(entries.len());
         let mut head = None;
         for entry in entries {
+            #[cfg(feature = "fault-injection")]
+            {
+                self.fault_index = results.len();
+            }
             let result = match entry {
                 Entry::Apply(changes) => self.in_savepoint(|writer| writer.apply(changes)),
                 Entry::Prune(through) => self.in_savepoint(|writer| writer.prune(through)),
@@ -282,8 +298,23 @@ impl Writer {
                 }
             }
         }
+        #[cfg(feature = "fault-injection")]
+        if let Some(failure) = self.shared.faults.points.fire(FailPoint::BeforeCommit, 0) {
+            let error = self.injected(failure, FailPoint::BeforeCommit);
+            return Err(self.abandon(error));
+        }
         if let Err(error) = self.exec(sql::COMMIT) {
             return Err(self.abandon(error.into()));
+        }
+        #[cfg(feature = "fault-injection")]
+        if let Some(failure) = self.shared.faults.points.fire(FailPoint::AfterCommit, 0) {
+            // Committed: a failure now can only lose the answers.
+            if failure == Failure::Panic {
+                panic!("{} after the commit", talk_core::testing::faults::INJECTED_PANIC);
+            }
+            for result in &mut results {
+                *result = Err(Refusal::Failed(Error::Injected("the answer to a committed change set was lost")));
+            }
         }
         Ok((results, head))
     }
@@ -332,11 +363,19 @@ impl Writer {
         let first_seq: i64 = self.conn.prepare_cached(sql::NEXT_SEQ)?.query_row([], |row| row.get(0))?;
         let first_seq = crate::error::to_u64(first_seq, "seq")?;
         let ResolvedChangeSet { writes, events, .. } = changes.resolve(first_seq);
+        #[cfg(feature = "fault-injection")]
+        let mut steps = crate::faults::Steps::default();
+        #[cfg(feature = "fault-injection")]
+        self.fault(FailPoint::AfterWrite(0))?;
         for write in &writes {
             self.write(write)?;
+            #[cfg(feature = "fault-injection")]
+            self.fault(steps.write())?;
         }
         for event in &events {
             self.append(event)?;
+            #[cfg(feature = "fault-injection")]
+            self.fault(steps.event())?;
         }
         Ok(events)
     }
@@ -571,6 +610,39 @@ impl Writer {
             serde_json::to_string(&event.data)?,
         ])?;
         Ok(())
+    }
+}
+
+/// Fail points: what each failure does where it fires.
+#[cfg(feature = "fault-injection")]
+impl Writer {
+    /// A change-set fail point: fails the change set being applied.
+    fn fault(&self, point: FailPoint) -> Result<(), Refusal> {
+        match self.shared.faults.points.fire(point, self.fault_index) {
+            Some(failure) => Err(Refusal::Failed(self.injected(failure, point))),
+            None => Ok(()),
+        }
+    }
+
+    /// The error `failure` makes at `point` (after rolling the transaction
+    /// back, for [`Failure::IoErrorRollsBack`]), or the panic.
+    fn injected(&self, failure: Failure, point: FailPoint) -> Error {
+        let sqlite = |code| {
+            Error::Sqlite(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(code),
+                Some(format!("injected at {point:?}")),
+            ))
+        };
+        match failure {
+            Failure::Error => Error::Injected("an error injected at a fail point"),
+            Failure::DiskFull => sqlite(rusqlite::ffi::SQLITE_FULL),
+            Failure::IoError => sqlite(rusqlite::ffi::SQLITE_IOERR),
+            Failure::IoErrorRollsBack => {
+                let _ = self.exec(sql::ROLLBACK);
+                sqlite(rusqlite::ffi::SQLITE_IOERR)
+            }
+            Failure::Panic => panic!("{} at {point:?}", talk_core::testing::faults::INJECTED_PANIC),
+        }
     }
 }
 

@@ -7,4 +7,5 @@
 
 pub mod builders;
 pub mod conformance;
+pub mod faults;
 pub mod model;

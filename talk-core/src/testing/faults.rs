@@ -1,0 +1,1117 @@
+//! Fault injection: the fail-point registry that the stores compile in with
+//! their `fault-injection` feature, and the scenarios that run every Hub
+//! command into every fault point of a store.
+//!
+//! # Fail points
+//!
+//! A store built with its `fault-injection` feature keeps a [`FailPoints`]
+//! handle and asks it, at each of its named points (its own `FailPoint`
+//! enum: "before commit", "after the k-th write", …), whether to fail there
+//! ([`FailPoints::fire`]). A test takes the handle from the store and arms
+//! points: every time they are reached ([`FailPoints::arm`]), once
+//! ([`FailPoints::arm_once`]), a number of times, or when a predicate on the
+//! index of the change set in its batch holds ([`FailPoints::arm_when`]).
+//! While nothing is armed, [`FailPoints::fire`] is one atomic load.
+//!
+//! # The matrix
+//!
+//! [`run_fault_matrix`] runs each [`HubCommand`] (create a group talk,
+//! create a direct talk, add, remove, leave, close, reopen, rename, send,
+//! reply, edit, delete, react, unreact) on a fresh store with the same
+//! [`setup`], once without a fault (the reference) and once per fault
+//! point, and checks for each case:
+//!
+//! - the caller gets an error (or, for a fault that stops the store, an
+//!   error or a panic);
+//! - the store shows exactly the snapshot before the command
+//!   ([`Expect::NotCommitted`]) or exactly the reference's snapshot after it
+//!   ([`Expect::CommittedUnacked`]: committed, but the acknowledgement was
+//!   lost): every read of the store compared, event log included, so no
+//!   partial change is visible;
+//! - [`check_consistency`]: the log is `1..=head` without holes, and no
+//!   event exists without its change nor a change without its event;
+//! - the next command works, and its events follow the head without a gap;
+//! - every subscriber (one `Scope::All` subscription per agent, started
+//!   before the command) receives exactly the events the store says it sees.
+//!
+//! Ids ([`SequentialIds`]) and time ([`ManualClock`]) are deterministic, so
+//! two runs of the same command make the same rows, and a snapshot after a
+//! fault compares with the reference's snapshot field by field.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Once, PoisonError};
+use std::time::Duration;
+
+use uuid::Uuid;
+
+use crate::{
+    AgentId, AgentPair, Delivery, Emoji, Error, ErrorKind, Event, EventData, Hub, IdGenerator, ManualClock, Message,
+    MessageId, NewMessage, NewTalk, Participant, ParticipantId, ParticipantRef, ParticipantStatus, Reaction, Scope,
+    Store, StoreError, Subscription, Talk, TalkChanges, TalkId, TalkKind, TalkStatus,
+};
+
+// ------------------------------------------------------------ fail points
+
+type Predicate = Arc<dyn Fn(usize) -> bool + Send + Sync>;
+
+/// One armed point.
+struct Arming<P, F> {
+    point: P,
+    failure: F,
+    /// How many more times it fires; `None`: every time.
+    remaining: Option<usize>,
+    /// Fires only when this holds for the change set's index in its batch.
+    when: Option<Predicate>,
+}
+
+struct Table<P, F> {
+    armings: Vec<Arming<P, F>>,
+    /// How many times each point fired.
+    hits: Vec<(P, usize)>,
+}
+
+struct Registry<P, F> {
+    /// Whether anything is armed: the one load of the path where nothing is.
+    armed: AtomicBool,
+    table: Mutex<Table<P, F>>,
+}
+
+/// The fail points of one store: which of its points are armed, with what
+/// failure, and how often each fired. Cheap to clone; clones share the
+/// points. `P` is the store's point type, `F` its failure type.
+pub struct FailPoints<P, F> {
+    registry: Arc<Registry<P, F>>,
+}
+
+impl<P, F> Clone for FailPoints<P, F> {
+    fn clone(&self) -> Self {
+        Self { registry: Arc::clone(&self.registry) }
+    }
+}
+
+impl<P, F> Default for FailPoints<P, F> {
+    fn default() -> Self {
+        Self {
+            registry: Arc::new(Registry {
+                armed: AtomicBool::new(false),
+                table: Mutex::new(Table { armings: Vec::new(), hits: Vec::new() }),
+            }),
+        }
+    }
+}
+
+impl<P: fmt::Debug, F: fmt::Debug> fmt::Debug for FailPoints<P, F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let table = self.registry.table.lock().unwrap_or_else(PoisonError::into_inner);
+        let armed: Vec<(&P, &F)> = table.armings.iter().map(|a| (&a.point, &a.failure)).collect();
+        f.debug_struct("FailPoints").field("armed", &armed).field("hits", &table.hits).finish()
+    }
+}
+
+impl<P: Copy + PartialEq, F: Clone> FailPoints<P, F> {
+    /// Fail points with nothing armed.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn table(&self) -> MutexGuard<'_, Table<P, F>> {
+        self.registry.table.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn set(&self, arming: Arming<P, F>) {
+        let mut table = self.table();
+        table.armings.retain(|a| a.point != arming.point);
+        table.armings.push(arming);
+        self.registry.armed.store(true, Ordering::Release);
+    }
+
+    /// Arms `point` to fail with `failure` every time it is reached, until
+    /// disarmed. Replaces an earlier arming of the same point.
+    pub fn arm(&self, point: P, failure: F) {
+        self.set(Arming { point, failure, remaining: None, when: None });
+    }
+
+    /// Arms `point` to fail with `failure` the next time it is reached only.
+    pub fn arm_once(&self, point: P, failure: F) {
+        self.arm_times(point, failure, 1);
+    }
+
+    /// Arms `point` to fail with `failure` the next `times` times it is
+    /// reached (`0` disarms it).
+    pub fn arm_times(&self, point: P, failure: F, times: usize) {
+        if times == 0 {
+            self.disarm(point);
+        } else {
+            self.set(Arming { point, failure, remaining: Some(times), when: None });
+        }
+    }
+
+    /// Arms `point` to fail with `failure` every time it is reached by a
+    /// change set whose index in its batch satisfies `when` (stores without
+    /// batches, and points that concern a whole batch, pass index `0`).
+    pub fn arm_when(&self, point: P, failure: F, when: impl Fn(usize) -> bool + Send + Sync + 'static) {
+        self.set(Arming { point, failure, remaining: None, when: Some(Arc::new(when)) });
+    }
+
+    /// Disarms `point`.
+    pub fn disarm(&self, point: P) {
+        let mut table = self.table();
+        table.armings.retain(|a| a.point != point);
+        self.registry.armed.store(!table.armings.is_empty(), Ordering::Release);
+    }
+
+    /// Disarms every point.
+    pub fn disarm_all(&self) {
+        let mut table = self.table();
+        table.armings.clear();
+        self.registry.armed.store(false, Ordering::Release);
+    }
+
+    /// How many times `point` fired (injected its failure) since these fail
+    /// points were made.
+    pub fn hits(&self, point: P) -> usize {
+        self.table().hits.iter().find(|(p, _)| *p == point).map_or(0, |(_, n)| *n)
+    }
+
+    /// How many times any point fired.
+    pub fn total_hits(&self) -> usize {
+        self.table().hits.iter().map(|(_, n)| n).sum()
+    }
+
+    /// Whether any point is armed.
+    pub fn is_armed(&self) -> bool {
+        self.registry.armed.load(Ordering::Acquire)
+    }
+
+    /// For the store: the failure to inject at `point`, reached by the
+    /// change set at `index` in its batch, if the point is armed for it.
+    /// Counts the hit and uses up one of a limited arming.
+    pub fn fire(&self, point: P, index: usize) -> Option<F> {
+        if !self.is_armed() {
+            return None;
+        }
+        let mut table = self.table();
+        let position =
+            table.armings.iter().position(|a| a.point == point && a.when.as_ref().is_none_or(|when| when(index)))?;
+        let arming = &mut table.armings[position];
+        let failure = arming.failure.clone();
+        if let Some(remaining) = arming.remaining.as_mut() {
+            *remaining = remaining.saturating_sub(1);
+            if *remaining == 0 {
+                table.armings.remove(position);
+            }
+        }
+        match table.hits.iter_mut().find(|(p, _)| *p == point) {
+            Some((_, hits)) => *hits += 1,
+            None => table.hits.push((point, 1)),
+        }
+        self.registry.armed.store(!table.armings.is_empty(), Ordering::Release);
+        Some(failure)
+    }
+}
+
+/// The message every panic injected by a fail point starts with; the
+/// scenarios keep such panics out of the test output.
+pub const INJECTED_PANIC: &str = "fault injection: injected panic";
+
+/// Keeps panics whose message starts with [`INJECTED_PANIC`] out of stderr
+/// (every other panic is reported as before). Idempotent.
+pub fn quiet_injected_panics() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let payload = info.payload();
+            let message = payload
+                .downcast_ref::<&str>()
+                .copied()
+                .or_else(|| payload.downcast_ref::<String>().map(String::as_str));
+            if !message.is_some_and(|m| m.starts_with(INJECTED_PANIC)) {
+                previous(info);
+            }
+        }));
+    });
+}
+
+// ------------------------------------------------------ deterministic ids
+
+/// An [`IdGenerator`] that answers `1, 2, 3, …` as UUIDs: two Hubs that run
+/// the same commands make the same ids.
+#[derive(Debug, Default)]
+pub struct SequentialIds(AtomicU64);
+
+impl SequentialIds {
+    /// How many ids it made.
+    pub fn issued(&self) -> u64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+impl IdGenerator for SequentialIds {
+    fn new_uuid(&self) -> Uuid {
+        Uuid::from_u128(u128::from(self.0.fetch_add(1, Ordering::SeqCst) + 1))
+    }
+}
+
+/// A Hub for the scenarios: deterministic ids and a manual clock.
+pub fn scenario_hub(store: Arc<dyn Store>, ids: &Arc<SequentialIds>, clock: &Arc<ManualClock>) -> Hub {
+    Hub::builder(store).ids(ids.clone()).clock(clock.clone()).build()
+}
+
+// -------------------------------------------------------------- scenario
+
+/// The agents of the scenarios: alice, bob, carol, dave, erin.
+pub fn agents() -> [AgentId; 5] {
+    ["alice", "bob", "carol", "dave", "erin"].map(|a| AgentId::parse(a).unwrap_or_else(|e| panic!("{a}: {e}")))
+}
+
+/// The emoji the scenarios react with.
+pub fn emoji() -> [Emoji; 2] {
+    ["👍", "🎉"].map(|e| Emoji::parse(e).unwrap_or_else(|err| panic!("{e}: {err}")))
+}
+
+/// What [`setup`] made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fixture {
+    /// "Plans": alice (creator), bob and carol; active.
+    pub group: TalkId,
+    /// alice's "hello" in `group`, with bob's 👍 and carol's reply.
+    pub message: MessageId,
+    /// carol's record in `group`.
+    pub carol_record: ParticipantId,
+    /// "Lonely": dave alone; active.
+    pub lonely: TalkId,
+    /// "Retro": erin's talk, closed when she left it alone.
+    pub retro: TalkId,
+}
+
+/// Makes the [`Fixture`] every command of [`HubCommand`] applies to.
+///
+/// # Errors
+/// What the Hub answers, should a step fail.
+pub async fn setup(hub: &Hub) -> crate::Result<Fixture> {
+    let [alice, bob, carol, dave, erin] = agents();
+    let group = hub.create_talk(&alice, group_talk("Plans", vec![bob.clone(), carol.clone()])).await?.resource.id;
+    let hello = NewMessage { text: "hello".into(), ..NewMessage::default() };
+    let message = hub.send_message(&alice, group, hello).await?.resource.id;
+    hub.add_reaction(&bob, message, "👍").await?;
+    let reply = NewMessage { text: "first reply".into(), parent_id: Some(message), ..NewMessage::default() };
+    hub.send_message(&carol, group, reply).await?;
+    let carol_record = hub
+        .store()
+        .agent_records(group, &carol)
+        .await?
+        .last()
+        .map(|p| p.id)
+        .ok_or_else(|| Error::invalid_request("carol has no record in the group"))?;
+    let lonely = hub.create_talk(&dave, group_talk("Lonely", Vec::new())).await?.resource.id;
+    let retro = hub.create_talk(&erin, group_talk("Retro", Vec::new())).await?.resource.id;
+    hub.remove_participant(&erin, retro, ParticipantRef::Me).await?;
+    Ok(Fixture { group, message, carol_record, lonely, retro })
+}
+
+fn group_talk(name: &str, others: Vec<AgentId>) -> NewTalk {
+    NewTalk { kind: TalkKind::Group, name: Some(name.into()), detail: None, participant_ids: others }
+}
+
+/// Every command of the Hub that writes, each as one concrete call on the
+/// [`Fixture`] that succeeds there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HubCommand {
+    /// alice creates a group talk with bob, carol and dave.
+    CreateGroup,
+    /// alice creates a direct talk with dave.
+    CreateDirect,
+    /// alice adds dave to the group.
+    Add,
+    /// alice removes carol from the group.
+    Remove,
+    /// dave leaves "Lonely", the last one: it closes.
+    Leave,
+    /// alice closes the group.
+    Close,
+    /// erin reopens "Retro", which she had left alone: she joins again.
+    Reopen,
+    /// alice renames the group.
+    Rename,
+    /// carol sends a message to the group.
+    Send,
+    /// bob replies to the fixture's message.
+    Reply,
+    /// alice edits the fixture's message.
+    Edit,
+    /// alice deletes the fixture's message (its reactions go, its content
+    /// goes from earlier events).
+    Delete,
+    /// carol reacts 🎉 to the fixture's message.
+    React,
+    /// bob takes back his 👍 on the fixture's message.
+    Unreact,
+}
+
+impl HubCommand {
+    /// Every command.
+    pub const ALL: [Self; 14] = [
+        Self::CreateGroup,
+        Self::CreateDirect,
+        Self::Add,
+        Self::Remove,
+        Self::Leave,
+        Self::Close,
+        Self::Reopen,
+        Self::Rename,
+        Self::Send,
+        Self::Reply,
+        Self::Edit,
+        Self::Delete,
+        Self::React,
+        Self::Unreact,
+    ];
+
+    /// A short name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::CreateGroup => "create group talk",
+            Self::CreateDirect => "create direct talk",
+            Self::Add => "add participant",
+            Self::Remove => "remove participant",
+            Self::Leave => "leave",
+            Self::Close => "close",
+            Self::Reopen => "reopen",
+            Self::Rename => "rename",
+            Self::Send => "send",
+            Self::Reply => "reply",
+            Self::Edit => "edit",
+            Self::Delete => "delete",
+            Self::React => "react",
+            Self::Unreact => "unreact",
+        }
+    }
+
+    /// Runs the command on the Hub.
+    ///
+    /// # Errors
+    /// What the Hub answers.
+    pub async fn run(self, hub: &Hub, fixture: &Fixture) -> crate::Result<()> {
+        let [alice, bob, carol, dave, erin] = agents();
+        let Fixture { group, message, carol_record, lonely, retro } = *fixture;
+        let text = |text: &str| NewMessage { text: text.into(), ..NewMessage::default() };
+        match self {
+            Self::CreateGroup => hub.create_talk(&alice, group_talk("New", vec![bob, carol, dave])).await.map(drop),
+            Self::CreateDirect => {
+                let input = NewTalk { kind: TalkKind::Direct, name: None, detail: None, participant_ids: vec![dave] };
+                hub.create_talk(&alice, input).await.map(drop)
+            }
+            Self::Add => hub.add_participant(&alice, group, &dave).await.map(drop),
+            Self::Remove => hub.remove_participant(&alice, group, ParticipantRef::Id(carol_record)).await.map(drop),
+            Self::Leave => hub.remove_participant(&dave, lonely, ParticipantRef::Me).await.map(drop),
+            Self::Close => hub.close_talk(&alice, group).await.map(drop),
+            Self::Reopen => hub.reopen_talk(&erin, retro).await.map(drop),
+            Self::Rename => {
+                let changes = TalkChanges { name: Some("Plans v2".into()), detail: Some("renamed".into()) };
+                hub.update_talk(&alice, group, changes).await.map(drop)
+            }
+            Self::Send => hub.send_message(&carol, group, text("hi all")).await.map(drop),
+            Self::Reply => {
+                let reply = NewMessage { parent_id: Some(message), ..text("re: hello") };
+                hub.send_message(&bob, group, reply).await.map(drop)
+            }
+            Self::Edit => hub.edit_message(&alice, message, "hello, edited".into()).await.map(drop),
+            Self::Delete => hub.delete_message(&alice, message).await.map(drop),
+            Self::React => hub.add_reaction(&carol, message, "🎉").await.map(drop),
+            Self::Unreact => hub.remove_reaction(&bob, message, "👍").await.map(drop),
+        }
+    }
+}
+
+/// The command every case runs after its fault: erin creates a talk with
+/// alice, and alice sends to it. Answers the new talk's events' first `seq`.
+///
+/// # Errors
+/// What the Hub answers.
+pub async fn next_command(hub: &Hub) -> crate::Result<u64> {
+    let [alice, _, _, _, erin] = agents();
+    let talk = hub.create_talk(&erin, group_talk("Next", vec![alice.clone()])).await?.resource;
+    let text = NewMessage { text: "after the fault".into(), ..NewMessage::default() };
+    hub.send_message(&alice, talk.id, text).await?;
+    Ok(talk.created_seq)
+}
+
+// -------------------------------------------------------------- snapshots
+
+/// What a [`Snapshot`] reads: the ids it probes (so that a row written
+/// without its event is found too), the agents and the emoji.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Universe {
+    /// Ids probed as talk, participant and message ids.
+    pub ids: BTreeSet<Uuid>,
+    /// Agents whose lists are read.
+    pub agents: Vec<AgentId>,
+    /// Emoji whose reaction lists are read.
+    pub emoji: Vec<Emoji>,
+}
+
+impl Universe {
+    /// The ids `1..=count` of [`SequentialIds`], the scenario's agents and emoji.
+    pub fn sequential(count: u64) -> Self {
+        Self {
+            ids: (1..=u128::from(count)).map(Uuid::from_u128).collect(),
+            agents: agents().to_vec(),
+            emoji: emoji().to_vec(),
+        }
+    }
+
+    /// Every id and emoji the events name, and `agents`.
+    pub fn from_log(log: &[Event], agents: Vec<AgentId>) -> Self {
+        let mut ids = BTreeSet::new();
+        let mut emoji = BTreeSet::new();
+        for event in log {
+            ids.insert(event.talk_id.0);
+            match &event.data {
+                EventData::TalkCreated(t)
+                | EventData::TalkUpdated(t)
+                | EventData::TalkClosed(t)
+                | EventData::TalkReopened(t) => {
+                    ids.insert(t.id.0);
+                }
+                EventData::ParticipantJoined(p) | EventData::ParticipantLeft(p) => {
+                    ids.insert(p.id.0);
+                }
+                EventData::MessageCreated(m) | EventData::MessageUpdated(m) | EventData::MessageDeleted(m) => {
+                    ids.insert(m.id.0);
+                }
+                EventData::ReactionAdded(r) | EventData::ReactionRemoved(r) => {
+                    ids.insert(r.message_id.0);
+                    emoji.insert(r.emoji.clone());
+                }
+            }
+        }
+        Self { ids, agents, emoji: emoji.into_iter().collect() }
+    }
+}
+
+/// One list read of a [`Snapshot`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Read {
+    /// A talk, or none.
+    Talk(Option<Talk>),
+    /// A list of talks.
+    Talks(Vec<Talk>),
+    /// A list of participant records.
+    Participants(Vec<Participant>),
+    /// A list of messages.
+    Messages(Vec<Message>),
+    /// A list of reactions.
+    Reactions(Vec<Reaction>),
+    /// A list of events.
+    Events(Vec<Event>),
+}
+
+/// Everything a store answers about a [`Universe`]: the rows, the whole
+/// event log, and every list read, so that two snapshots are equal exactly
+/// when no read can tell the stores apart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    /// The safe head.
+    pub head: u64,
+    /// The low-water mark.
+    pub low_water_mark: u64,
+    /// The whole event log.
+    pub log: Vec<Event>,
+    /// Every talk found among the universe's ids.
+    pub talks: Vec<Talk>,
+    /// Every participant record found among the universe's ids.
+    pub participants: Vec<Participant>,
+    /// Every message found among the universe's ids.
+    pub messages: Vec<Message>,
+    /// Every reaction to those messages with the universe's emoji.
+    pub reactions: Vec<Reaction>,
+    /// Every list read, by what it asked.
+    pub reads: BTreeMap<String, Read>,
+}
+
+/// The most items any list read of a snapshot asks for.
+const ALL: usize = 1_000_000;
+
+/// Reads a [`Snapshot`] of `store`.
+///
+/// # Errors
+/// The first read that fails.
+pub async fn snapshot(store: &dyn Store, universe: &Universe) -> Result<Snapshot, StoreError> {
+    let head = store.head().await?;
+    let low_water_mark = store.low_water_mark().await?;
+    let mut log: Vec<Event> = Vec::new();
+    loop {
+        let page = store.events(log.last().map_or(low_water_mark, |e| e.seq), 10_000).await?;
+        if page.is_empty() {
+            break;
+        }
+        log.extend(page);
+    }
+    let mut talks = Vec::new();
+    let mut participants = Vec::new();
+    let mut messages = Vec::new();
+    for &id in &universe.ids {
+        talks.extend(store.talk(TalkId(id)).await?);
+        participants.extend(store.participant(ParticipantId(id)).await?);
+        messages.extend(store.message(MessageId(id), ALL).await?);
+    }
+    let mut reads = BTreeMap::new();
+    let mut reactions = Vec::new();
+    for talk in &talks {
+        let id = talk.id;
+        reads.insert(format!("participants {id}"), Read::Participants(store.participants(id, None, None, ALL).await?));
+        for status in [ParticipantStatus::Active, ParticipantStatus::Left] {
+            let list = store.participants(id, Some(status), None, ALL).await?;
+            reads.insert(format!("participants {id} {status:?}"), Read::Participants(list));
+        }
+        for replies in [false, true] {
+            let list = store.messages(id, replies, None, ALL, ALL).await?;
+            reads.insert(format!("messages {id} replies={replies}"), Read::Messages(list));
+        }
+        for agent in &universe.agents {
+            let records = store.agent_records(id, agent).await?;
+            reads.insert(format!("records {id} {agent}"), Read::Participants(records));
+            let events = store.agent_events(agent, Some(id), 0, ALL).await?;
+            reads.insert(format!("agent events {agent} in {id}"), Read::Events(events));
+        }
+    }
+    for message in &messages {
+        let id = message.id;
+        reads.insert(format!("replies {id}"), Read::Messages(store.replies(id, None, ALL, ALL).await?));
+        for emoji in &universe.emoji {
+            reactions.extend(store.reactions(id, emoji, None, ALL).await?);
+        }
+    }
+    for (i, agent) in universe.agents.iter().enumerate() {
+        for status in [None, Some(TalkStatus::Active), Some(TalkStatus::Closed)] {
+            let list = store.talks_of_agent(agent, status, None, ALL).await?;
+            reads.insert(format!("talks of {agent} {status:?}"), Read::Talks(list));
+        }
+        let memberships = store.agent_memberships(agent, 0).await?;
+        reads.insert(format!("memberships {agent}"), Read::Participants(memberships));
+        reads.insert(format!("agent events {agent}"), Read::Events(store.agent_events(agent, None, 0, ALL).await?));
+        for other in &universe.agents[i + 1..] {
+            if let Some(pair) = AgentPair::new(agent.clone(), other.clone()) {
+                reads.insert(format!("direct {agent} {other}"), Read::Talk(store.direct_talk(&pair).await?));
+            }
+        }
+    }
+    Ok(Snapshot { head, low_water_mark, log, talks, participants, messages, reactions, reads })
+}
+
+impl Snapshot {
+    /// Where `self` differs from `other`: the first field or read that
+    /// differs, with both values; `None` when they are equal.
+    pub fn difference(&self, other: &Snapshot) -> Option<String> {
+        fn first<T: PartialEq + fmt::Debug>(what: &str, a: &[T], b: &[T]) -> Option<String> {
+            if a == b {
+                return None;
+            }
+            let at = a.iter().zip(b).position(|(x, y)| x != y).unwrap_or(a.len().min(b.len()));
+            Some(format!(
+                "{what} differ at item {at} (lengths {} and {}):\n  {:?}\nvs\n  {:?}",
+                a.len(),
+                b.len(),
+                a.get(at),
+                b.get(at)
+            ))
+        }
+        if (self.head, self.low_water_mark) != (other.head, other.low_water_mark) {
+            return Some(format!(
+                "head and low-water mark differ: {:?} vs {:?}",
+                (self.head, self.low_water_mark),
+                (other.head, other.low_water_mark)
+            ));
+        }
+        let differs = first("event logs", &self.log, &other.log)
+            .or_else(|| first("talks", &self.talks, &other.talks))
+            .or_else(|| first("participants", &self.participants, &other.participants))
+            .or_else(|| first("messages", &self.messages, &other.messages))
+            .or_else(|| first("reactions", &self.reactions, &other.reactions));
+        if differs.is_some() {
+            return differs;
+        }
+        let keys: BTreeSet<&String> = self.reads.keys().chain(other.reads.keys()).collect();
+        keys.into_iter().find_map(|key| {
+            let (a, b) = (self.reads.get(key), other.reads.get(key));
+            (a != b).then(|| format!("read `{key}` differs:\n  {a:?}\nvs\n  {b:?}"))
+        })
+    }
+}
+
+/// Checks that a snapshot is whole: the log is `low_water_mark+1..=head`
+/// without holes or repeats, and rows and events agree — every talk,
+/// record, message and reaction has the event that made it at its `seq`,
+/// every such event has its row, every ended record its `participant_left`,
+/// and the state each row is in (closed, renamed, deleted, edited, left,
+/// reacted) is the one its latest event says; the counters (`member_count`,
+/// `reply_count`, reaction counts) match the rows.
+///
+/// # Errors
+/// A description of the first disagreement.
+pub fn check_consistency(snapshot: &Snapshot) -> Result<(), String> {
+    let Snapshot { head, low_water_mark, log, talks, participants, messages, reactions, .. } = snapshot;
+    let seqs: Vec<u64> = log.iter().map(|e| e.seq).collect();
+    let expected: Vec<u64> = (low_water_mark + 1..=*head).collect();
+    if seqs != expected {
+        let hole = expected.iter().zip(&seqs).find(|(a, b)| a != b).map(|(a, _)| *a);
+        return Err(format!(
+            "the log is not {}..={head} without holes: {} events, first difference at {hole:?}",
+            low_water_mark + 1,
+            seqs.len()
+        ));
+    }
+    let at: HashMap<u64, &Event> = log.iter().map(|e| (e.seq, e)).collect();
+    let event_at = |seq: u64| at.get(&seq).map(|e| &e.data);
+
+    // Talks.
+    let talk_rows: HashMap<TalkId, &Talk> = talks.iter().map(|t| (t.id, t)).collect();
+    for talk in talks {
+        if !matches!(event_at(talk.created_seq), Some(EventData::TalkCreated(t)) if t.id == talk.id) {
+            return Err(format!("talk {} has no talk_created event at its seq {}", talk.id, talk.created_seq));
+        }
+        let mut status = TalkStatus::Active;
+        let mut name = None;
+        for event in log.iter().filter(|e| e.talk_id == talk.id) {
+            match &event.data {
+                EventData::TalkClosed(_) => status = TalkStatus::Closed,
+                EventData::TalkReopened(_) => status = TalkStatus::Active,
+                EventData::TalkCreated(t) | EventData::TalkUpdated(t) => name = Some(t.name.clone()),
+                _ => {}
+            }
+        }
+        if talk.status != status {
+            return Err(format!("talk {} is {:?} but its events say {status:?}", talk.id, talk.status));
+        }
+        if name.as_ref() != Some(&talk.name) {
+            return Err(format!("talk {} is named {:?} but its events say {name:?}", talk.id, talk.name));
+        }
+        let active = participants.iter().filter(|p| p.talk_id == talk.id && p.is_active()).count();
+        if usize::try_from(talk.member_count).ok() != Some(active) {
+            return Err(format!("talk {} counts {} members, {active} records are active", talk.id, talk.member_count));
+        }
+    }
+
+    // Participant records.
+    let records: HashMap<ParticipantId, &Participant> = participants.iter().map(|p| (p.id, p)).collect();
+    for p in participants {
+        if !matches!(event_at(p.seq), Some(EventData::ParticipantJoined(j)) if j.id == p.id) {
+            return Err(format!("record {} has no participant_joined event at its seq {}", p.id, p.seq));
+        }
+        if !talk_rows.contains_key(&p.talk_id) {
+            return Err(format!("record {} belongs to talk {}, which is not stored", p.id, p.talk_id));
+        }
+        match (p.status, p.left_seq) {
+            (ParticipantStatus::Active, None) => {}
+            (ParticipantStatus::Left, Some(left)) => {
+                if !matches!(event_at(left), Some(EventData::ParticipantLeft(l)) if l.id == p.id) {
+                    return Err(format!("record {} left at {left}, where there is no participant_left of it", p.id));
+                }
+            }
+            (status, left) => return Err(format!("record {} is {status:?} with left_seq {left:?}", p.id)),
+        }
+    }
+
+    // Messages.
+    let message_rows: HashMap<MessageId, &Message> = messages.iter().map(|m| (m.id, m)).collect();
+    for m in messages {
+        if !matches!(event_at(m.seq), Some(EventData::MessageCreated(c)) if c.id == m.id) {
+            return Err(format!("message {} has no message_created event at its seq {}", m.id, m.seq));
+        }
+        let mut deleted = false;
+        let mut text = None;
+        for event in log.iter().filter(|e| e.talk_id == m.talk_id) {
+            match &event.data {
+                EventData::MessageCreated(c) | EventData::MessageUpdated(c) if c.id == m.id => {
+                    text = Some(c.text.clone());
+                }
+                EventData::MessageDeleted(d) if d.id == m.id => deleted = true,
+                _ => {}
+            }
+        }
+        if deleted != m.is_deleted() {
+            return Err(format!("message {} deleted={} but its events say deleted={deleted}", m.id, m.is_deleted()));
+        }
+        if !deleted && text.as_ref() != Some(&m.text) {
+            return Err(format!("message {} says {:?} but its events say {text:?}", m.id, m.text));
+        }
+        let replies = messages.iter().filter(|r| r.parent_id == Some(m.id)).count();
+        if usize::try_from(m.reply_count).ok() != Some(replies) {
+            return Err(format!("message {} counts {} replies, {replies} are stored", m.id, m.reply_count));
+        }
+        for summary in &m.reactions {
+            let count = reactions.iter().filter(|r| r.message_id == m.id && r.emoji == summary.emoji).count();
+            if usize::try_from(summary.count).ok() != Some(count) {
+                return Err(format!(
+                    "message {} counts {} {} reactions, {count} are stored",
+                    m.id, summary.count, summary.emoji
+                ));
+            }
+        }
+    }
+
+    // Reactions: stored exactly when the latest event about them added them.
+    let mut latest: HashMap<(MessageId, &Emoji, &AgentId), Option<u64>> = HashMap::new();
+    for event in log {
+        match &event.data {
+            EventData::ReactionAdded(r) => {
+                latest.insert((r.message_id, &r.emoji, &r.agent_id), Some(event.seq));
+            }
+            EventData::ReactionRemoved(r) => {
+                latest.insert((r.message_id, &r.emoji, &r.agent_id), None);
+            }
+            EventData::MessageDeleted(d) => {
+                for (key, value) in latest.iter_mut() {
+                    if key.0 == d.id {
+                        *value = None;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    for r in reactions {
+        if latest.get(&(r.message_id, &r.emoji, &r.agent_id)) != Some(&Some(r.seq)) {
+            return Err(format!(
+                "reaction {} of {} to {} (seq {}) is not the latest reaction_added of it",
+                r.emoji, r.agent_id, r.message_id, r.seq
+            ));
+        }
+    }
+    for ((message, emoji, agent), seq) in &latest {
+        let stored = reactions.iter().any(|r| r.message_id == *message && &&r.emoji == emoji && &&r.agent_id == agent);
+        if seq.is_some() != stored && message_rows.contains_key(message) {
+            return Err(format!("reaction {emoji} of {agent} to {message}: events say {seq:?}, stored: {stored}"));
+        }
+    }
+
+    // Every event that makes a row has its row.
+    for event in log {
+        let missing = match &event.data {
+            EventData::TalkCreated(t) => (!talk_rows.contains_key(&t.id)).then(|| format!("talk {}", t.id)),
+            EventData::ParticipantJoined(p) => {
+                records.get(&p.id).is_none_or(|r| r.seq != event.seq).then(|| format!("record {}", p.id))
+            }
+            EventData::ParticipantLeft(p) => records
+                .get(&p.id)
+                .is_none_or(|r| r.left_seq != Some(event.seq))
+                .then(|| format!("the end of record {}", p.id)),
+            EventData::MessageCreated(m) => {
+                message_rows.get(&m.id).is_none_or(|r| r.seq != event.seq).then(|| format!("message {}", m.id))
+            }
+            _ => None,
+        };
+        if let Some(missing) = missing {
+            return Err(format!("event {} ({}) has no {missing}", event.seq, event.data.type_name()));
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- matrix
+
+/// What a fault does to the command whose change set meets it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    /// The command fails and nothing of it is stored.
+    NotCommitted,
+    /// The command fails, but its change is committed (the acknowledgement
+    /// was lost): reads show exactly what a success shows.
+    CommittedUnacked,
+    /// The store stops taking writes (a panic stopped its writer, or
+    /// poisoned its lock); the command fails or panics, and so does the
+    /// next write. A store that can be opened again ([`Rig::reopen`]) must
+    /// then show the state before the command, or after it when
+    /// `committed`; one that cannot (memory) must fail every read rather
+    /// than show anything.
+    Stops {
+        /// Whether the change is committed.
+        committed: bool,
+    },
+}
+
+/// Which points of a store a [`FaultCase`] arms.
+#[derive(Debug, Clone, Copy)]
+pub enum Points<P> {
+    /// One point.
+    At(P),
+    /// `at(first)`, `at(first + 1)`, … while the command's change set
+    /// reaches them (the first must be reached): "after the k-th write" for
+    /// every k.
+    Each {
+        /// The first `k`.
+        first: usize,
+        /// The point for `k`.
+        at: fn(usize) -> P,
+    },
+}
+
+/// One fault: points, the failure they inject, and what it must do.
+#[derive(Debug, Clone)]
+pub struct FaultCase<P, F> {
+    /// The points armed.
+    pub points: Points<P>,
+    /// The failure.
+    pub failure: F,
+    /// What the command and the store must do.
+    pub expect: Expect,
+}
+
+/// A store for one case of the matrix.
+pub struct Rig<P, F> {
+    /// A fresh, empty store.
+    pub store: Arc<dyn Store>,
+    /// Its fail points.
+    pub fail_points: FailPoints<P, F>,
+    /// Opens the store again on the same data, after it stopped; `None` when
+    /// its data do not outlive it (memory).
+    pub reopen: Option<Box<dyn FnMut() -> Arc<dyn Store> + Send>>,
+    /// Whatever must live as long as the store (a temporary directory).
+    pub keep: Option<Box<dyn std::any::Any + Send>>,
+}
+
+/// What [`run_fault_matrix`] ran.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MatrixReport {
+    /// Commands run.
+    pub commands: usize,
+    /// Fault cases given (a [`Points::Each`] family counts once).
+    pub faults: usize,
+    /// Distinct points that fired (each `k` of a family counts).
+    pub fault_points: usize,
+    /// (command, fault point) cases in which the fault fired and was checked.
+    pub cases: usize,
+}
+
+impl fmt::Display for MatrixReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "fault injection: {} cases (command, fault point), {} fault points met ({} faults armed), {} commands",
+            self.cases, self.fault_points, self.faults, self.commands
+        )
+    }
+}
+
+/// What the run of a command without a fault left.
+struct Reference {
+    universe: Universe,
+    after: Snapshot,
+}
+
+/// Runs every [`HubCommand`] into every fault of `faults` on stores from
+/// `rig` (see the [module documentation](self) for what each case checks),
+/// on a Tokio runtime of its own. Panics with the command, the point, the
+/// failure and the first difference when a case fails.
+pub fn run_fault_matrix<P, F>(rig: impl Fn() -> Rig<P, F>, faults: &[FaultCase<P, F>]) -> MatrixReport
+where
+    P: Copy + PartialEq + fmt::Debug + Send + Sync + 'static,
+    F: Clone + fmt::Debug + Send + Sync + 'static,
+{
+    quiet_injected_panics();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("cannot build the Tokio runtime of the fault matrix: {e}"));
+    runtime.block_on(async {
+        let mut report =
+            MatrixReport { commands: HubCommand::ALL.len(), faults: faults.len(), ..MatrixReport::default() };
+        let mut points_met: Vec<String> = Vec::new();
+        for command in HubCommand::ALL {
+            let reference = reference(&rig, command).await;
+            for fault in faults {
+                let mut k = match fault.points {
+                    Points::At(_) => 0,
+                    Points::Each { first, .. } => first,
+                };
+                loop {
+                    let point = match fault.points {
+                        Points::At(point) => point,
+                        Points::Each { at, .. } => at(k),
+                    };
+                    let fired = run_case(rig(), command, fault, point, &reference).await;
+                    let first = matches!(fault.points, Points::At(_))
+                        || matches!(fault.points, Points::Each { first, .. } if first == k);
+                    if !fired {
+                        assert!(!first, "{}: the fault point {point:?} was never reached", command.name());
+                        break;
+                    }
+                    report.cases += 1;
+                    let name = format!("{point:?}/{:?}", fault.failure);
+                    if !points_met.contains(&name) {
+                        points_met.push(name);
+                    }
+                    if matches!(fault.points, Points::At(_)) || k >= 64 {
+                        break;
+                    }
+                    k += 1;
+                }
+            }
+        }
+        report.fault_points = points_met.len();
+        report
+    })
+}
+
+async fn reference<P, F>(rig: &impl Fn() -> Rig<P, F>, command: HubCommand) -> Reference
+where
+    P: Copy + PartialEq,
+    F: Clone,
+{
+    let Rig { store, keep, .. } = rig();
+    let ids = Arc::new(SequentialIds::default());
+    let clock = Arc::new(ManualClock::default());
+    let hub = scenario_hub(store.clone(), &ids, &clock);
+    let fixture = setup(&hub).await.unwrap_or_else(|e| panic!("setup failed: {e}"));
+    command.run(&hub, &fixture).await.unwrap_or_else(|e| panic!("{} failed without a fault: {e}", command.name()));
+    let universe = Universe::sequential(ids.issued());
+    let after = snapshot(store.as_ref(), &universe).await.unwrap_or_else(|e| panic!("snapshot: {e}"));
+    check_consistency(&after).unwrap_or_else(|e| panic!("{} without a fault: {e}", command.name()));
+    drop((hub, store, keep));
+    Reference { universe, after }
+}
+
+/// Runs one case; answers whether the fault fired.
+async fn run_case<P, F>(
+    rig: Rig<P, F>,
+    command: HubCommand,
+    fault: &FaultCase<P, F>,
+    point: P,
+    reference: &Reference,
+) -> bool
+where
+    P: Copy + PartialEq + fmt::Debug + Send + Sync + 'static,
+    F: Clone + fmt::Debug + Send + Sync + 'static,
+{
+    let what = format!("{} with {point:?} failing with {:?}", command.name(), fault.failure);
+    let Rig { store, fail_points, mut reopen, keep } = rig;
+    let ids = Arc::new(SequentialIds::default());
+    let clock = Arc::new(ManualClock::default());
+    let hub = scenario_hub(store.clone(), &ids, &clock);
+    let fixture = setup(&hub).await.unwrap_or_else(|e| panic!("{what}: setup failed: {e}"));
+    let universe = &reference.universe;
+    let before = snapshot(store.as_ref(), universe).await.unwrap_or_else(|e| panic!("{what}: snapshot: {e}"));
+    let mut subscribers = Vec::new();
+    for agent in agents() {
+        let mut subscription =
+            hub.subscribe(&agent, Scope::All, None).await.unwrap_or_else(|e| panic!("{what}: subscribe {agent}: {e}"));
+        let Some(Delivery::Subscribed { seq }) = subscription.next().await else {
+            panic!("{what}: a live subscription starts with `subscribed`");
+        };
+        subscribers.push((agent, subscription, seq));
+    }
+
+    fail_points.arm(point, fault.failure.clone());
+    let (task_hub, task_fixture) = (hub.clone(), fixture);
+    let outcome = tokio::spawn(async move { command.run(&task_hub, &task_fixture).await }).await;
+    let fired = fail_points.hits(point) > 0;
+    fail_points.disarm_all();
+
+    if !fired {
+        assert!(matches!(outcome, Ok(Ok(()))), "{what}: not reached, yet the command failed: {outcome:?}");
+        let after = snapshot(store.as_ref(), universe).await.unwrap_or_else(|e| panic!("{what}: snapshot: {e}"));
+        if let Some(difference) = after.difference(&reference.after) {
+            panic!("{what}: not reached, yet the store differs from the reference: {difference}");
+        }
+        return false;
+    }
+
+    let expected_error = |outcome: &Result<crate::Result<()>, tokio::task::JoinError>| match outcome {
+        Ok(Err(e)) => matches!(e.kind(), ErrorKind::Internal | ErrorKind::Unavailable),
+        _ => false,
+    };
+    match fault.expect {
+        Expect::NotCommitted | Expect::CommittedUnacked => {
+            assert!(expected_error(&outcome), "{what}: expected a backend error, got {outcome:?}");
+            let expected = if fault.expect == Expect::NotCommitted { &before } else { &reference.after };
+            let after = verify(store.as_ref(), universe, expected, &what).await;
+            let first = next_command(&hub).await.unwrap_or_else(|e| panic!("{what}: the next command failed: {e}"));
+            verify_next(store.as_ref(), &ids, &after, first, &what).await;
+            for (agent, mut subscription, position) in subscribers {
+                let expected = store
+                    .agent_events(&agent, None, position, ALL)
+                    .await
+                    .unwrap_or_else(|e| panic!("{what}: agent events: {e}"));
+                let received = receive_through(&mut subscription, expected.last().map_or(0, |e| e.seq)).await;
+                assert_eq!(received, expected, "{what}: {agent}'s subscription received other events than it sees");
+            }
+        }
+        Expect::Stops { committed } => {
+            assert!(
+                outcome.as_ref().map_or(true, |answer| answer.is_err()),
+                "{what}: the command succeeded though the store stopped"
+            );
+            assert!(next_command(&hub).await.is_err(), "{what}: a stopped store took the next write");
+            drop(subscribers);
+            drop(hub);
+            match reopen.as_mut() {
+                None => {
+                    let read = snapshot(store.as_ref(), universe).await;
+                    assert!(read.is_err(), "{what}: a store stopped inside a write answered reads: {read:?}");
+                }
+                Some(reopen) => {
+                    drop(store);
+                    let store = reopen();
+                    let expected = if committed { &reference.after } else { &before };
+                    let after = verify(store.as_ref(), universe, expected, &what).await;
+                    let hub = scenario_hub(store.clone(), &ids, &clock);
+                    let first = next_command(&hub)
+                        .await
+                        .unwrap_or_else(|e| panic!("{what}: the next command after reopening failed: {e}"));
+                    verify_next(store.as_ref(), &ids, &after, first, &what).await;
+                }
+            }
+        }
+    }
+    drop(keep);
+    true
+}
+
+/// Reads a snapshot, compares it with `expected` and checks it.
+async fn verify(store: &dyn Store, universe: &Universe, expected: &Snapshot, what: &str) -> Snapshot {
+    let after = snapshot(store, universe).await.unwrap_or_else(|e| panic!("{what}: snapshot: {e}"));
+    if let Some(difference) = after.difference(expected) {
+        panic!("{what}: the store shows a change it should not: {difference}");
+    }
+    check_consistency(&after).unwrap_or_else(|e| panic!("{what}: {e}"));
+    after
+}
+
+/// After the next command: its events follow the head without a gap, the
+/// log before it is untouched, and the store is consistent.
+async fn verify_next(store: &dyn Store, ids: &SequentialIds, before: &Snapshot, first: u64, what: &str) {
+    assert_eq!(first, before.head + 1, "{what}: the next command's events do not follow the head");
+    let now = snapshot(store, &Universe::sequential(ids.issued()))
+        .await
+        .unwrap_or_else(|e| panic!("{what}: snapshot after the next command: {e}"));
+    assert_eq!(now.log[..before.log.len()], before.log[..], "{what}: the next command changed earlier events");
+    check_consistency(&now).unwrap_or_else(|e| panic!("{what}: after the next command: {e}"));
+}
+
+/// Receives events from `subscription` until one with `seq ≥ last` (none
+/// when `last` is at or below where it is). Panics if the subscription
+/// ends, or if nothing arrives for a minute (rather than hang).
+pub async fn receive_through(subscription: &mut Subscription, last: u64) -> Vec<Event> {
+    let mut received = Vec::new();
+    while subscription.last_seq() < last {
+        match tokio::time::timeout(Duration::from_secs(60), subscription.next()).await {
+            Ok(Some(Delivery::Event(shared))) => received.push(shared.event.clone()),
+            Ok(Some(Delivery::Subscribed { .. } | Delivery::ResyncRequired { .. })) => {}
+            Ok(other) => panic!(
+                "{}'s subscription ended at {} before seq {last}: {other:?}",
+                subscription.agent(),
+                subscription.last_seq()
+            ),
+            Err(_) => panic!(
+                "{}'s subscription received nothing for a minute, at {} of {last}",
+                subscription.agent(),
+                subscription.last_seq()
+            ),
+        }
+    }
+    received
+}
