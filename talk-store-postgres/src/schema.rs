@@ -1,0 +1,104 @@
+//! Schema migrations: numbered SQL files in `migrations/`, embedded in the
+//! binary, applied in order in one transaction under an advisory lock (so
+//! that several nodes starting at once migrate once), tracked in the table
+//! `talk_schema_version` of the store's schema.
+
+use tokio_postgres::Client;
+
+use crate::connect::quoted;
+use crate::error::ConnectError;
+
+/// The migrations, in order: version `i + 1` is `MIGRATIONS[i]`. A new
+/// schema change is a new file here; a file once released never changes.
+pub(crate) const MIGRATIONS: &[(&str, &str)] = &[("0001_initial.sql", include_str!("../migrations/0001_initial.sql"))];
+
+/// The schema version this crate writes: the number of migrations.
+pub(crate) fn latest_version() -> i64 {
+    i64::try_from(MIGRATIONS.len()).unwrap_or(i64::MAX)
+}
+
+/// The advisory lock that serialises migrations of one schema, keyed by
+/// its name, held until the migrating transaction ends.
+const LOCK: &str = "SELECT pg_advisory_xact_lock(hashtext('talk-store-postgres migrate ' || $1))";
+
+const VERSION_TABLE: &str = "CREATE TABLE IF NOT EXISTS talk_schema_version (\
+     version    integer     NOT NULL PRIMARY KEY, \
+     name       text        NOT NULL, \
+     applied_at timestamptz NOT NULL DEFAULT now())";
+
+/// Brings the schema to [`latest_version`] and answers its name: creates it
+/// if `schema` is given and missing, then applies each missing migration,
+/// all in one transaction under the schema's advisory lock, so a failure
+/// leaves the schema as it was and concurrent nodes migrate once. An
+/// up-to-date schema is left untouched; a newer one is refused.
+///
+/// Without `schema`, works in the connection's `current_schema()`.
+pub(crate) async fn migrate(client: &mut Client, schema: Option<&str>) -> Result<String, ConnectError> {
+    let asked = schema.unwrap_or_default().to_owned();
+    let setup = |source| ConnectError::Setup { schema: asked.clone(), source };
+    let tx = client.transaction().await.map_err(setup)?;
+    let schema = match schema {
+        Some(schema) => {
+            tx.execute(LOCK, &[&schema]).await.map_err(setup)?;
+            tx.batch_execute(&format!(
+                "CREATE SCHEMA IF NOT EXISTS {name}; SET LOCAL search_path TO {name}",
+                name = quoted(schema)
+            ))
+            .await
+            .map_err(setup)?;
+            schema.to_owned()
+        }
+        None => {
+            let current: Option<String> = tx.query_one("SELECT current_schema()", &[]).await.map_err(setup)?.get(0);
+            let current = current.ok_or(ConnectError::NoSchema)?;
+            tx.execute(LOCK, &[&current]).await.map_err(setup)?;
+            current
+        }
+    };
+    let setup = |source| ConnectError::Setup { schema: schema.clone(), source };
+    tx.batch_execute(VERSION_TABLE).await.map_err(setup)?;
+    let found: i64 = tx
+        .query_one("SELECT coalesce(max(version), 0)::bigint FROM talk_schema_version", &[])
+        .await
+        .map_err(setup)?
+        .get(0);
+    let supported = latest_version();
+    if found > supported {
+        // Leave the schema exactly as it was (the version table existed).
+        let _ = tx.rollback().await;
+        return Err(ConnectError::TooNew { schema, found, supported });
+    }
+    for (version, (name, script)) in (1_i64..).zip(MIGRATIONS.iter()).skip(usize::try_from(found).unwrap_or(0)) {
+        let failed = |source| ConnectError::Migration { schema: schema.clone(), version, source };
+        tx.batch_execute(script).await.map_err(failed)?;
+        let number = i32::try_from(version).unwrap_or(i32::MAX);
+        tx.execute("INSERT INTO talk_schema_version (version, name) VALUES ($1, $2)", &[&number, name])
+            .await
+            .map_err(failed)?;
+    }
+    tx.commit().await.map_err(|source| ConnectError::Setup { schema: schema.clone(), source })?;
+    Ok(schema)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    #[test]
+    fn every_migration_file_is_embedded_in_order() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        let mut files: Vec<String> = std::fs::read_dir(&dir)
+            .expect("migrations directory")
+            .map(|entry| entry.expect("entry").file_name().to_string_lossy().into_owned())
+            .filter(|name| name.ends_with(".sql"))
+            .collect();
+        files.sort();
+        let embedded: Vec<&str> = MIGRATIONS.iter().map(|(name, _)| *name).collect();
+        assert_eq!(files, embedded, "each file in migrations/ is listed in MIGRATIONS, in order");
+        for (number, name) in (1..).zip(&embedded) {
+            assert!(name.starts_with(&format!("{number:04}_")), "{name} is migration {number}");
+        }
+    }
+}

@@ -1,0 +1,272 @@
+//! Every SQL statement of the store, in one place. Each is prepared once per
+//! connection (the writer prepares its own; readers go through the pool's
+//! statement cache). Table names are unqualified: every connection's
+//! `search_path` is the store's schema.
+
+// ------------------------------------------------------------ the writer
+
+pub(crate) const BEGIN: &str = "BEGIN ISOLATION LEVEL READ COMMITTED";
+pub(crate) const COMMIT: &str = "COMMIT";
+pub(crate) const ROLLBACK: &str = "ROLLBACK";
+pub(crate) const SAVEPOINT: &str = "SAVEPOINT change_set";
+pub(crate) const RELEASE: &str = "RELEASE SAVEPOINT change_set";
+pub(crate) const ROLLBACK_TO: &str = "ROLLBACK TO SAVEPOINT change_set";
+
+/// The first statement of every writing transaction: locks the log's tail
+/// until commit. Every writer takes this lock before any other, so writing
+/// transactions run one at a time (no deadlock is possible between them)
+/// and commit in `seq` order.
+pub(crate) const LOCK_TAIL: &str = "SELECT seq, low_water_mark FROM log_tail FOR NO KEY UPDATE";
+/// The last statement before `COMMIT`: the new tail, which is the new head.
+pub(crate) const SET_TAIL: &str = "UPDATE log_tail SET seq = $1 WHERE seq <= $1";
+/// Announces the new head to every node's listener; delivered at commit only.
+pub(crate) const NOTIFY: &str = "SELECT pg_notify($1, $2)";
+
+/// The channel every store of every schema notifies on; the payload says
+/// which schema (`<schema>:<head>`).
+pub(crate) const CHANNEL: &str = "talk_events";
+
+// Guards: each locks the row it checks (FOR SHARE) and answers one row when
+// the guard holds.
+pub(crate) const GUARD_TALK_VERSION: &str = "SELECT 1 FROM talks WHERE id = $1 AND version = $2 FOR SHARE";
+pub(crate) const GUARD_PARTICIPANT_ACTIVE: &str =
+    "SELECT 1 FROM participants WHERE id = $1 AND status = 'active' FOR SHARE";
+pub(crate) const GUARD_MESSAGE_VERSION: &str = "SELECT 1 FROM messages WHERE id = $1 AND version = $2 FOR SHARE";
+
+/// Inserts a talk, and lists it for the records of the same change set
+/// inserted before it (which could not know its `created_seq`).
+pub(crate) const INSERT_TALK: &str = "WITH t AS (INSERT INTO talks (id, kind, pair_low, pair_high, name, detail, \
+     status, creator_id, member_count, version, created_seq, tm_create, tm_update, tm_close) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id, created_seq) \
+     UPDATE participants p SET talk_seq = t.created_seq FROM t WHERE p.talk_id = t.id";
+pub(crate) const UPDATE_TALK: &str = "UPDATE talks SET name = $2, detail = $3, status = $4, member_count = $5, \
+     version = $6, tm_update = $7, tm_close = $8 WHERE id = $1";
+
+pub(crate) const INSERT_PARTICIPANT: &str = "INSERT INTO participants (id, talk_id, agent_id, status, \
+     left_reason, seq, joined_seq, left_seq, talk_seq, tm_joined, tm_left) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, coalesce((SELECT created_seq FROM talks WHERE id = $2), 0), $9, $10)";
+pub(crate) const UPDATE_PARTICIPANT: &str =
+    "UPDATE participants SET status = $2, left_reason = $3, left_seq = $4, tm_left = $5 WHERE id = $1";
+
+pub(crate) const INSERT_MESSAGE: &str = "INSERT INTO messages (id, talk_id, parent_id, kind, agent_id, text, \
+     medias, system, reply_count, version, seq, request_digest, tm_create, tm_update, tm_edit, tm_delete) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10, $11, $12, $13, $14, $15)";
+pub(crate) const UPDATE_MESSAGE: &str = "UPDATE messages SET text = $2, medias = $3, version = $4, \
+     tm_update = $5, tm_edit = $6, tm_delete = $7 WHERE id = $1";
+pub(crate) const INCREMENT_REPLY_COUNT: &str = "UPDATE messages SET reply_count = reply_count + 1 WHERE id = $1";
+pub(crate) const TOUCH_MESSAGE: &str = "UPDATE messages SET tm_update = $2 WHERE id = $1";
+pub(crate) const LOCK_MESSAGE: &str = "SELECT 1 FROM messages WHERE id = $1 FOR SHARE";
+
+pub(crate) const INSERT_REACTION: &str =
+    "INSERT INTO reactions (message_id, emoji, agent_id, seq, tm_create) VALUES ($1, $2, $3, $4, $5)";
+pub(crate) const ADD_EMOJI: &str = "INSERT INTO message_emoji (message_id, emoji, first_seq, count) \
+     VALUES ($1, $2, $3, 1) ON CONFLICT (message_id, emoji) DO UPDATE SET count = message_emoji.count + 1";
+pub(crate) const DELETE_REACTION: &str = "DELETE FROM reactions WHERE message_id = $1 AND emoji = $2 AND agent_id = $3";
+pub(crate) const REMOVE_EMOJI: &str = "UPDATE message_emoji SET count = count - 1 WHERE message_id = $1 AND emoji = $2";
+pub(crate) const DROP_UNUSED_EMOJI: &str =
+    "DELETE FROM message_emoji WHERE message_id = $1 AND emoji = $2 AND count <= 0";
+pub(crate) const DELETE_ALL_REACTIONS: &str = "DELETE FROM reactions WHERE message_id = $1";
+pub(crate) const DELETE_ALL_EMOJI: &str = "DELETE FROM message_emoji WHERE message_id = $1";
+
+pub(crate) const MESSAGE_EVENTS: &str = "SELECT seq, data FROM events WHERE message_id = $1";
+pub(crate) const REWRITE_EVENT: &str = "UPDATE events SET data = $2 WHERE seq = $1";
+pub(crate) const INSERT_EVENT: &str =
+    "INSERT INTO events (seq, talk_id, message_id, tm_create, type, data) VALUES ($1, $2, $3, $4, $5, $6)";
+
+/// Every statement the writer prepares when it connects.
+pub(crate) const WRITER_STATEMENTS: &[&str] = &[
+    BEGIN,
+    COMMIT,
+    ROLLBACK,
+    SAVEPOINT,
+    RELEASE,
+    ROLLBACK_TO,
+    LOCK_TAIL,
+    SET_TAIL,
+    NOTIFY,
+    GUARD_TALK_VERSION,
+    GUARD_PARTICIPANT_ACTIVE,
+    GUARD_MESSAGE_VERSION,
+    INSERT_TALK,
+    UPDATE_TALK,
+    INSERT_PARTICIPANT,
+    UPDATE_PARTICIPANT,
+    INSERT_MESSAGE,
+    UPDATE_MESSAGE,
+    INCREMENT_REPLY_COUNT,
+    TOUCH_MESSAGE,
+    LOCK_MESSAGE,
+    INSERT_REACTION,
+    ADD_EMOJI,
+    DELETE_REACTION,
+    REMOVE_EMOJI,
+    DROP_UNUSED_EMOJI,
+    DELETE_ALL_REACTIONS,
+    DELETE_ALL_EMOJI,
+    MESSAGE_EVENTS,
+    REWRITE_EVENT,
+    INSERT_EVENT,
+];
+
+// ------------------------------------------------------------- the reads
+
+/// The safe head: the committed tail.
+pub(crate) const HEAD: &str = "SELECT seq FROM log_tail";
+pub(crate) const LOW_WATER_MARK: &str = "SELECT low_water_mark FROM log_tail";
+/// Pruning takes the tail's lock too, so it never runs beside a writer.
+pub(crate) const PRUNE: &str = "DELETE FROM events WHERE seq > $1 AND seq <= $2";
+pub(crate) const SET_LOW_WATER_MARK: &str = "UPDATE log_tail SET low_water_mark = $1";
+
+macro_rules! talk_columns {
+    ($p:literal) => {
+        concat!(
+            $p,
+            "id, ",
+            $p,
+            "kind, ",
+            $p,
+            "pair_low, ",
+            $p,
+            "pair_high, ",
+            $p,
+            "name, ",
+            $p,
+            "detail, ",
+            $p,
+            "status, ",
+            $p,
+            "creator_id, ",
+            $p,
+            "member_count, ",
+            $p,
+            "version, ",
+            $p,
+            "created_seq, ",
+            $p,
+            "tm_create, ",
+            $p,
+            "tm_update, ",
+            $p,
+            "tm_close"
+        )
+    };
+}
+
+macro_rules! participant_columns {
+    () => {
+        "id, talk_id, agent_id, status, left_reason, seq, joined_seq, left_seq, tm_joined, tm_left"
+    };
+}
+
+/// The columns of a message, then its reaction summary: a JSON array of
+/// `[emoji, count, [first reactors…]]` in the order the emoji were first
+/// used, with at most `$N` reactors each (`$N` is the parameter named in
+/// the macro call), all read in the same statement (one snapshot).
+macro_rules! message_select {
+    ($listed:literal) => {
+        concat!(
+            "SELECT m.id, m.talk_id, m.parent_id, m.kind, m.agent_id, m.text, m.medias, m.system, m.reply_count, \
+             m.version, m.seq, m.request_digest, m.tm_create, m.tm_update, m.tm_edit, m.tm_delete, rx.summary \
+             FROM messages m LEFT JOIN LATERAL (\
+             SELECT json_agg(json_build_array(e.emoji, e.count, coalesce(a.agents, '[]'::json)) ORDER BY e.first_seq) \
+             AS summary FROM message_emoji e LEFT JOIN LATERAL (\
+             SELECT json_agg(r.agent_id ORDER BY r.seq) AS agents FROM (\
+             SELECT r.agent_id, r.seq FROM reactions r WHERE r.message_id = e.message_id AND r.emoji = e.emoji \
+             ORDER BY r.seq LIMIT ",
+            $listed,
+            ") r) a ON true WHERE e.message_id = m.id) rx ON true "
+        )
+    };
+}
+
+macro_rules! reaction_columns {
+    () => {
+        "message_id, emoji, agent_id, seq, tm_create"
+    };
+}
+
+pub(crate) const TALK: &str = concat!("SELECT ", talk_columns!(""), " FROM talks WHERE id = $1");
+pub(crate) const DIRECT_TALK: &str =
+    concat!("SELECT ", talk_columns!(""), " FROM talks WHERE pair_low = $1 AND pair_high = $2");
+/// `$1` agent, `$2` before (exclusive), `$3` talk status or NULL, `$4` limit.
+pub(crate) const TALKS_OF_AGENT: &str = concat!(
+    "SELECT ",
+    talk_columns!("t."),
+    " FROM participants p JOIN talks t ON t.id = p.talk_id \
+     WHERE p.agent_id = $1 AND p.status = 'active' AND p.talk_seq < $2 AND ($3::text IS NULL OR t.status = $3) \
+     ORDER BY p.talk_seq DESC LIMIT $4"
+);
+
+pub(crate) const PARTICIPANT: &str = concat!("SELECT ", participant_columns!(), " FROM participants WHERE id = $1");
+pub(crate) const AGENT_RECORDS: &str =
+    concat!("SELECT ", participant_columns!(), " FROM participants WHERE agent_id = $1 AND talk_id = $2 ORDER BY seq");
+/// `$1` agent, `$2` after.
+pub(crate) const AGENT_MEMBERSHIPS: &str = concat!(
+    "SELECT ",
+    participant_columns!(),
+    " FROM participants WHERE agent_id = $1 AND (status = 'active' OR left_seq > $2) ORDER BY seq"
+);
+/// `$1` talk, `$2` after (exclusive), `$3` limit.
+pub(crate) const PARTICIPANTS: &str = concat!(
+    "SELECT ",
+    participant_columns!(),
+    " FROM participants WHERE talk_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"
+);
+/// `$1` talk, `$2` status, `$3` after (exclusive), `$4` limit.
+pub(crate) const PARTICIPANTS_WITH_STATUS: &str = concat!(
+    "SELECT ",
+    participant_columns!(),
+    " FROM participants WHERE talk_id = $1 AND status = $2 AND seq > $3 ORDER BY seq LIMIT $4"
+);
+
+/// `$1` id, `$2` reactors listed.
+pub(crate) const MESSAGE: &str = concat!(message_select!("$2"), "WHERE m.id = $1");
+/// The main view. `$1` talk, `$2` before (exclusive), `$3` limit, `$4` reactors listed.
+pub(crate) const TOP_LEVEL_MESSAGES: &str = concat!(
+    message_select!("$4"),
+    "WHERE m.talk_id = $1 AND m.parent_id IS NULL AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3"
+);
+/// `$1` talk, `$2` before (exclusive), `$3` limit, `$4` reactors listed.
+pub(crate) const ALL_MESSAGES: &str =
+    concat!(message_select!("$4"), "WHERE m.talk_id = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3");
+/// `$1` parent, `$2` after (exclusive), `$3` limit, `$4` reactors listed.
+pub(crate) const REPLIES: &str =
+    concat!(message_select!("$4"), "WHERE m.parent_id = $1 AND m.seq > $2 ORDER BY m.seq LIMIT $3");
+
+pub(crate) const REACTION: &str =
+    concat!("SELECT ", reaction_columns!(), " FROM reactions WHERE message_id = $1 AND emoji = $2 AND agent_id = $3");
+/// `$1` message, `$2` emoji, `$3` after (exclusive), `$4` limit.
+pub(crate) const REACTIONS: &str = concat!(
+    "SELECT ",
+    reaction_columns!(),
+    " FROM reactions WHERE message_id = $1 AND emoji = $2 AND seq > $3 ORDER BY seq LIMIT $4"
+);
+
+/// `$1` after (exclusive), `$2` limit. Bounded by the committed tail in the
+/// same snapshot (which every committed event is under anyway: writers
+/// commit one at a time, in `seq` order).
+pub(crate) const EVENTS: &str = "SELECT seq, talk_id, tm_create, data FROM events \
+     WHERE seq > $1 AND seq <= (SELECT seq FROM log_tail) ORDER BY seq LIMIT $2";
+
+/// The events of an agent: for each of its records that may span events
+/// after `$2` (by the index on `agent_id`), the first `$3` events of the
+/// record's talk inside its span after `$2` (by the index on the talk), then
+/// merged by `seq` (once each, should two records span one event).
+/// `$1` agent, `$2` after, `$3` limit.
+macro_rules! agent_events {
+    ($talk:literal) => {
+        concat!(
+            "SELECT DISTINCT ON (e.seq) e.seq, e.talk_id, e.tm_create, e.data FROM participants p \
+             CROSS JOIN LATERAL (SELECT ev.seq, ev.talk_id, ev.tm_create, ev.data FROM events ev \
+             WHERE ev.talk_id = p.talk_id AND ev.seq > greatest($2, p.joined_seq - 1) \
+             AND ev.seq <= coalesce(p.left_seq, 9223372036854775807) ORDER BY ev.seq LIMIT $3) e \
+             WHERE p.agent_id = $1 AND (p.left_seq IS NULL OR p.left_seq > $2) ",
+            $talk,
+            " AND e.seq <= (SELECT seq FROM log_tail) ORDER BY e.seq LIMIT $3"
+        )
+    };
+}
+/// See [`agent_events!`].
+pub(crate) const AGENT_EVENTS: &str = agent_events!("");
+/// As [`AGENT_EVENTS`], in one talk (`$4`).
+pub(crate) const AGENT_EVENTS_IN_TALK: &str = agent_events!("AND p.talk_id = $4");

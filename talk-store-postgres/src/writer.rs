@@ -1,0 +1,651 @@
+//! The writer: one task per store owns one connection and commits the
+//! queued change sets in batches (group commit).
+//!
+//! The loop: wait for a change set; take whatever else is queued, up to the
+//! batch bound; `BEGIN` and lock the log's tail (`SELECT … FOR NO KEY
+//! UPDATE`), which every writing transaction of every node takes first, so
+//! that they run one at a time and commit in `seq` order; for each change
+//! set, number its events from the tail in memory and send, in one pipeline
+//! (one round trip), `SAVEPOINT`, its guards (`SELECT 1 … FOR SHARE`, one
+//! row when the guard holds), its writes (unique keys raise their conflicts
+//! by constraint name, a missing row shows as no row changed) and its events;
+//! the next pipeline starts by closing the savepoint: `RELEASE` when the
+//! change set was applied, `ROLLBACK TO` when it was refused or failed,
+//! which undoes it and its `seq` values and fails only its caller. At the
+//! end, in one pipeline: the last savepoint closed, the new tail (`UPDATE
+//! log_tail`), `pg_notify` of the new head; once all of them answered (so
+//! the transaction is known not to be aborted), `COMMIT`; then, and only
+//! then, every caller is answered. When anything of the batch's own
+//! bookkeeping fails, or the commit does, nobody of the batch is
+//! acknowledged: each caller gets an error (`Unavailable` when no connection
+//! could be made, a `Backend` error saying whether the outcome is known
+//! otherwise).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use talk_core::{ChangeSet, Conflict, Event, EventData, Guard, MessageId, ResolvedChangeSet, StoreError, Write};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tokio_postgres::error::{Severity, SqlState};
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Client, Statement};
+
+use crate::Shared;
+use crate::codec;
+use crate::error::{Error, to_i64, to_u64};
+use crate::sql;
+
+/// The answer to one change set.
+pub(crate) type Reply = oneshot::Sender<Result<Vec<Event>, StoreError>>;
+
+/// A change set queued for the writer, with where to answer.
+pub(crate) struct Request {
+    pub(crate) changes: ChangeSet,
+    pub(crate) reply: Reply,
+}
+
+/// One parameter of a statement, owned, so that a whole pipeline of
+/// statements can be in flight at once.
+type Param = Box<dyn ToSql + Sync + Send>;
+
+macro_rules! params {
+    ($($p:expr),* $(,)?) => { vec![$(Box::new($p) as Param),*] };
+}
+
+/// What the result of a statement means.
+#[derive(Debug, Clone)]
+enum Check {
+    /// Any number of rows. An error refuses the change set (unique keys by
+    /// constraint name).
+    Any,
+    /// At least one row, else the change set is refused with this conflict.
+    Rows(Conflict),
+    /// The batch's own bookkeeping: any failure fails the whole batch.
+    Fatal,
+}
+
+/// One statement of a pipeline, or the read that redaction needs before it
+/// can go on.
+enum Step {
+    Exec {
+        sql: &'static str,
+        params: Vec<Param>,
+        check: Check,
+    },
+    /// Read the payloads of a message's events and redact them.
+    Redact(MessageId),
+}
+
+fn exec(sql: &'static str, params: Vec<Param>, check: Check) -> Step {
+    Step::Exec { sql, params, check }
+}
+
+/// Why a change set was not applied.
+#[derive(Debug)]
+enum Refusal {
+    /// A guard or unique key: the caller's change set is refused.
+    Conflict(Conflict),
+    /// Something else failed for this change set only.
+    Failed(Error),
+}
+
+/// A batch failed as a whole.
+struct BatchFailed {
+    error: Error,
+    kind: FailKind,
+}
+
+/// What a failed batch left behind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FailKind {
+    /// No connection could be made: nothing was sent.
+    Unreachable,
+    /// The transaction was rolled back: nothing of it is applied.
+    RolledBack,
+    /// The connection was lost while `COMMIT` was in flight: it may or may
+    /// not have committed.
+    Uncertain,
+}
+
+impl BatchFailed {
+    fn certain(error: impl Into<Error>) -> Self {
+        Self { error: error.into(), kind: FailKind::RolledBack }
+    }
+}
+
+/// The writer's connection and its prepared statements.
+struct Connection {
+    client: Client,
+    driver: JoinHandle<()>,
+    statements: HashMap<&'static str, Statement>,
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        self.driver.abort();
+    }
+}
+
+impl Connection {
+    fn statement(&self, sql: &'static str) -> Result<&Statement, Error> {
+        self.statements.get(sql).ok_or(Error::Range("statement not prepared by the writer"))
+    }
+
+    /// Runs `steps` in one pipeline and answers each one's result, in order.
+    async fn pipeline(&self, steps: &[(&'static str, &[Param])]) -> Vec<Result<u64, tokio_postgres::Error>> {
+        let mut futures = Vec::with_capacity(steps.len());
+        for (sql, params) in steps {
+            let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)).collect();
+            let client = &self.client;
+            let statement = self.statement(sql);
+            futures.push(async move {
+                match statement {
+                    Ok(statement) => client.execute(statement, &refs).await,
+                    // Never happens: every statement is prepared on connect.
+                    Err(_) => client.execute(*sql, &refs).await,
+                }
+            });
+        }
+        // `join_all` polls the futures in order the first time, so each
+        // sends its request in order: one round trip for all of them.
+        futures::future::join_all(futures).await
+    }
+}
+
+/// The writer task's state.
+pub(crate) struct Writer {
+    shared: Arc<Shared>,
+    max_batch: usize,
+    connection: Option<Connection>,
+}
+
+impl Writer {
+    pub(crate) fn new(shared: Arc<Shared>, max_batch: usize) -> Self {
+        Self { shared, max_batch: max_batch.max(1), connection: None }
+    }
+
+    /// Serves `requests` until every sender is gone.
+    pub(crate) async fn run(mut self, mut requests: mpsc::Receiver<Request>) {
+        while let Some(first) = requests.recv().await {
+            let mut batch = vec![first];
+            while batch.len() < self.max_batch {
+                match requests.try_recv() {
+                    Ok(request) => batch.push(request),
+                    Err(_) => break,
+                }
+            }
+            let (sets, replies): (Vec<ChangeSet>, Vec<Reply>) = batch.into_iter().map(|r| (r.changes, r.reply)).unzip();
+            match self.commit_batch(sets).await {
+                Ok(results) => {
+                    for (reply, result) in replies.into_iter().zip(results) {
+                        let _ = reply.send(result.map_err(|refusal| match refusal {
+                            Refusal::Conflict(conflict) => StoreError::Conflict(conflict),
+                            Refusal::Failed(error) => error.into(),
+                        }));
+                    }
+                }
+                Err(BatchFailed { error, kind }) => {
+                    let error = Arc::new(error);
+                    for reply in replies {
+                        let error = Arc::clone(&error);
+                        let answer = match kind {
+                            FailKind::Unreachable => {
+                                StoreError::Unavailable(format!("cannot reach the database: {error}"))
+                            }
+                            FailKind::RolledBack => StoreError::backend(Error::BatchRolledBack(error)),
+                            FailKind::Uncertain => StoreError::backend(Error::CommitUnknown(error)),
+                        };
+                        let _ = reply.send(Err(answer));
+                    }
+                }
+            }
+        }
+    }
+
+    /// The connection, made (and its statements prepared) if there is none
+    /// or the last one closed.
+    async fn connect(&mut self) -> Result<(), Error> {
+        if self.connection.as_ref().is_some_and(|c| c.client.is_closed()) {
+            self.connection = None;
+        }
+        if self.connection.is_some() {
+            return Ok(());
+        }
+        let name = format!("{} writer", self.shared.application_name);
+        let (client, driver) = self.shared.connector.connect(&name, None).await?;
+        let prepared = futures::future::join_all(sql::WRITER_STATEMENTS.iter().map(|s| client.prepare(s))).await;
+        let mut statements = HashMap::new();
+        for (sql, statement) in sql::WRITER_STATEMENTS.iter().zip(prepared) {
+            statements.insert(*sql, statement?);
+        }
+        self.connection = Some(Connection { client, driver, statements });
+        Ok(())
+    }
+
+    /// Applies a batch in one transaction: answers each change set's result,
+    /// or fails the whole batch.
+    async fn commit_batch(&mut self, sets: Vec<ChangeSet>) -> Result<Vec<Result<Vec<Event>, Refusal>>, BatchFailed> {
+        // A connection the server dropped while idle shows only when used:
+        // nothing was applied then, so try once more on a new connection.
+        let mut retried = false;
+        let tail = loop {
+            if let Err(error) = self.connect().await {
+                return Err(BatchFailed { error, kind: FailKind::Unreachable });
+            }
+            let Some(connection) = self.connection.as_ref() else {
+                return Err(BatchFailed::certain(Error::WriterStopped));
+            };
+            match begin(connection).await {
+                Ok(tail) => break tail,
+                Err(error) if !retried && error.is_connection() => {
+                    retried = true;
+                    self.connection = None;
+                }
+                Err(error) => {
+                    self.abandon().await;
+                    return Err(BatchFailed::certain(error));
+                }
+            }
+        };
+        let outcome = match self.connection.as_ref() {
+            Some(connection) => apply_all(connection, &self.shared.schema, tail, sets).await,
+            None => Err(BatchFailed::certain(Error::WriterStopped)),
+        };
+        if outcome.is_err() {
+            self.abandon().await;
+        }
+        outcome
+    }
+
+    /// Ends a failed batch: rolls back what is left of its transaction, or
+    /// drops the connection if even that fails.
+    async fn abandon(&mut self) {
+        let rolled_back = match self.connection.as_ref() {
+            Some(connection) if !connection.client.is_closed() => {
+                connection.client.batch_execute(sql::ROLLBACK).await.is_ok()
+            }
+            _ => false,
+        };
+        if !rolled_back {
+            self.connection = None;
+        }
+    }
+}
+
+/// `BEGIN` and lock the tail: answers the tail `seq`.
+async fn begin(connection: &Connection) -> Result<u64, Error> {
+    let begin = connection.client.execute(connection.statement(sql::BEGIN)?, &[]);
+    let tail = connection.client.query_one(connection.statement(sql::LOCK_TAIL)?, &[]);
+    let (begun, tail) = futures::join!(begin, tail);
+    begun?;
+    let tail: i64 = tail?.try_get(0)?;
+    to_u64(tail, "log_tail.seq")
+}
+
+/// Runs every change set of the batch in its own savepoint inside the open
+/// transaction whose tail is `tail`, then commits.
+async fn apply_all(
+    connection: &Connection,
+    schema: &str,
+    tail: u64,
+    sets: Vec<ChangeSet>,
+) -> Result<Vec<Result<Vec<Event>, Refusal>>, BatchFailed> {
+    let mut next = tail + 1;
+    let mut results = Vec::with_capacity(sets.len());
+    // How the previous change set's savepoint is closed, at the head of the
+    // next pipeline.
+    let mut close: Vec<Step> = Vec::new();
+    for changes in sets {
+        let resolved = changes.resolve(next);
+        let count = resolved.events.len() as u64;
+        let steps = match change_set_steps(&resolved) {
+            Ok(steps) => steps,
+            Err(error) => {
+                results.push(Err(Refusal::Failed(error)));
+                continue;
+            }
+        };
+        let mut all = std::mem::take(&mut close);
+        all.push(exec(sql::SAVEPOINT, params![], Check::Fatal));
+        all.extend(steps);
+        match run_steps(connection, all).await? {
+            Ok(()) => {
+                next += count;
+                close.push(exec(sql::RELEASE, params![], Check::Fatal));
+                results.push(Ok(resolved.events));
+            }
+            Err(refusal) => {
+                close.push(exec(sql::ROLLBACK_TO, params![], Check::Fatal));
+                close.push(exec(sql::RELEASE, params![], Check::Fatal));
+                results.push(Err(refusal));
+            }
+        }
+    }
+    let head = next - 1;
+    let committing = results.iter().any(Result::is_ok);
+    let mut last = close;
+    if !committing {
+        last.push(exec(sql::ROLLBACK, params![], Check::Fatal));
+        if let Err(refusal) = run_pipeline(connection, &last).await? {
+            return Err(BatchFailed::certain(Error::Tail(format!("rolling back refused: {refusal:?}"))));
+        }
+        return Ok(results);
+    }
+    if head > tail {
+        let new_tail = to_i64(head, "seq above i64::MAX").map_err(BatchFailed::certain)?;
+        last.push(exec(sql::SET_TAIL, params![new_tail], Check::Rows(Conflict::RowMismatch)));
+        last.push(exec(sql::NOTIFY, params![sql::CHANNEL, format!("{schema}:{head}")], Check::Fatal));
+    }
+    // Every statement before `COMMIT` answered: the transaction is not
+    // aborted, so `COMMIT` commits or fails, never silently rolls back.
+    match run_pipeline(connection, &last).await? {
+        Ok(()) => {}
+        Err(refusal) => {
+            let why = format!("the log's tail could not be moved: {refusal:?}");
+            return Err(BatchFailed::certain(Error::Tail(why)));
+        }
+    }
+    match connection.client.execute(connection.statement(sql::COMMIT).map_err(BatchFailed::certain)?, &[]).await {
+        Ok(_) => Ok(results),
+        // A server error at commit rolls back; a session lost while
+        // `COMMIT` was in flight leaves the outcome unknown.
+        Err(error) if session_lost(&error) => Err(BatchFailed { error: error.into(), kind: FailKind::Uncertain }),
+        Err(error) => Err(BatchFailed::certain(error)),
+    }
+}
+
+/// The statements, parameters and checks of a list of [`Step::Exec`].
+#[allow(clippy::type_complexity)]
+fn split(steps: &[Step]) -> (Vec<&'static str>, Vec<&[Param]>, Vec<Check>) {
+    let mut sqls = Vec::with_capacity(steps.len());
+    let mut params = Vec::with_capacity(steps.len());
+    let mut checks = Vec::with_capacity(steps.len());
+    for step in steps {
+        if let Step::Exec { sql, params: p, check } = step {
+            sqls.push(*sql);
+            params.push(p.as_slice());
+            checks.push(check.clone());
+        }
+    }
+    (sqls, params, checks)
+}
+
+/// Runs the steps of one change set: in one pipeline, or in one per part
+/// between the reads that redaction needs. Answers the change set's
+/// outcome, or fails the batch.
+async fn run_steps(connection: &Connection, steps: Vec<Step>) -> Result<Result<(), Refusal>, BatchFailed> {
+    let mut pending: Vec<Step> = Vec::new();
+    for step in steps {
+        match step {
+            Step::Exec { .. } => pending.push(step),
+            Step::Redact(message_id) => {
+                if let Err(refusal) = run_pipeline(connection, &std::mem::take(&mut pending)).await? {
+                    return Ok(Err(refusal));
+                }
+                match redaction(connection, message_id).await {
+                    Ok(rewrites) => pending.extend(rewrites),
+                    Err(error) if error.is_connection() => return Err(BatchFailed::certain(error)),
+                    Err(error) => return Ok(Err(Refusal::Failed(error))),
+                }
+            }
+        }
+    }
+    run_pipeline(connection, &pending).await
+}
+
+/// Runs [`Step::Exec`] steps in one pipeline and reads their results in
+/// order: the first that fails its check decides.
+async fn run_pipeline(connection: &Connection, steps: &[Step]) -> Result<Result<(), Refusal>, BatchFailed> {
+    if steps.is_empty() {
+        return Ok(Ok(()));
+    }
+    let (sqls, params, checks) = split(steps);
+    let outcomes = connection.pipeline(&sqls.into_iter().zip(params).collect::<Vec<_>>()).await;
+    for (check, outcome) in checks.into_iter().zip(outcomes) {
+        match (check, outcome) {
+            (Check::Fatal, Err(error)) => return Err(BatchFailed::certain(error)),
+            (Check::Rows(conflict), Ok(0)) => return Ok(Err(Refusal::Conflict(conflict))),
+            (_, Ok(_)) => {}
+            (_, Err(error)) if session_lost(&error) => return Err(BatchFailed::certain(error)),
+            (_, Err(error)) => return Ok(Err(refusal_of(error))),
+        }
+    }
+    Ok(Ok(()))
+}
+
+/// The refusal of a change set for a server error: a unique key is the
+/// conflict its index stands for.
+fn refusal_of(error: tokio_postgres::Error) -> Refusal {
+    let conflict = error.as_db_error().filter(|db| db.code() == &SqlState::UNIQUE_VIOLATION).and_then(|db| {
+        match db.constraint()? {
+            "talks_pkey" | "participants_pkey" => Some(Conflict::RowMismatch),
+            "talks_direct_pair" => Some(Conflict::DirectPairTaken),
+            "participants_one_active" => Some(Conflict::ActiveParticipantExists),
+            "messages_pkey" => Some(Conflict::MessageIdTaken),
+            "reactions_pkey" => Some(Conflict::ReactionExists),
+            _ => None,
+        }
+    });
+    match conflict {
+        Some(conflict) => Refusal::Conflict(conflict),
+        None => Refusal::Failed(error.into()),
+    }
+}
+
+/// Reads the stored payloads of a message's events and answers the
+/// statements that rewrite those that carry its content.
+async fn redaction(connection: &Connection, message_id: MessageId) -> Result<Vec<Step>, Error> {
+    let rows = connection.client.query(connection.statement(sql::MESSAGE_EVENTS)?, &[&message_id.0]).await?;
+    let mut rewrites = Vec::new();
+    for row in rows {
+        let seq: i64 = row.try_get(0)?;
+        let stored: serde_json::Value = row.try_get(1)?;
+        let mut data: EventData = serde_json::from_value(stored)?;
+        if data.redact_message(message_id) {
+            rewrites.push(exec(sql::REWRITE_EVENT, params![seq, serde_json::to_value(&data)?], Check::Any));
+        }
+    }
+    Ok(rewrites)
+}
+
+impl Error {
+    /// Whether the error is the connection's, not the statement's.
+    fn is_connection(&self) -> bool {
+        matches!(self, Error::Postgres(error) if session_lost(error))
+    }
+}
+
+/// Whether the error ended the session (a lost connection, or a `FATAL`
+/// such as an administrator's `pg_terminate_backend`), rather than one
+/// statement.
+fn session_lost(error: &tokio_postgres::Error) -> bool {
+    match error.as_db_error() {
+        None => true,
+        Some(db) => matches!(db.parsed_severity(), Some(Severity::Fatal | Severity::Panic)),
+    }
+}
+
+/// A `seq` or version as stored.
+fn num(value: u64) -> Result<i64, Error> {
+    to_i64(value, "seq or version above i64::MAX")
+}
+
+/// The statements of one resolved change set: guards, writes, events.
+fn change_set_steps(changes: &ResolvedChangeSet) -> Result<Vec<Step>, Error> {
+    let mut steps = Vec::with_capacity(changes.guards.len() + changes.writes.len() * 2 + changes.events.len());
+    for guard in &changes.guards {
+        steps.push(match guard {
+            Guard::TalkVersion { talk_id, version } => {
+                exec(sql::GUARD_TALK_VERSION, params![talk_id.0, num(*version)?], Check::Rows(Conflict::TalkVersion))
+            }
+            Guard::ParticipantActive { participant_id } => exec(
+                sql::GUARD_PARTICIPANT_ACTIVE,
+                params![participant_id.0],
+                Check::Rows(Conflict::ParticipantNotActive),
+            ),
+            Guard::MessageVersion { message_id, version } => exec(
+                sql::GUARD_MESSAGE_VERSION,
+                params![message_id.0, num(*version)?],
+                Check::Rows(Conflict::MessageVersion),
+            ),
+        });
+    }
+    for write in &changes.writes {
+        write_steps(write, &mut steps)?;
+    }
+    for event in &changes.events {
+        // Only payloads that carry a message's content are indexed by
+        // message: they are what redaction rewrites.
+        let message = match &event.data {
+            EventData::MessageCreated(m) | EventData::MessageUpdated(m) | EventData::MessageDeleted(m) => Some(m.id.0),
+            _ => None,
+        };
+        steps.push(exec(
+            sql::INSERT_EVENT,
+            params![
+                num(event.seq)?,
+                event.talk_id.0,
+                message,
+                event.tm_create,
+                event.data.type_name(),
+                serde_json::to_value(&event.data)?,
+            ],
+            Check::Any,
+        ));
+    }
+    Ok(steps)
+}
+
+fn write_steps(write: &Write, steps: &mut Vec<Step>) -> Result<(), Error> {
+    let missing = || Check::Rows(Conflict::RowMismatch);
+    match write {
+        Write::InsertTalk(t) => {
+            let pair = t.direct_pair.as_ref().map(|p| p.agents());
+            steps.push(exec(
+                sql::INSERT_TALK,
+                params![
+                    t.id.0,
+                    codec::talk_kind(t.kind),
+                    pair.map(|p| p[0].as_str().to_owned()),
+                    pair.map(|p| p[1].as_str().to_owned()),
+                    t.name.clone(),
+                    t.detail.clone(),
+                    codec::talk_status(t.status),
+                    t.creator_id.as_str().to_owned(),
+                    i64::from(t.member_count),
+                    num(t.version)?,
+                    num(t.created_seq)?,
+                    t.tm_create,
+                    t.tm_update,
+                    t.tm_close,
+                ],
+                Check::Any,
+            ));
+        }
+        Write::UpdateTalk(t) => steps.push(exec(
+            sql::UPDATE_TALK,
+            params![
+                t.id.0,
+                t.name.clone(),
+                t.detail.clone(),
+                codec::talk_status(t.status),
+                i64::from(t.member_count),
+                num(t.version)?,
+                t.tm_update,
+                t.tm_close,
+            ],
+            missing(),
+        )),
+        Write::InsertParticipant(p) => steps.push(exec(
+            sql::INSERT_PARTICIPANT,
+            params![
+                p.id.0,
+                p.talk_id.0,
+                p.agent_id.as_str().to_owned(),
+                codec::participant_status(p.status),
+                p.left_reason.map(codec::left_reason),
+                num(p.seq)?,
+                num(p.joined_seq)?,
+                p.left_seq.map(num).transpose()?,
+                p.tm_joined,
+                p.tm_left,
+            ],
+            Check::Any,
+        )),
+        Write::UpdateParticipant(p) => steps.push(exec(
+            sql::UPDATE_PARTICIPANT,
+            params![
+                p.id.0,
+                codec::participant_status(p.status),
+                p.left_reason.map(codec::left_reason),
+                p.left_seq.map(num).transpose()?,
+                p.tm_left,
+            ],
+            missing(),
+        )),
+        Write::InsertMessage(m) => steps.push(exec(
+            sql::INSERT_MESSAGE,
+            params![
+                m.id.0,
+                m.talk_id.0,
+                m.parent_id.map(|p| p.0),
+                codec::message_kind(m.kind),
+                m.agent_id.as_ref().map(|a| a.as_str().to_owned()),
+                m.text.clone(),
+                serde_json::to_value(&m.medias)?,
+                m.system.as_ref().map(serde_json::to_value).transpose()?,
+                num(m.version)?,
+                num(m.seq)?,
+                m.request_digest.clone(),
+                m.tm_create,
+                m.tm_update,
+                m.tm_edit,
+                m.tm_delete,
+            ],
+            Check::Any,
+        )),
+        Write::UpdateMessage(m) => steps.push(exec(
+            sql::UPDATE_MESSAGE,
+            params![
+                m.id.0,
+                m.text.clone(),
+                serde_json::to_value(&m.medias)?,
+                num(m.version)?,
+                m.tm_update,
+                m.tm_edit,
+                m.tm_delete,
+            ],
+            missing(),
+        )),
+        Write::IncrementReplyCount(id) => steps.push(exec(sql::INCREMENT_REPLY_COUNT, params![id.0], missing())),
+        Write::InsertReaction(r) => {
+            let (message, emoji) = (r.message_id.0, r.emoji.as_str().to_owned());
+            steps.push(exec(sql::TOUCH_MESSAGE, params![message, r.tm_create], missing()));
+            steps.push(exec(
+                sql::INSERT_REACTION,
+                params![message, emoji.clone(), r.agent_id.as_str().to_owned(), num(r.seq)?, r.tm_create],
+                Check::Any,
+            ));
+            steps.push(exec(sql::ADD_EMOJI, params![message, emoji, num(r.seq)?], Check::Any));
+        }
+        Write::DeleteReaction { message_id, emoji, agent_id, tm_update } => {
+            let (message, emoji) = (message_id.0, emoji.as_str().to_owned());
+            steps.push(exec(
+                sql::DELETE_REACTION,
+                params![message, emoji.clone(), agent_id.as_str().to_owned()],
+                missing(),
+            ));
+            steps.push(exec(sql::REMOVE_EMOJI, params![message, emoji.clone()], Check::Any));
+            steps.push(exec(sql::DROP_UNUSED_EMOJI, params![message, emoji], Check::Any));
+            steps.push(exec(sql::TOUCH_MESSAGE, params![message, *tm_update], missing()));
+        }
+        Write::DeleteAllReactions(id) => {
+            steps.push(exec(sql::LOCK_MESSAGE, params![id.0], missing()));
+            steps.push(exec(sql::DELETE_ALL_REACTIONS, params![id.0], Check::Any));
+            steps.push(exec(sql::DELETE_ALL_EMOJI, params![id.0], Check::Any));
+        }
+        Write::RedactMessage(id) => steps.push(Step::Redact(*id)),
+    }
+    Ok(())
+}

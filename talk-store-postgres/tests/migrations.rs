@@ -1,0 +1,119 @@
+//! Connecting and migrating: several nodes starting at once, a schema newer
+//! than the code, schema names, the search_path schema, an unreachable server.
+
+mod common;
+
+use common::{TestSchema, admin, database_url};
+use talk_core::Store;
+use talk_store_postgres::{ConnectError, PostgresOptions, PostgresStore};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn nodes_starting_at_once_migrate_the_schema_once() {
+    let Some(url) = database_url("nodes_starting_at_once_migrate_the_schema_once") else { return };
+    let schema = TestSchema::new(&url);
+    let starts: Vec<_> = (0..6)
+        .map(|_| {
+            let (url, options) = (url.clone(), schema.options());
+            tokio::spawn(async move { PostgresStore::connect(&url, options).await })
+        })
+        .collect();
+    let mut stores = Vec::new();
+    for start in starts {
+        stores.push(start.await.expect("a start panicked").expect("every node starts"));
+    }
+    let admin = admin(&url).await;
+    let row = admin
+        .query_one(&format!("SELECT count(*), max(version) FROM \"{}\".talk_schema_version", schema.name), &[])
+        .await
+        .expect("talk_schema_version");
+    let (count, version): (i64, i32) = (row.get(0), row.get(1));
+    assert_eq!((count, version), (1, 1), "one row per migration, applied once");
+    for store in &stores {
+        assert_eq!(store.head().await.expect("head"), 0);
+        assert_eq!(store.schema(), schema.name);
+    }
+    // Connecting again to an up-to-date schema changes nothing.
+    let again = schema.store().await;
+    assert_eq!(again.head().await.expect("head"), 0);
+}
+
+#[tokio::test]
+async fn a_schema_newer_than_the_code_is_refused() {
+    let Some(url) = database_url("a_schema_newer_than_the_code_is_refused") else { return };
+    let schema = TestSchema::new(&url);
+    drop(schema.store().await);
+    let admin = admin(&url).await;
+    admin
+        .execute(
+            &format!(
+                "INSERT INTO \"{}\".talk_schema_version (version, name) VALUES (999, 'from the future')",
+                schema.name
+            ),
+            &[],
+        )
+        .await
+        .expect("marking the schema newer");
+    match PostgresStore::connect(&url, schema.options()).await {
+        Err(ConnectError::TooNew { schema: name, found, supported }) => {
+            assert_eq!((name.as_str(), found, supported), (schema.name.as_str(), 999, 1));
+        }
+        other => panic!("a newer schema must be refused with TooNew, got {other:?}"),
+    }
+    let message = PostgresStore::connect(&url, schema.options()).await.expect_err("refused").to_string();
+    assert!(message.contains("newer") && message.contains("upgrade"), "a clear message: {message}");
+}
+
+#[tokio::test]
+async fn without_a_schema_the_store_works_in_the_search_path_schema() {
+    let Some(url) = database_url("without_a_schema_the_store_works_in_the_search_path_schema") else { return };
+    let schema = TestSchema::new(&url);
+    let admin = admin(&url).await;
+    admin.batch_execute(&format!("CREATE SCHEMA \"{}\"", schema.name)).await.expect("creating the schema");
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let with_path = format!("{url}{separator}options=-c%20search_path%3D{}", schema.name);
+    let store = PostgresStore::connect(&with_path, PostgresOptions { schema: None, ..PostgresOptions::default() })
+        .await
+        .expect("a store in the search_path schema");
+    assert_eq!(store.schema(), schema.name);
+    let tables: i64 = admin
+        .query_one("SELECT count(*) FROM pg_tables WHERE schemaname = $1 AND tablename = 'events'", &[&schema.name])
+        .await
+        .expect("pg_tables")
+        .get(0);
+    assert_eq!(tables, 1, "the tables are in the search_path schema");
+}
+
+#[tokio::test]
+async fn a_search_path_without_an_existing_schema_is_refused() {
+    let Some(url) = database_url("a_search_path_without_an_existing_schema_is_refused") else { return };
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let with_path = format!("{url}{separator}options=-c%20search_path%3Dtalk_test_missing_schema");
+    let refused = PostgresStore::connect(&with_path, PostgresOptions::default()).await;
+    assert!(matches!(refused, Err(ConnectError::NoSchema)), "got {refused:?}");
+}
+
+#[tokio::test]
+async fn invalid_schema_names_and_options_are_refused_before_connecting() {
+    // No server is needed: these are refused before any connection.
+    let url = "postgres://nobody@127.0.0.1:1/none";
+    for bad in ["", "1x", "has space", "semi;colon", "quo\"te", "pg_catalog", &"x".repeat(64)] {
+        let options = PostgresOptions { schema: Some(bad.to_owned()), ..PostgresOptions::default() };
+        match PostgresStore::connect(url, options).await {
+            Err(ConnectError::InvalidSchema(name)) => assert_eq!(name, bad),
+            other => panic!("schema {bad:?} must be refused, got {other:?}"),
+        }
+    }
+    let zero = PostgresOptions { pool_size: 0, ..PostgresOptions::default() };
+    assert!(matches!(PostgresStore::connect(url, zero).await, Err(ConnectError::InvalidOptions(_))));
+    assert!(matches!(
+        PostgresStore::connect("not a url ://", PostgresOptions::default()).await,
+        Err(ConnectError::InvalidUrl(_))
+    ));
+}
+
+#[tokio::test]
+async fn an_unreachable_server_is_a_connect_error() {
+    // Port 1 on the loopback: nothing listens there.
+    let refused = PostgresStore::connect("postgres://nobody@127.0.0.1:1/none", PostgresOptions::default()).await;
+    assert!(matches!(refused, Err(ConnectError::Connect(_))), "got {refused:?}");
+}
