@@ -10,12 +10,8 @@
 use std::io::Write as _;
 use std::sync::Arc;
 
-use async_trait::async_trait;
-use talk_core::store::{ChangeSet, Cursor, Store};
-use talk_core::{
-    AgentId, AgentPair, Emoji, Event, Message, MessageId, Participant, ParticipantId, ParticipantStatus, Reaction,
-    StoreError, Talk, TalkId, TalkStatus,
-};
+use talk_core::store::Store;
+use talk_core::testing::StoreWith;
 use talk_store_postgres::{PostgresOptions, PostgresStore};
 
 /// The variable naming the test server.
@@ -130,112 +126,5 @@ impl Drop for TestSchema {
 pub async fn fresh_store() -> Arc<dyn Store> {
     let schema = TestSchema::new(&required_url());
     let store = schema.store().await;
-    Arc::new(SchemaStore { store, _schema: schema })
-}
-
-/// A [`PostgresStore`] that drops its schema when it goes.
-pub struct SchemaStore {
-    // Fields drop in order: the store (and its writer) first.
-    pub store: PostgresStore,
-    pub _schema: TestSchema,
-}
-
-#[async_trait]
-impl Store for SchemaStore {
-    async fn apply(&self, changes: ChangeSet) -> Result<Vec<Event>, StoreError> {
-        self.store.apply(changes).await
-    }
-    async fn head(&self) -> Result<u64, StoreError> {
-        self.store.head().await
-    }
-    async fn low_water_mark(&self) -> Result<u64, StoreError> {
-        self.store.low_water_mark().await
-    }
-    async fn prune_events(&self, through: u64) -> Result<(), StoreError> {
-        self.store.prune_events(through).await
-    }
-    async fn talk(&self, id: TalkId) -> Result<Option<Talk>, StoreError> {
-        self.store.talk(id).await
-    }
-    async fn direct_talk(&self, pair: &AgentPair) -> Result<Option<Talk>, StoreError> {
-        self.store.direct_talk(pair).await
-    }
-    async fn talks_of_agent(
-        &self,
-        agent: &AgentId,
-        status: Option<TalkStatus>,
-        before: Cursor,
-        limit: usize,
-    ) -> Result<Vec<Talk>, StoreError> {
-        self.store.talks_of_agent(agent, status, before, limit).await
-    }
-    async fn participant(&self, id: ParticipantId) -> Result<Option<Participant>, StoreError> {
-        self.store.participant(id).await
-    }
-    async fn agent_records(&self, talk: TalkId, agent: &AgentId) -> Result<Vec<Participant>, StoreError> {
-        self.store.agent_records(talk, agent).await
-    }
-    async fn agent_memberships(&self, agent: &AgentId, after: u64) -> Result<Vec<Participant>, StoreError> {
-        self.store.agent_memberships(agent, after).await
-    }
-    async fn participants(
-        &self,
-        talk: TalkId,
-        status: Option<ParticipantStatus>,
-        after: Cursor,
-        limit: usize,
-    ) -> Result<Vec<Participant>, StoreError> {
-        self.store.participants(talk, status, after, limit).await
-    }
-    async fn message(&self, id: MessageId, reactors_listed: usize) -> Result<Option<Message>, StoreError> {
-        self.store.message(id, reactors_listed).await
-    }
-    async fn messages(
-        &self,
-        talk: TalkId,
-        include_replies: bool,
-        before: Cursor,
-        limit: usize,
-        reactors_listed: usize,
-    ) -> Result<Vec<Message>, StoreError> {
-        self.store.messages(talk, include_replies, before, limit, reactors_listed).await
-    }
-    async fn replies(
-        &self,
-        parent: MessageId,
-        after: Cursor,
-        limit: usize,
-        reactors_listed: usize,
-    ) -> Result<Vec<Message>, StoreError> {
-        self.store.replies(parent, after, limit, reactors_listed).await
-    }
-    async fn reaction(
-        &self,
-        message: MessageId,
-        emoji: &Emoji,
-        agent: &AgentId,
-    ) -> Result<Option<Reaction>, StoreError> {
-        self.store.reaction(message, emoji, agent).await
-    }
-    async fn reactions(
-        &self,
-        message: MessageId,
-        emoji: &Emoji,
-        after: Cursor,
-        limit: usize,
-    ) -> Result<Vec<Reaction>, StoreError> {
-        self.store.reactions(message, emoji, after, limit).await
-    }
-    async fn events(&self, after: u64, limit: usize) -> Result<Vec<Event>, StoreError> {
-        self.store.events(after, limit).await
-    }
-    async fn agent_events(
-        &self,
-        agent: &AgentId,
-        talk: Option<TalkId>,
-        after: u64,
-        limit: usize,
-    ) -> Result<Vec<Event>, StoreError> {
-        self.store.agent_events(agent, talk, after, limit).await
-    }
+    Arc::new(StoreWith::new(Arc::new(store), schema))
 }
