@@ -101,9 +101,13 @@ impl FromRequestParts<AppState> for Caller {
                 "a token is required: `Authorization: Bearer <token>` or `?token=<token>`",
             ));
         };
-        match state.auth.authenticate(&token).await {
-            Some(agent) => Ok(Self(agent)),
-            None => Err(ApiError::unauthenticated("the token is not valid")),
+        let Some(agent) = state.auth.authenticate(&token).await else {
+            return Err(ApiError::unauthenticated("the token is not valid"));
+        };
+        // Right after authentication: a limited agent learns nothing more.
+        if let Some(limiter) = &state.limiter {
+            limiter.check(&agent)?;
         }
+        Ok(Self(agent))
     }
 }

@@ -60,6 +60,12 @@ impl ApiError {
         &self.message
     }
 
+    /// The `Retry-After` header of the answer, in seconds, if it has one
+    /// (`429 rate_limited`, `503 unavailable`).
+    pub fn retry_after(&self) -> Option<u32> {
+        self.retry_after
+    }
+
     pub(crate) fn unauthenticated(message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", message)
     }

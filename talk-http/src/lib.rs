@@ -7,6 +7,7 @@ mod error;
 mod extract;
 mod log;
 mod openapi;
+mod rate_limit;
 mod routes;
 mod state;
 mod ws;
@@ -22,6 +23,7 @@ pub use auth::{Authenticator, StaticTokens};
 pub use encoder::WireEncoder;
 pub use error::ApiError;
 pub use openapi::openapi;
+pub use rate_limit::RateLimit;
 pub use state::Options;
 
 /// The close code of a WebSocket whose client did not keep up (`lagged`).
@@ -40,7 +42,8 @@ pub fn router_with_options(hub: Hub, auth: Arc<dyn Authenticator>, options: Opti
     // Serialising the document cannot fail; an empty one would show it did.
     let document = Bytes::from(document.to_json().unwrap_or_default());
     let body_limit = options.body_limit;
-    let state = state::AppState { hub, auth, options: Arc::new(options), openapi: document };
+    let limiter = options.rate_limit.clone().map(|limit| Arc::new(rate_limit::Limiter::new(limit)));
+    let state = state::AppState { hub, auth, options: Arc::new(options), limiter, openapi: document };
     routes
         // After every route: the fallback applies to the routes mounted so far.
         .method_not_allowed_fallback(routes::meta::unknown_method)

@@ -7,6 +7,7 @@ use bytes::Bytes;
 use talk_core::Hub;
 
 use crate::auth::Authenticator;
+use crate::rate_limit::{Limiter, RateLimit};
 
 /// Tunables of the adapter. `Options::default()` holds the documented
 /// defaults; change them with the builder methods.
@@ -17,6 +18,7 @@ pub struct Options {
     pub(crate) outbound_frames: usize,
     pub(crate) max_client_message: usize,
     pub(crate) close_grace: Duration,
+    pub(crate) rate_limit: Option<RateLimit>,
 }
 
 impl Default for Options {
@@ -27,6 +29,7 @@ impl Default for Options {
             outbound_frames: 64,
             max_client_message: 64 * 1024,
             close_grace: Duration::from_secs(5),
+            rate_limit: None,
         }
     }
 }
@@ -71,6 +74,14 @@ impl Options {
         self.close_grace = grace;
         self
     }
+
+    /// Limits each authenticated agent's request rate (default: no limit).
+    /// A request over the limit answers `429 rate_limited` with
+    /// `Retry-After`; see [`RateLimit`].
+    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
+        self.rate_limit = Some(limit);
+        self
+    }
 }
 
 /// The state of the router.
@@ -79,6 +90,8 @@ pub(crate) struct AppState {
     pub(crate) hub: Hub,
     pub(crate) auth: Arc<dyn Authenticator>,
     pub(crate) options: Arc<Options>,
+    /// The per-agent rate limit, when [`Options::rate_limit`] turned it on.
+    pub(crate) limiter: Option<Arc<Limiter>>,
     /// The OpenAPI document, serialised once.
     pub(crate) openapi: Bytes,
 }

@@ -38,6 +38,7 @@ use crate::dto::{ClientFrame, ControlFrame, ErrorBody, UnsubscribeReason};
 use crate::encoder::WireEncoder;
 use crate::error::ApiError;
 use crate::extract::{Query, parse_json};
+use crate::rate_limit::Limiter;
 use crate::state::{AppState, Options};
 
 /// Close code of a connection whose subscription could not keep up.
@@ -76,7 +77,7 @@ pub(crate) async fn websocket(
         .write_buffer_size(0)
         .max_message_size(limit)
         .max_frame_size(limit)
-        .on_upgrade(move |socket| run(socket, state.hub, agent, options)))
+        .on_upgrade(move |socket| run(socket, state.hub, agent, options, state.limiter)))
 }
 
 /// What a connection subscribed to: every talk, or one.
@@ -229,6 +230,8 @@ struct Connection {
     outlets: Outlets,
     subscriptions: HashMap<Key, (u64, JoinHandle<()>)>,
     generation: u64,
+    /// The per-agent rate limit, which `subscribe` frames count against.
+    limiter: Option<Arc<Limiter>>,
 }
 
 impl Connection {
@@ -263,6 +266,10 @@ impl Connection {
     }
 
     async fn subscribe(&mut self, talk_id: &str, since: Option<u64>) {
+        if let Some(Err(error)) = self.limiter.as_ref().map(|limiter| limiter.check(&self.agent)) {
+            let message = format!("{}; retry in {} s", error.message(), error.retry_after().unwrap_or(1));
+            return self.reply(control(&ControlFrame::Error { code: error.code().to_owned(), message })).await;
+        }
         let key = match Self::key(talk_id) {
             Ok(key) => key,
             Err(error) => return self.reply(error_frame(&error)).await,
@@ -320,7 +327,7 @@ impl Connection {
 }
 
 /// Serves one WebSocket until either side ends it.
-async fn run(socket: WebSocket, hub: Hub, agent: AgentId, options: Arc<Options>) {
+async fn run(socket: WebSocket, hub: Hub, agent: AgentId, options: Arc<Options>, limiter: Option<Arc<Limiter>>) {
     let shared_is_wire = hub.event_format() == WireEncoder::FORMAT;
     let (sink, mut stream) = socket.split();
     let (out, out_rx) = mpsc::channel(options.outbound_frames);
@@ -334,6 +341,7 @@ async fn run(socket: WebSocket, hub: Hub, agent: AgentId, options: Arc<Options>)
         outlets: Outlets { out, close, ended, shared_is_wire },
         subscriptions: HashMap::new(),
         generation: 0,
+        limiter,
     };
     let writer_end = loop {
         tokio::select! {
