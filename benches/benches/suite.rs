@@ -5,7 +5,10 @@
 //! Rows built: 1 and 2 (SQLite sends, one and 64 senders, with 2b), 3 (the
 //! Hub's commands on MemoryStore, one row per command), 6 (history pages in
 //! a talk of 1,000,000 messages), 8 (a subscriber that reads nothing), and
-//! 3a (in-process fan-out). Rows 4, 5, 7 and 9 are not built yet.
+//! 3a (in-process fan-out), and P1, P2 (PostgreSQL, two nodes; see
+//! `postgres_rows.rs`). Rows 4, 5, 7 and 9 are not built yet.
+
+mod postgres_rows;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -47,6 +50,12 @@ fn main() {
         if selected("8") {
             lagged_subscriber(mode).await.print();
         }
+        if selected("P") {
+            match postgres_rows::rows(mode).await {
+                Some(rows) => rows.iter().for_each(Row::print),
+                None => println_skip("P1, P2: set TALK_BENCH_POSTGRES_URL to a PostgreSQL server to run them"),
+            }
+        }
         if selected("3a") {
             for n in mode.pick(vec![1_000], vec![1_000, 10_000]) {
                 dispatch_fan_out(mode, n).await.print();
@@ -57,6 +66,11 @@ fn main() {
 
 /// Whether a group of rows runs: all of them, or those listed in
 /// `TALK_BENCH_ROWS` (comma-separated: `1`, `2`, `3`, `3a`, `6`, `8`).
+fn println_skip(why: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout(), "| skipped | {why} | | | | | |");
+}
+
 fn selected(row: &str) -> bool {
     std::env::var("TALK_BENCH_ROWS").map_or(true, |rows| rows.split(',').any(|r| r.trim() == row))
 }
