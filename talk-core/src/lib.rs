@@ -9,6 +9,7 @@ mod hub;
 mod id;
 mod limits;
 mod message;
+mod named;
 mod page;
 mod participant;
 mod reaction;
@@ -32,6 +33,7 @@ pub use hub::{Created, EventPage, Hub, HubBuilder, ParticipantFilter, Participan
 pub use id::{AgentId, IdGenerator, MessageId, ParticipantId, TalkId, UuidV7Generator};
 pub use limits::Limits;
 pub use message::{Media, Message, MessageKind, ReactionSummary, SystemEvent, SystemInfo};
+pub use named::Named;
 pub use page::{Page, PageRequest};
 pub use participant::{LeftReason, Participant, ParticipantStatus};
 pub use reaction::{Emoji, Reaction, ReactionChange};

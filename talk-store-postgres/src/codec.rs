@@ -7,9 +7,8 @@
 //! `seq`, versions and counters are `bigint`.
 
 use talk_core::{
-    AgentId, AgentPair, Emoji, Event, EventData, LeftReason, Media, Message, MessageId, MessageKind, Participant,
-    ParticipantId, ParticipantStatus, Reaction, ReactionSummary, SystemInfo, Talk, TalkId, TalkKind, TalkStatus,
-    Timestamp,
+    AgentId, AgentPair, Emoji, Event, EventData, Media, Message, MessageId, Named, Participant, ParticipantId,
+    Reaction, ReactionSummary, SystemInfo, Talk, TalkId, Timestamp,
 };
 use tokio_postgres::Row;
 use tokio_postgres::types::Json;
@@ -19,49 +18,11 @@ use crate::error::{Error, to_u64};
 
 // ------------------------------------------------------------ to columns
 
-pub(crate) fn talk_kind(kind: TalkKind) -> &'static str {
-    match kind {
-        TalkKind::Direct => "direct",
-        TalkKind::Group => "group",
-    }
-}
-
-pub(crate) fn talk_status(status: TalkStatus) -> &'static str {
-    match status {
-        TalkStatus::Active => "active",
-        TalkStatus::Closed => "closed",
-    }
-}
-
-pub(crate) fn participant_status(status: ParticipantStatus) -> &'static str {
-    match status {
-        ParticipantStatus::Active => "active",
-        ParticipantStatus::Left => "left",
-    }
-}
-
-pub(crate) fn left_reason(reason: LeftReason) -> &'static str {
-    match reason {
-        LeftReason::Left => "left",
-        LeftReason::Removed => "removed",
-    }
-}
-
-pub(crate) fn message_kind(kind: MessageKind) -> &'static str {
-    match kind {
-        MessageKind::Normal => "normal",
-        MessageKind::System => "system",
-    }
-}
-
 // ---------------------------------------------------------- from columns
 
-fn one_of<T: Copy>(text: &str, column: &'static str, names: &[(&str, T)]) -> Result<T, Error> {
-    names
-        .iter()
-        .find(|(name, _)| *name == text)
-        .map(|&(_, value)| value)
-        .ok_or_else(|| Error::Corrupt { column, why: format!("unexpected value {text:?}") })
+/// The `T` named by a text column.
+fn one_of<T: Named>(text: &str, column: &'static str) -> Result<T, Error> {
+    T::from_name(text).ok_or_else(|| Error::Corrupt { column, why: format!("unexpected value {text:?}") })
 }
 
 fn agent(text: &str, column: &'static str) -> Result<AgentId, Error> {
@@ -91,7 +52,7 @@ fn count(row: &Row, idx: usize, column: &'static str) -> Result<u32, Error> {
 
 /// A talk from the columns of `talk_columns!`.
 pub(crate) fn talk(row: &Row) -> Result<Talk, Error> {
-    let kind = one_of(row.try_get(1)?, "talks.kind", &[("direct", TalkKind::Direct), ("group", TalkKind::Group)])?;
+    let kind = one_of(row.try_get(1)?, "talks.kind")?;
     let direct_pair =
         match (agent_opt(row.try_get(2)?, "talks.pair_low")?, agent_opt(row.try_get(3)?, "talks.pair_high")?) {
             (Some(low), Some(high)) => Some(AgentPair::new(low, high).ok_or_else(|| Error::Corrupt {
@@ -106,11 +67,7 @@ pub(crate) fn talk(row: &Row) -> Result<Talk, Error> {
         direct_pair,
         name: row.try_get(4)?,
         detail: row.try_get(5)?,
-        status: one_of(
-            row.try_get(6)?,
-            "talks.status",
-            &[("active", TalkStatus::Active), ("closed", TalkStatus::Closed)],
-        )?,
+        status: one_of(row.try_get(6)?, "talks.status")?,
         creator_id: agent(row.try_get(7)?, "talks.creator_id")?,
         member_count: count(row, 8, "talks.member_count")?,
         version: unsigned(row, 9, "talks.version")?,
@@ -123,21 +80,13 @@ pub(crate) fn talk(row: &Row) -> Result<Talk, Error> {
 
 /// A participant record from the columns of `participant_columns!`.
 pub(crate) fn participant(row: &Row) -> Result<Participant, Error> {
-    let left_reason = row
-        .try_get::<_, Option<&str>>(4)?
-        .map(|text| {
-            one_of(text, "participants.left_reason", &[("left", LeftReason::Left), ("removed", LeftReason::Removed)])
-        })
-        .transpose()?;
+    let left_reason =
+        row.try_get::<_, Option<&str>>(4)?.map(|text| one_of(text, "participants.left_reason")).transpose()?;
     Ok(Participant {
         id: ParticipantId(row.try_get(0)?),
         talk_id: TalkId(row.try_get(1)?),
         agent_id: agent(row.try_get(2)?, "participants.agent_id")?,
-        status: one_of(
-            row.try_get(3)?,
-            "participants.status",
-            &[("active", ParticipantStatus::Active), ("left", ParticipantStatus::Left)],
-        )?,
+        status: one_of(row.try_get(3)?, "participants.status")?,
         left_reason,
         seq: unsigned(row, 5, "participants.seq")?,
         joined_seq: unsigned(row, 6, "participants.joined_seq")?,
@@ -175,11 +124,7 @@ pub(crate) fn message(row: &Row) -> Result<Message, Error> {
         id: MessageId(row.try_get(0)?),
         talk_id: TalkId(row.try_get(1)?),
         parent_id: row.try_get::<_, Option<Uuid>>(2)?.map(MessageId),
-        kind: one_of(
-            row.try_get(3)?,
-            "messages.kind",
-            &[("normal", MessageKind::Normal), ("system", MessageKind::System)],
-        )?,
+        kind: one_of(row.try_get(3)?, "messages.kind")?,
         agent_id: agent_opt(row.try_get(4)?, "messages.agent_id")?,
         text: row.try_get(5)?,
         medias,

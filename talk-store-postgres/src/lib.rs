@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use talk_core::Named;
 use talk_core::store::{ChangeSet, Cursor, Store};
 use talk_core::{
     AgentId, AgentPair, Emoji, Event, Message, MessageId, Participant, ParticipantId, ParticipantStatus, Reaction,
@@ -228,7 +229,7 @@ fn clamp<T: TryInto<i64>>(value: T) -> i64 {
 }
 
 fn status_name(status: TalkStatus) -> &'static str {
-    codec::talk_status(status)
+    Named::as_str(status)
 }
 
 #[async_trait]
@@ -302,7 +303,7 @@ impl Store for PostgresStore {
         let rows = match status {
             None => self.rows(sql::PARTICIPANTS, &[&talk.0, &after, &clamp(limit)]).await?,
             Some(status) => {
-                let status = codec::participant_status(status);
+                let status = Named::as_str(status);
                 self.rows(sql::PARTICIPANTS_WITH_STATUS, &[&talk.0, &status, &after, &clamp(limit)]).await?
             }
         };

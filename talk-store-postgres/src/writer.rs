@@ -24,6 +24,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use talk_core::Named;
 use talk_core::{ChangeSet, Conflict, Event, EventData, Guard, MessageId, ResolvedChangeSet, StoreError, Write};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -32,7 +33,6 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Statement};
 
 use crate::Shared;
-use crate::codec;
 use crate::error::{Error, to_i64, to_u64};
 use crate::sql;
 
@@ -526,12 +526,12 @@ fn write_steps(write: &Write, steps: &mut Vec<Step>) -> Result<(), Error> {
                 sql::INSERT_TALK,
                 params![
                     t.id.0,
-                    codec::talk_kind(t.kind),
+                    Named::as_str(t.kind),
                     pair.map(|p| p[0].as_str().to_owned()),
                     pair.map(|p| p[1].as_str().to_owned()),
                     t.name.clone(),
                     t.detail.clone(),
-                    codec::talk_status(t.status),
+                    Named::as_str(t.status),
                     t.creator_id.as_str().to_owned(),
                     i64::from(t.member_count),
                     num(t.version)?,
@@ -549,7 +549,7 @@ fn write_steps(write: &Write, steps: &mut Vec<Step>) -> Result<(), Error> {
                 t.id.0,
                 t.name.clone(),
                 t.detail.clone(),
-                codec::talk_status(t.status),
+                Named::as_str(t.status),
                 i64::from(t.member_count),
                 num(t.version)?,
                 t.tm_update,
@@ -563,8 +563,8 @@ fn write_steps(write: &Write, steps: &mut Vec<Step>) -> Result<(), Error> {
                 p.id.0,
                 p.talk_id.0,
                 p.agent_id.as_str().to_owned(),
-                codec::participant_status(p.status),
-                p.left_reason.map(codec::left_reason),
+                Named::as_str(p.status),
+                p.left_reason.map(Named::as_str),
                 num(p.seq)?,
                 num(p.joined_seq)?,
                 p.left_seq.map(num).transpose()?,
@@ -577,8 +577,8 @@ fn write_steps(write: &Write, steps: &mut Vec<Step>) -> Result<(), Error> {
             sql::UPDATE_PARTICIPANT,
             params![
                 p.id.0,
-                codec::participant_status(p.status),
-                p.left_reason.map(codec::left_reason),
+                Named::as_str(p.status),
+                p.left_reason.map(Named::as_str),
                 p.left_seq.map(num).transpose()?,
                 p.tm_left,
             ],
@@ -590,7 +590,7 @@ fn write_steps(write: &Write, steps: &mut Vec<Step>) -> Result<(), Error> {
                 m.id.0,
                 m.talk_id.0,
                 m.parent_id.map(|p| p.0),
-                codec::message_kind(m.kind),
+                Named::as_str(m.kind),
                 m.agent_id.as_ref().map(|a| a.as_str().to_owned()),
                 m.text.clone(),
                 serde_json::to_value(&m.medias)?,

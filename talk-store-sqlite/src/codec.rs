@@ -9,8 +9,8 @@ use chrono::DateTime;
 use rusqlite::Row;
 use rusqlite::types::Type;
 use talk_core::{
-    AgentId, Emoji, LeftReason, Media, Message, MessageId, MessageKind, Participant, ParticipantId, ParticipantStatus,
-    Reaction, SystemInfo, Talk, TalkId, TalkKind, TalkStatus, Timestamp,
+    AgentId, Emoji, Media, Message, MessageId, Named, Participant, ParticipantId, Reaction, SystemInfo, Talk, TalkId,
+    Timestamp,
 };
 use uuid::Uuid;
 
@@ -36,41 +36,6 @@ pub(crate) fn ts_opt(value: Option<&Timestamp>) -> Result<Option<i64>, Error> {
 /// A `seq` or version as stored.
 pub(crate) fn num(value: u64) -> Result<i64, Error> {
     crate::error::to_i64(value, "seq or version above i64::MAX")
-}
-
-pub(crate) fn talk_kind(kind: TalkKind) -> &'static str {
-    match kind {
-        TalkKind::Direct => "direct",
-        TalkKind::Group => "group",
-    }
-}
-
-pub(crate) fn talk_status(status: TalkStatus) -> &'static str {
-    match status {
-        TalkStatus::Active => "active",
-        TalkStatus::Closed => "closed",
-    }
-}
-
-pub(crate) fn participant_status(status: ParticipantStatus) -> &'static str {
-    match status {
-        ParticipantStatus::Active => "active",
-        ParticipantStatus::Left => "left",
-    }
-}
-
-pub(crate) fn left_reason(reason: LeftReason) -> &'static str {
-    match reason {
-        LeftReason::Left => "left",
-        LeftReason::Removed => "removed",
-    }
-}
-
-pub(crate) fn message_kind(kind: MessageKind) -> &'static str {
-    match kind {
-        MessageKind::Normal => "normal",
-        MessageKind::System => "system",
-    }
 }
 
 // ---------------------------------------------------------- from columns
@@ -130,14 +95,10 @@ fn timestamp_opt(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<Timestamp
     Ok(row.get::<_, Option<i64>>(idx)?.map(DateTime::from_timestamp_nanos))
 }
 
-/// Reads a text column that holds one of `names`, answering the matching value.
-fn one_of<T: Copy>(row: &Row<'_>, idx: usize, names: &[(&str, T)]) -> rusqlite::Result<T> {
+/// Reads a text column that holds the name of a `T`.
+fn one_of<T: Named>(row: &Row<'_>, idx: usize) -> rusqlite::Result<T> {
     let text = row.get_ref(idx)?.as_str()?;
-    names
-        .iter()
-        .find(|(name, _)| *name == text)
-        .map(|&(_, value)| value)
-        .ok_or_else(|| bad(idx, format!("unexpected value {text:?}")))
+    T::from_name(text).ok_or_else(|| bad(idx, format!("unexpected value {text:?}")))
 }
 
 // ------------------------------------------------------------------ rows
@@ -157,7 +118,7 @@ pub(crate) use talk_columns;
 
 /// A talk from the columns of [`talk_columns`].
 pub(crate) fn talk(row: &Row<'_>) -> rusqlite::Result<Talk> {
-    let kind = one_of(row, 1, &[("direct", TalkKind::Direct), ("group", TalkKind::Group)])?;
+    let kind = one_of(row, 1)?;
     let direct_pair = match (agent_opt(row, 2)?, agent_opt(row, 3)?) {
         (Some(low), Some(high)) => {
             Some(talk_core::AgentPair::new(low, high).ok_or_else(|| bad(2, "a direct pair of one agent"))?)
@@ -170,7 +131,7 @@ pub(crate) fn talk(row: &Row<'_>) -> rusqlite::Result<Talk> {
         direct_pair,
         name: row.get(4)?,
         detail: row.get(5)?,
-        status: one_of(row, 6, &[("active", TalkStatus::Active), ("closed", TalkStatus::Closed)])?,
+        status: one_of(row, 6)?,
         creator_id: agent(row, 7)?,
         member_count: count(row, 8)?,
         version: unsigned(row, 9)?,
@@ -193,13 +154,13 @@ pub(crate) use participant_columns;
 pub(crate) fn participant(row: &Row<'_>) -> rusqlite::Result<Participant> {
     let left_reason = match row.get_ref(4)?.as_str_or_null()? {
         None => None,
-        Some(_) => Some(one_of(row, 4, &[("left", LeftReason::Left), ("removed", LeftReason::Removed)])?),
+        Some(_) => Some(one_of(row, 4)?),
     };
     Ok(Participant {
         id: ParticipantId(uuid(row, 0)?),
         talk_id: talk_id(row, 1)?,
         agent_id: agent(row, 2)?,
-        status: one_of(row, 3, &[("active", ParticipantStatus::Active), ("left", ParticipantStatus::Left)])?,
+        status: one_of(row, 3)?,
         left_reason,
         seq: unsigned(row, 5)?,
         joined_seq: unsigned(row, 6)?,
@@ -228,7 +189,7 @@ pub(crate) fn message(row: &Row<'_>) -> rusqlite::Result<Message> {
         id: message_id(row, 0)?,
         talk_id: talk_id(row, 1)?,
         parent_id: uuid_opt(row, 2)?.map(MessageId),
-        kind: one_of(row, 3, &[("normal", MessageKind::Normal), ("system", MessageKind::System)])?,
+        kind: one_of(row, 3)?,
         agent_id: agent_opt(row, 4)?,
         text: row.get(5)?,
         medias,

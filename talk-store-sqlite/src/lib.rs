@@ -17,6 +17,7 @@ use std::thread::JoinHandle;
 
 use async_trait::async_trait;
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params};
+use talk_core::Named;
 use talk_core::store::Cursor;
 use talk_core::{
     AgentId, AgentPair, ChangeSet, Emoji, Event, Message, MessageId, Participant, ParticipantId, ParticipantStatus,
@@ -295,7 +296,7 @@ impl Store for SqliteStore {
         max: usize,
     ) -> Result<Vec<Talk>, StoreError> {
         let agent = agent.as_str().to_owned();
-        let status = status.map(codec::talk_status);
+        let status = status.map(Named::as_str);
         self.read(move |conn| {
             rows(conn, sql::TALKS_OF_AGENT, params![agent, before(before_seq), status, limit(max)], codec::talk)
         })
@@ -337,7 +338,7 @@ impl Store for SqliteStore {
             Some(status) => rows(
                 conn,
                 sql::PARTICIPANTS_WITH_STATUS,
-                params![id(&talk_id.0), codec::participant_status(status), after(after_seq), limit(max)],
+                params![id(&talk_id.0), Named::as_str(status), after(after_seq), limit(max)],
                 codec::participant,
             ),
         })

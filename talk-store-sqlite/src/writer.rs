@@ -20,10 +20,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
+use talk_core::Named;
 use talk_core::{ChangeSet, Conflict, Event, EventData, Guard, ResolvedChangeSet, StoreError, Write};
 use tokio::sync::{mpsc, oneshot, watch};
 
-use crate::codec::{self, num, ts, ts_opt};
+use crate::codec::{num, ts, ts_opt};
 use crate::error::Error;
 #[cfg(feature = "fault-injection")]
 use crate::faults::{FailPoint, Failure};
@@ -429,12 +430,12 @@ impl Writer {
                 let pair = t.direct_pair.as_ref().map(|p| p.agents());
                 let inserted = self.conn.prepare_cached(sql::INSERT_TALK)?.execute(params![
                     id(&t.id.0),
-                    codec::talk_kind(t.kind),
+                    Named::as_str(t.kind),
                     pair.map(|p| p[0].as_str()),
                     pair.map(|p| p[1].as_str()),
                     t.name,
                     t.detail,
-                    codec::talk_status(t.status),
+                    Named::as_str(t.status),
                     t.creator_id.as_str(),
                     t.member_count,
                     num(t.version)?,
@@ -458,7 +459,7 @@ impl Writer {
                     id(&t.id.0),
                     t.name,
                     t.detail,
-                    codec::talk_status(t.status),
+                    Named::as_str(t.status),
                     t.member_count,
                     num(t.version)?,
                     ts(&t.tm_update)?,
@@ -470,8 +471,8 @@ impl Writer {
                     id(&p.id.0),
                     id(&p.talk_id.0),
                     p.agent_id.as_str(),
-                    codec::participant_status(p.status),
-                    p.left_reason.map(codec::left_reason),
+                    Named::as_str(p.status),
+                    p.left_reason.map(Named::as_str),
                     num(p.seq)?,
                     num(p.joined_seq)?,
                     p.left_seq.map(num).transpose()?,
@@ -490,8 +491,8 @@ impl Writer {
             Write::UpdateParticipant(p) => {
                 let updated = self.conn.prepare_cached(sql::UPDATE_PARTICIPANT)?.execute(params![
                     id(&p.id.0),
-                    codec::participant_status(p.status),
-                    p.left_reason.map(codec::left_reason),
+                    Named::as_str(p.status),
+                    p.left_reason.map(Named::as_str),
                     p.left_seq.map(num).transpose()?,
                     ts_opt(p.tm_left.as_ref())?,
                 ]);
@@ -510,7 +511,7 @@ impl Writer {
                     id(&m.id.0),
                     id(&m.talk_id.0),
                     m.parent_id.as_ref().map(|p| id(&p.0)),
-                    codec::message_kind(m.kind),
+                    Named::as_str(m.kind),
                     m.agent_id.as_ref().map(|a| a.as_str()),
                     m.text,
                     serde_json::to_string(&m.medias)?,
