@@ -298,13 +298,14 @@ pub fn sqlite_page(
 // ------------------------------------------------------------------------
 // Row 3: the Hub's commands on plain maps.
 
+/// The maps hash with foldhash, as MemoryStore's do.
 #[derive(Default)]
 struct PlainState {
-    talks: HashMap<TalkId, Talk>,
-    records: HashMap<(TalkId, AgentId), Vec<Participant>>,
-    messages: HashMap<MessageId, Message>,
-    reactions: HashMap<(MessageId, Emoji, AgentId), Reaction>,
-    talk_messages: HashMap<TalkId, BTreeMap<u64, MessageId>>,
+    talks: foldhash::HashMap<TalkId, Talk>,
+    records: foldhash::HashMap<(TalkId, AgentId), Vec<Participant>>,
+    messages: foldhash::HashMap<MessageId, Message>,
+    reactions: foldhash::HashMap<(MessageId, Emoji, AgentId), Reaction>,
+    talk_messages: foldhash::HashMap<TalkId, BTreeMap<u64, MessageId>>,
     log: Vec<Event>,
 }
 
@@ -460,8 +461,10 @@ impl PlainChat {
         Ok(message)
     }
 
-    /// `actor` reacts to a message; answers the message with its reactions.
-    pub fn react(&self, actor: &AgentId, message_id: MessageId, emoji: &Emoji) -> Result<Message, Refused> {
+    /// `actor` reacts to a message with an emoji in any spelling (canonical
+    /// as the Hub makes it); answers the message with its reactions.
+    pub fn react(&self, actor: &AgentId, message_id: MessageId, spelling: &str) -> Result<Message, Refused> {
+        let emoji = &Emoji::parse(spelling).map_err(|_| "not an emoji")?;
         let now = SystemClock.now();
         let mut state = self.state();
         let talk_id = state.messages.get(&message_id).ok_or("no such message")?.talk_id;
@@ -471,14 +474,14 @@ impl PlainChat {
         if !state.active(talk_id, actor) {
             return Err("not a participant");
         }
-        let key = (message_id, emoji.clone(), actor.clone());
+        let key = (message_id, *emoji, actor.clone());
         if let Some(message) = state.reactions.contains_key(&key).then(|| state.messages.get(&message_id)).flatten() {
             return Ok(message.clone());
         }
         let seq = state.next_seq();
         state
             .reactions
-            .insert(key, Reaction { message_id, emoji: emoji.clone(), agent_id: actor.clone(), seq, tm_create: now });
+            .insert(key, Reaction { message_id, emoji: *emoji, agent_id: actor.clone(), seq, tm_create: now });
         let message = state.messages.get_mut(&message_id).ok_or("no such message")?;
         match message.reactions.iter_mut().find(|r| &r.emoji == emoji) {
             Some(summary) => {
@@ -489,16 +492,12 @@ impl PlainChat {
             }
             None => {
                 message.version += 1;
-                message.reactions.push(ReactionSummary {
-                    emoji: emoji.clone(),
-                    count: 1,
-                    agent_ids: vec![actor.clone()],
-                });
+                message.reactions.push(ReactionSummary { emoji: *emoji, count: 1, agent_ids: vec![actor.clone()] });
             }
         }
         message.tm_update = now;
         let answer = message.clone();
-        let change = ReactionChange { message_id, emoji: emoji.clone(), agent_id: actor.clone() };
+        let change = ReactionChange { message_id, emoji: *emoji, agent_id: actor.clone() };
         state.append(talk_id, now, EventData::ReactionAdded(change));
         Ok(answer)
     }

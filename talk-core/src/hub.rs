@@ -21,7 +21,7 @@ use crate::page::{ListKey, Page, PageRequest};
 use crate::participant::{Participant, ParticipantStatus};
 use crate::reaction::{Emoji, Reaction};
 use crate::rules::{self, Actor, Decision, Fresh, NewMessage, NewTalk, TalkChanges};
-use crate::store::{ChangeSet, Store};
+use crate::store::{ChangeSet, Store, TalkAndRecords};
 use crate::talk::{AgentPair, Talk, TalkKind, TalkStatus};
 
 /// The answer of a command that may create or find its resource: `created`
@@ -227,13 +227,8 @@ impl Attempts {
     }
 }
 
-/// What a talk-scoped command read: the talk and the actor's records in it.
-struct Visible {
-    talk: Talk,
-    records: Vec<Participant>,
-}
-
-impl Visible {
+impl TalkAndRecords {
+    /// The acting agent, with its records in the talk.
     fn actor<'a>(&'a self, agent: &'a AgentId) -> Actor<'a> {
         Actor { agent, records: &self.records }
     }
@@ -318,27 +313,34 @@ impl Hub {
     }
 
     /// Step 5: the talk exists and the caller has (had) a record in it.
-    async fn visible(&self, actor: &AgentId, talk_id: TalkId) -> Result<Visible> {
-        let store = self.store_ref();
-        let Some(talk) = store.talk(talk_id).await? else { return Err(Error::NotFound("talk")) };
-        let records = store.agent_records(talk_id, actor).await?;
-        if records.is_empty() {
-            return Err(Error::NotFound("talk"));
+    async fn visible(&self, actor: &AgentId, talk_id: TalkId) -> Result<TalkAndRecords> {
+        match self.store_ref().talk_and_records(talk_id, actor).await? {
+            Some(visible) if !visible.records.is_empty() => Ok(visible),
+            _ => Err(Error::NotFound("talk")),
         }
-        Ok(Visible { talk, records })
     }
 
     /// Step 5 for a message: it exists and the caller has (had) a record in its talk.
-    async fn visible_message(&self, actor: &AgentId, message_id: MessageId) -> Result<(Visible, Message)> {
+    async fn visible_message(&self, actor: &AgentId, message_id: MessageId) -> Result<(TalkAndRecords, Message)> {
         let listed = self.inner.limits.reactors_listed_per_emoji;
-        let Some(message) = self.store_ref().message(message_id, listed).await? else {
-            return Err(Error::NotFound("message"));
-        };
-        let visible = self.visible(actor, message.talk_id).await.map_err(|e| match e {
-            Error::NotFound(_) => Error::NotFound("message"),
-            other => other,
-        })?;
-        Ok((visible, message))
+        match self.store_ref().message_and_talk(message_id, actor, listed).await? {
+            Some((message, visible)) if !visible.records.is_empty() => Ok((visible, message)),
+            _ => Err(Error::NotFound("message")),
+        }
+    }
+
+    /// Whether `agent` reacted to `message` (as read) with `emoji`. The
+    /// message's summary of that emoji lists its first reactors: when the
+    /// list is whole, it tells; otherwise the store is asked.
+    async fn reacted(&self, message: &Message, emoji: Emoji, agent: &AgentId) -> Result<bool> {
+        let Some(summary) = message.reactions.iter().find(|r| r.emoji == emoji) else { return Ok(false) };
+        if summary.agent_ids.contains(agent) {
+            return Ok(true);
+        }
+        if summary.agent_ids.len() >= summary.count as usize {
+            return Ok(false);
+        }
+        Ok(self.store_ref().reaction(message.id, &emoji, agent).await?.is_some())
     }
 
     async fn current_message(&self, id: MessageId) -> Result<Message> {
@@ -509,7 +511,7 @@ impl Hub {
             match self.apply(decision).await? {
                 Applied::Repeat(talk) => return Ok(Created { resource: talk, created: false }),
                 Applied::Committed(events) => {
-                    let talk = created_talk(&events)?;
+                    let talk = created_talk(events)?;
                     return Ok(Created { resource: talk, created: true });
                 }
                 Applied::Conflict(conflict) => attempts.pause(conflict).await?,
@@ -541,7 +543,7 @@ impl Hub {
             let decision = rules::update_talk(&visible.talk, &visible.actor(actor), input.clone(), &self.fresh())?;
             match self.apply(decision).await? {
                 Applied::Repeat(talk) => return Ok(talk),
-                Applied::Committed(events) => return talk_of(&events),
+                Applied::Committed(events) => return talk_of(events),
                 Applied::Conflict(conflict) => attempts.pause(conflict).await?,
             }
         }
@@ -555,7 +557,7 @@ impl Hub {
             let decision = rules::close_talk(&visible.talk, &visible.actor(actor), &self.fresh())?;
             match self.apply(decision).await? {
                 Applied::Repeat(talk) => return Ok(talk),
-                Applied::Committed(events) => return talk_of(&events),
+                Applied::Committed(events) => return talk_of(events),
                 Applied::Conflict(conflict) => attempts.pause(conflict).await?,
             }
         }
@@ -572,7 +574,7 @@ impl Hub {
             let decision = rules::reopen_talk(&visible.talk, &visible.actor(actor), &self.fresh())?;
             match self.apply(decision).await? {
                 Applied::Repeat(talk) => return Ok(talk),
-                Applied::Committed(events) => return talk_of(&events),
+                Applied::Committed(events) => return talk_of(events),
                 Applied::Conflict(conflict) => attempts.pause(conflict).await?,
             }
         }
@@ -620,7 +622,7 @@ impl Hub {
             )?;
             match self.apply(decision).await? {
                 Applied::Repeat(participant) => return Ok(participant),
-                Applied::Committed(events) => return participant_of(&events),
+                Applied::Committed(events) => return participant_of(events),
                 Applied::Conflict(conflict) => attempts.pause(conflict).await?,
             }
         }
@@ -647,7 +649,7 @@ impl Hub {
             let decision = rules::remove_participant(&visible.talk, &visible.actor(actor), &record, &self.fresh())?;
             match self.apply(decision).await? {
                 Applied::Repeat(participant) => return Ok(participant),
-                Applied::Committed(events) => return participant_of(&events),
+                Applied::Committed(events) => return participant_of(events),
                 Applied::Conflict(conflict) => attempts.pause(conflict).await?,
             }
         }
@@ -682,7 +684,7 @@ impl Hub {
             match self.apply(decision).await? {
                 Applied::Repeat(message) => return Ok(Created { resource: message, created: false }),
                 Applied::Committed(events) => {
-                    return Ok(Created { resource: message_of(&events)?, created: true });
+                    return Ok(Created { resource: message_of(events)?, created: true });
                 }
                 Applied::Conflict(conflict) => attempts.pause(conflict).await?,
             }
@@ -770,12 +772,12 @@ impl Hub {
         let mut attempts = self.attempts();
         loop {
             let (visible, message) = self.visible_message(actor, message_id).await?;
-            let exists = self.store_ref().reaction(message_id, &emoji, actor).await?.is_some();
+            let exists = self.reacted(&message, emoji, actor).await?;
             let decision = rules::add_reaction(
                 &visible.talk,
                 &visible.actor(actor),
                 &message,
-                emoji.clone(),
+                emoji,
                 exists,
                 &self.inner.limits,
                 &self.fresh(),
@@ -793,15 +795,9 @@ impl Hub {
         let mut attempts = self.attempts();
         loop {
             let (visible, message) = self.visible_message(actor, message_id).await?;
-            let exists = self.store_ref().reaction(message_id, &emoji, actor).await?.is_some();
-            let decision = rules::remove_reaction(
-                &visible.talk,
-                &visible.actor(actor),
-                &message,
-                emoji.clone(),
-                exists,
-                &self.fresh(),
-            )?;
+            let exists = self.reacted(&message, emoji, actor).await?;
+            let decision =
+                rules::remove_reaction(&visible.talk, &visible.actor(actor), &message, emoji, exists, &self.fresh())?;
             match self.apply(decision).await? {
                 Applied::Repeat(()) | Applied::Committed(_) => return self.current_message(message_id).await,
                 Applied::Conflict(conflict) => attempts.pause(conflict).await?,
@@ -827,39 +823,42 @@ impl Hub {
     }
 }
 
-fn created_talk(events: &[Event]) -> Result<Talk> {
+fn created_talk(events: Vec<Event>) -> Result<Talk> {
     events
-        .iter()
+        .into_iter()
         .rev()
-        .find_map(|e| match &e.data {
-            EventData::TalkCreated(talk) => Some(talk.clone()),
+        .find_map(|e| match e.data {
+            EventData::TalkCreated(talk) => Some(talk),
             _ => None,
         })
         .ok_or_else(|| Error::invariant("a talk creation committed without its talk_created event"))
 }
 
-fn talk_of(events: &[Event]) -> Result<Talk> {
+fn talk_of(events: Vec<Event>) -> Result<Talk> {
     events
-        .iter()
-        .find_map(|e| match &e.data {
-            EventData::TalkUpdated(t) | EventData::TalkClosed(t) | EventData::TalkReopened(t) => Some(t.clone()),
+        .into_iter()
+        .find_map(|e| match e.data {
+            EventData::TalkUpdated(t) | EventData::TalkClosed(t) | EventData::TalkReopened(t) => Some(t),
             _ => None,
         })
         .ok_or_else(|| Error::invariant("a talk change committed without its talk event"))
 }
 
-fn participant_of(events: &[Event]) -> Result<Participant> {
+fn participant_of(events: Vec<Event>) -> Result<Participant> {
     events
-        .iter()
-        .find_map(|e| e.data.participant().cloned())
+        .into_iter()
+        .find_map(|e| match e.data {
+            EventData::ParticipantJoined(p) | EventData::ParticipantLeft(p) => Some(p),
+            _ => None,
+        })
         .ok_or_else(|| Error::invariant("a membership change committed without its participant event"))
 }
 
-fn message_of(events: &[Event]) -> Result<Message> {
+fn message_of(events: Vec<Event>) -> Result<Message> {
     events
-        .iter()
-        .find_map(|e| match &e.data {
-            EventData::MessageCreated(m) => Some(m.clone()),
+        .into_iter()
+        .find_map(|e| match e.data {
+            EventData::MessageCreated(m) => Some(m),
             _ => None,
         })
         .ok_or_else(|| Error::invariant("a send committed without its message_created event"))

@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -73,10 +74,11 @@ pub(crate) fn truncate_for_message(s: &str) -> String {
 }
 
 /// The id of an agent. Agent ids belong to the embedding application: opaque
-/// strings of 1–128 characters from `A-Z a-z 0-9 . _ - @ :`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(transparent)]
-pub struct AgentId(String);
+/// strings of 1–128 characters from `A-Z a-z 0-9 . _ - @ :`. Cloning one is
+/// cheap (the characters are shared), as every record, message and event
+/// names its agents.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AgentId(Arc<str>);
 
 impl AgentId {
     /// The longest agent id accepted, in characters.
@@ -92,7 +94,7 @@ impl AgentId {
             && s.len() <= Self::MAX_LEN
             && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'@' | b':'));
         if well_formed {
-            Ok(Self(s.to_owned()))
+            Ok(Self(Arc::from(s)))
         } else {
             Err(Error::invalid_request(format!(
                 "agent id {} must be 1-128 characters of A-Z a-z 0-9 . _ - @ :",
@@ -113,6 +115,12 @@ impl fmt::Display for AgentId {
     }
 }
 
+impl Serialize for AgentId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
 impl FromStr for AgentId {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self, Error> {
@@ -122,7 +130,7 @@ impl FromStr for AgentId {
 
 impl<'de> Deserialize<'de> for AgentId {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(deserializer)?;
+        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
         Self::parse(&s).map_err(serde::de::Error::custom)
     }
 }

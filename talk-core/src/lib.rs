@@ -38,7 +38,7 @@ pub use page::{Page, PageRequest};
 pub use participant::{LeftReason, Participant, ParticipantStatus};
 pub use reaction::{Emoji, Reaction, ReactionChange};
 pub use rules::{NewMessage, NewTalk, TalkChanges};
-pub use store::{ChangeSet, Guard, NewEvent, ResolvedChangeSet, Store, Write};
+pub use store::{ChangeSet, Guard, MalformedChangeSet, NewEvent, ResolvedChangeSet, Store, TalkAndRecords, Write};
 pub use talk::{AgentPair, Talk, TalkKind, TalkStatus};
 
 /// The project README's examples, compiled as doctests.

@@ -11,10 +11,11 @@ use crate::id::{AgentId, MessageId, truncate_for_message};
 /// An emoji in its one canonical form: the fully qualified Unicode sequence.
 /// Every spelling of one emoji (`"👍"`, `"thumbsup"`, `":+1:"`, `"THUMBSUP"`)
 /// parses to the same value; `❤` and `❤️` are one emoji; skin tones are
-/// different emoji.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+/// different emoji. The canonical forms are the `emojis` crate's own
+/// strings, so an `Emoji` is a shared `&'static str`: free to copy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(transparent)]
-pub struct Emoji(String);
+pub struct Emoji(&'static str);
 
 impl Emoji {
     /// Longest input looked up, in bytes; longer input is refused at once.
@@ -26,7 +27,7 @@ impl Emoji {
     /// # Errors
     /// [`Error::InvalidEmoji`] for anything else.
     pub fn parse(input: &str) -> Result<Self, Error> {
-        Self::lookup(input).map(|emoji| Self(emoji.as_str().to_owned())).ok_or_else(|| {
+        Self::lookup(input).map(|emoji| Self(emoji.as_str())).ok_or_else(|| {
             Error::InvalidEmoji(format!("{} is not an emoji or a known shortcode", truncate_for_message(input)))
         })
     }
@@ -43,20 +44,20 @@ impl Emoji {
     }
 
     /// The emoji as a string.
-    pub fn as_str(&self) -> &str {
-        &self.0
+    pub fn as_str(&self) -> &'static str {
+        self.0
     }
 }
 
 impl fmt::Display for Emoji {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.0)
     }
 }
 
 impl<'de> Deserialize<'de> for Emoji {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(deserializer)?;
+        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
         Self::parse(&s).map_err(serde::de::Error::custom)
     }
 }
@@ -91,7 +92,7 @@ pub struct ReactionChange {
 mod tests {
     use super::*;
 
-    fn canonical(s: &str) -> String {
+    fn canonical(s: &str) -> &'static str {
         Emoji::parse(s).map(|e| e.0).unwrap_or_else(|e| panic!("{s}: {e}"))
     }
 

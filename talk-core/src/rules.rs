@@ -694,13 +694,8 @@ pub(crate) fn add_reaction(
             limits.distinct_emoji_per_message_max
         )));
     }
-    let reaction = Reaction {
-        message_id: message.id,
-        emoji: emoji.clone(),
-        agent_id: actor.agent.clone(),
-        seq: 0,
-        tm_create: fresh.now,
-    };
+    let reaction =
+        Reaction { message_id: message.id, emoji, agent_id: actor.agent.clone(), seq: 0, tm_create: fresh.now };
     let mut changes = Changes::new(talk.id, fresh.now);
     changes
         .guard(Guard::TalkVersion { talk_id: talk.id, version: talk.version })
@@ -709,7 +704,7 @@ pub(crate) fn add_reaction(
     if new_emoji {
         // A new emoji changes the message's shape: concurrent new emoji
         // conflict, so the distinct-emoji limit holds.
-        changes.write(Write::UpdateMessage(Message { version: message.version + 1, ..message.clone() }));
+        changes.write(Write::SetMessageVersion { message_id: message.id, version: message.version + 1 });
     }
     changes.write(Write::InsertReaction(reaction)).event(EventData::ReactionAdded(ReactionChange {
         message_id: message.id,
@@ -745,12 +740,12 @@ pub(crate) fn remove_reaction(
         .guard(guard)
         .guard(Guard::MessageVersion { message_id: message.id, version: message.version });
     if last_of_emoji {
-        changes.write(Write::UpdateMessage(Message { version: message.version + 1, ..message.clone() }));
+        changes.write(Write::SetMessageVersion { message_id: message.id, version: message.version + 1 });
     }
     changes
         .write(Write::DeleteReaction {
             message_id: message.id,
-            emoji: emoji.clone(),
+            emoji,
             agent_id: actor.agent.clone(),
             tm_update: fresh.now,
         })
@@ -794,7 +789,7 @@ mod tests {
         let Ok(Decision::Change(set)) = create_talk(plan, None, &Limits::default(), &fresh(&clock, &ids)) else {
             panic!("a new talk is a change")
         };
-        let resolved = set.resolve(1);
+        let resolved = set.resolve(1).expect("the Hub numbers every inserted row");
         let mut talk = None;
         let mut records = Vec::new();
         for write in resolved.writes {
@@ -885,15 +880,15 @@ mod tests {
         let mut message = message_by("a", &talk);
         let thumbs = Emoji::parse("+1").unwrap_or_else(|e| panic!("{e}"));
         let limits = Limits::default();
-        let bumps = |set: &ChangeSet| set.writes.iter().any(|w| matches!(w, Write::UpdateMessage(_)));
-        let first = change(add_reaction(&talk, &actor, &message, thumbs.clone(), false, &limits, &fresh(&clock, &ids)));
+        let bumps =
+            |set: &ChangeSet| set.writes.iter().any(|w| matches!(w, Write::SetMessageVersion { version: 2, .. }));
+        let first = change(add_reaction(&talk, &actor, &message, thumbs, false, &limits, &fresh(&clock, &ids)));
         assert!(bumps(&first));
-        message.reactions.push(ReactionSummary { emoji: thumbs.clone(), count: 1, agent_ids: vec![agent("a")] });
-        let second =
-            change(add_reaction(&talk, &actor, &message, thumbs.clone(), false, &limits, &fresh(&clock, &ids)));
+        message.reactions.push(ReactionSummary { emoji: thumbs, count: 1, agent_ids: vec![agent("a")] });
+        let second = change(add_reaction(&talk, &actor, &message, thumbs, false, &limits, &fresh(&clock, &ids)));
         assert!(!bumps(&second));
         message.reactions[0].count = 2;
-        let not_last = change(remove_reaction(&talk, &actor, &message, thumbs.clone(), true, &fresh(&clock, &ids)));
+        let not_last = change(remove_reaction(&talk, &actor, &message, thumbs, true, &fresh(&clock, &ids)));
         assert!(!bumps(&not_last));
         message.reactions[0].count = 1;
         let last = change(remove_reaction(&talk, &actor, &message, thumbs, true, &fresh(&clock, &ids)));

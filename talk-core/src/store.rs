@@ -55,8 +55,6 @@
 //! every sentence of this contract; run it against any store with
 //! [`store_conformance_tests!`](crate::store_conformance_tests).
 
-use std::collections::HashMap;
-
 use async_trait::async_trait;
 
 use crate::clock::Timestamp;
@@ -130,6 +128,14 @@ pub enum Write {
     /// `tm_update`, `tm_edit`, `tm_delete`. The counters the store keeps
     /// (`reactions`, `reply_count`) are left as they are. The message must exist.
     UpdateMessage(Message),
+    /// Sets a message's `version`, and nothing else: its reactions took a
+    /// new emoji or lost one. The message must exist.
+    SetMessageVersion {
+        /// The message.
+        message_id: MessageId,
+        /// Its new version.
+        version: u64,
+    },
     /// Adds one to the `reply_count` of a message. The message must exist.
     IncrementReplyCount(MessageId),
     /// Inserts a reaction. Unique key: (message, emoji, agent)
@@ -202,85 +208,137 @@ impl ChangeSet {
     /// the contract of [`Write`] defines, in the writes and in the event
     /// payloads: `Talk::created_seq`, `Participant::{seq, joined_seq,
     /// left_seq}`, `Message::seq`, `Reaction::seq`.
-    pub fn resolve(self, first_seq: u64) -> ResolvedChangeSet {
-        let mut numbers = SeqNumbers { first_seq, ..SeqNumbers::default() };
-        let mut events: Vec<Event> = self
+    ///
+    /// # Errors
+    /// [`MalformedChangeSet`] when a write inserts a row without the event of
+    /// the same change set that numbers it (a talk without its
+    /// `talk_created`, a record without its `participant_joined`, a message
+    /// without its `message_created`, a reaction without its
+    /// `reaction_added`): the lists are keyed on those numbers, so a store
+    /// refuses such a change set whole. The Hub never makes one.
+    pub fn resolve(self, first_seq: u64) -> Result<ResolvedChangeSet, MalformedChangeSet> {
+        let numbers = SeqNumbers::of(&self.events, first_seq);
+        let mut writes = self.writes;
+        for write in &mut writes {
+            numbers.fill_write(write)?;
+        }
+        let events = self
             .events
             .into_iter()
             .zip(first_seq..)
             .map(|(event, seq)| {
-                numbers.record(&event.data, seq);
-                Event { seq, talk_id: event.talk_id, tm_create: event.tm_create, data: event.data }
+                let mut data = event.data;
+                numbers.fill_event(&mut data);
+                Event { seq, talk_id: event.talk_id, tm_create: event.tm_create, data }
             })
             .collect();
-        for event in &mut events {
-            numbers.fill_event(&mut event.data);
-        }
-        let writes = self
-            .writes
-            .into_iter()
-            .map(|mut write| {
-                numbers.fill_write(&mut write);
-                write
-            })
-            .collect();
-        ResolvedChangeSet { guards: self.guards, writes, events }
+        Ok(ResolvedChangeSet { guards: self.guards, writes, events })
     }
 }
 
-/// The `seq` of each event of a change set, by the resource it is about.
-#[derive(Default)]
+/// A change set inserts a row without the event that numbers it; see
+/// [`ChangeSet::resolve`]. A store answers it as [`StoreError::Backend`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("malformed change set: it inserts a {0} without its event")]
+pub struct MalformedChangeSet(&'static str);
+
+impl From<MalformedChangeSet> for StoreError {
+    fn from(error: MalformedChangeSet) -> Self {
+        StoreError::backend(error)
+    }
+}
+
+/// What one event of a change set numbers: the row it creates or ends.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Numbered {
+    TalkCreated(TalkId),
+    Joined(ParticipantId),
+    Left(ParticipantId),
+    MessageCreated(MessageId),
+    ReactionAdded(MessageId, Emoji, AgentId),
+}
+
+/// The `seq` of each event of a change set, by what it numbers. Most change
+/// sets number one to three rows: up to [`SeqNumbers::INLINE`] the numbers
+/// stay on the stack and are searched in order; more are sorted once, so a
+/// change set of any size resolves in `n log n`.
 struct SeqNumbers {
     first_seq: u64,
-    talk_created: HashMap<TalkId, u64>,
-    joined: HashMap<ParticipantId, u64>,
-    left: HashMap<ParticipantId, u64>,
-    message_created: HashMap<MessageId, u64>,
-    reaction_added: HashMap<(MessageId, Emoji, AgentId), u64>,
+    keys: Keys,
+}
+
+#[allow(clippy::large_enum_variant, reason = "a short-lived value on the stack, never moved around")]
+enum Keys {
+    Few([Option<(Numbered, u64)>; SeqNumbers::INLINE]),
+    Many(Vec<(Numbered, u64)>),
 }
 
 impl SeqNumbers {
-    fn record(&mut self, data: &EventData, seq: u64) {
-        match data {
-            EventData::TalkCreated(talk) => {
-                self.talk_created.insert(talk.id, seq);
+    const INLINE: usize = 8;
+
+    fn of(events: &[NewEvent], first_seq: u64) -> Self {
+        let numbered = events.iter().zip(first_seq..).filter_map(|(event, seq)| {
+            let numbered = match &event.data {
+                EventData::TalkCreated(talk) => Numbered::TalkCreated(talk.id),
+                EventData::ParticipantJoined(p) => Numbered::Joined(p.id),
+                EventData::ParticipantLeft(p) => Numbered::Left(p.id),
+                EventData::MessageCreated(m) => Numbered::MessageCreated(m.id),
+                EventData::ReactionAdded(r) => Numbered::ReactionAdded(r.message_id, r.emoji, r.agent_id.clone()),
+                _ => return None,
+            };
+            Some((numbered, seq))
+        });
+        let keys = if events.len() <= Self::INLINE {
+            let mut few = [const { None }; Self::INLINE];
+            for (slot, key) in few.iter_mut().zip(numbered) {
+                *slot = Some(key);
             }
-            EventData::ParticipantJoined(p) => {
-                self.joined.insert(p.id, seq);
+            Keys::Few(few)
+        } else {
+            let mut sorted: Vec<(Numbered, u64)> = numbered.collect();
+            // Stable: of two events numbering one row (a malformed set), the first counts.
+            sorted.sort_by(|a, b| a.0.cmp(&b.0));
+            Keys::Many(sorted)
+        };
+        Self { first_seq, keys }
+    }
+
+    fn get(&self, numbered: &Numbered) -> Option<u64> {
+        match &self.keys {
+            Keys::Few(few) => few.iter().flatten().find(|(key, _)| key == numbered).map(|&(_, seq)| seq),
+            Keys::Many(sorted) => {
+                let at = sorted.partition_point(|(key, _)| key < numbered);
+                sorted.get(at).filter(|(key, _)| key == numbered).map(|&(_, seq)| seq)
             }
-            EventData::ParticipantLeft(p) => {
-                self.left.insert(p.id, seq);
-            }
-            EventData::MessageCreated(m) => {
-                self.message_created.insert(m.id, seq);
-            }
-            EventData::ReactionAdded(r) => {
-                self.reaction_added.insert((r.message_id, r.emoji.clone(), r.agent_id.clone()), seq);
-            }
-            _ => {}
         }
     }
 
-    fn fill_talk(&self, talk: &mut Talk) {
-        if let Some(&seq) = self.talk_created.get(&talk.id) {
+    fn fill_talk(&self, talk: &mut Talk) -> bool {
+        let seq = self.get(&Numbered::TalkCreated(talk.id));
+        if let Some(seq) = seq {
             talk.created_seq = seq;
         }
+        seq.is_some()
     }
 
-    fn fill_participant(&self, p: &mut Participant) {
-        if let Some(&seq) = self.joined.get(&p.id) {
+    fn fill_participant(&self, p: &mut Participant) -> bool {
+        let joined = self.get(&Numbered::Joined(p.id));
+        if let Some(seq) = joined {
             p.seq = seq;
             p.joined_seq = self.first_seq;
         }
-        if let Some(&seq) = self.left.get(&p.id) {
+        if let Some(seq) = self.get(&Numbered::Left(p.id)) {
             p.left_seq = Some(seq);
         }
+        joined.is_some()
     }
 
-    fn fill_message(&self, m: &mut Message) {
-        if let Some(&seq) = self.message_created.get(&m.id) {
+    fn fill_message(&self, m: &mut Message) -> bool {
+        let seq = self.get(&Numbered::MessageCreated(m.id));
+        if let Some(seq) = seq {
             m.seq = seq;
         }
+        seq.is_some()
     }
 
     fn fill_event(&self, data: &mut EventData) {
@@ -288,31 +346,64 @@ impl SeqNumbers {
             EventData::TalkCreated(t)
             | EventData::TalkUpdated(t)
             | EventData::TalkClosed(t)
-            | EventData::TalkReopened(t) => self.fill_talk(t),
-            EventData::ParticipantJoined(p) | EventData::ParticipantLeft(p) => self.fill_participant(p),
+            | EventData::TalkReopened(t) => {
+                self.fill_talk(t);
+            }
+            EventData::ParticipantJoined(p) | EventData::ParticipantLeft(p) => {
+                self.fill_participant(p);
+            }
             EventData::MessageCreated(m) | EventData::MessageUpdated(m) | EventData::MessageDeleted(m) => {
-                self.fill_message(m)
+                self.fill_message(m);
             }
             EventData::ReactionAdded(_) | EventData::ReactionRemoved(_) => {}
         }
     }
 
-    fn fill_write(&self, write: &mut Write) {
-        match write {
-            Write::InsertTalk(t) | Write::UpdateTalk(t) => self.fill_talk(t),
-            Write::InsertParticipant(p) | Write::UpdateParticipant(p) => self.fill_participant(p),
-            Write::InsertMessage(m) | Write::UpdateMessage(m) => self.fill_message(m),
+    /// Fills one write; an inserted row must be numbered by an event.
+    fn fill_write(&self, write: &mut Write) -> Result<(), MalformedChangeSet> {
+        let unnumbered = match write {
+            Write::InsertTalk(t) => (!self.fill_talk(t)).then_some("talk"),
+            Write::InsertParticipant(p) => (!self.fill_participant(p)).then_some("participant record"),
+            Write::InsertMessage(m) => (!self.fill_message(m)).then_some("message"),
             Write::InsertReaction(r) => {
-                if let Some(&seq) = self.reaction_added.get(&(r.message_id, r.emoji.clone(), r.agent_id.clone())) {
+                let seq = self.get(&Numbered::ReactionAdded(r.message_id, r.emoji, r.agent_id.clone()));
+                if let Some(seq) = seq {
                     r.seq = seq;
                 }
+                seq.is_none().then_some("reaction")
             }
-            Write::IncrementReplyCount(_)
+            Write::UpdateTalk(t) => {
+                self.fill_talk(t);
+                None
+            }
+            Write::UpdateParticipant(p) => {
+                self.fill_participant(p);
+                None
+            }
+            Write::UpdateMessage(m) => {
+                self.fill_message(m);
+                None
+            }
+            Write::SetMessageVersion { .. }
+            | Write::IncrementReplyCount(_)
             | Write::DeleteReaction { .. }
             | Write::DeleteAllReactions(_)
-            | Write::RedactMessage(_) => {}
-        }
+            | Write::RedactMessage(_) => None,
+        };
+        unnumbered.map_or(Ok(()), |what| Err(MalformedChangeSet(what)))
     }
+}
+
+/// A talk with every participant record one agent has (had) in it, in the
+/// order they joined: what every command about a talk reads first, to tell
+/// whether the agent may see it and act in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TalkAndRecords {
+    /// The talk.
+    pub talk: Talk,
+    /// The agent's records in it, ascending `seq`; empty for an agent that
+    /// was never in it.
+    pub records: Vec<Participant>,
 }
 
 /// Where a page of a list starts: strictly after (or, for lists in
@@ -377,6 +468,33 @@ pub trait Store: Send + Sync + 'static {
     /// Every record of `agent` in `talk`, active or not, in the order they
     /// joined (ascending `seq`).
     async fn agent_records(&self, talk: TalkId, agent: &AgentId) -> Result<Vec<Participant>, StoreError>;
+
+    /// A talk together with every record of `agent` in it, as [`Store::talk`]
+    /// and [`Store::agent_records`] answer them; `None` when the talk does
+    /// not exist. Every command about a talk starts with this read, so a
+    /// store should answer it from one snapshot in one round trip; the
+    /// default makes the two reads one after the other.
+    async fn talk_and_records(&self, talk: TalkId, agent: &AgentId) -> Result<Option<TalkAndRecords>, StoreError> {
+        let Some(found) = self.talk(talk).await? else { return Ok(None) };
+        let records = self.agent_records(talk, agent).await?;
+        Ok(Some(TalkAndRecords { talk: found, records }))
+    }
+
+    /// A message (as [`Store::message`] answers it) together with its talk
+    /// and every record of `agent` in that talk (as
+    /// [`Store::talk_and_records`]); `None` when the message does not exist.
+    /// Every command about a message starts with this read; the default
+    /// makes the reads one after the other.
+    async fn message_and_talk(
+        &self,
+        message: MessageId,
+        agent: &AgentId,
+        reactors_listed: usize,
+    ) -> Result<Option<(Message, TalkAndRecords)>, StoreError> {
+        let Some(found) = self.message(message, reactors_listed).await? else { return Ok(None) };
+        let Some(talk) = self.talk_and_records(found.talk_id, agent).await? else { return Ok(None) };
+        Ok(Some((found, talk)))
+    }
 
     /// The records of `agent` in every talk that are active, or that ended
     /// after `after` (`left_seq > after`), in ascending `seq`. Live delivery

@@ -147,3 +147,25 @@ async fn reactors_are_listed_in_order_and_inline_lists_stop_at_the_limit() {
     }
     assert_eq!(seen, ["c", "a", "d", "b"]);
 }
+
+#[tokio::test]
+async fn repeats_are_found_beyond_the_reactors_a_summary_lists() {
+    let mut limits = Limits::default();
+    limits.reactors_listed_per_emoji = 1;
+    let hub = hub_with(limits);
+    let talk = group(&hub, "a", &["b", "c"]).await;
+    let m = send(&hub, "a", talk.id, "x").await;
+    hub.add_reaction(&agent("a"), m.id, "👍").await.unwrap();
+    hub.add_reaction(&agent("b"), m.id, "👍").await.unwrap();
+    // b is not among the reactors listed (only a is): the repeat is found anyway.
+    let seq = head(&hub).await;
+    let again = hub.add_reaction(&agent("b"), m.id, "+1").await.unwrap();
+    assert_eq!(head(&hub).await, seq, "a repeat adds no event");
+    assert_eq!((again.reactions[0].count, again.reactions[0].agent_ids.clone()), (2, vec![agent("a")]));
+    // c never reacted: removing is a repeat; b's removal is a change.
+    hub.remove_reaction(&agent("c"), m.id, "👍").await.unwrap();
+    assert_eq!(head(&hub).await, seq, "removing what is not there adds no event");
+    let after = hub.remove_reaction(&agent("b"), m.id, "👍").await.unwrap();
+    assert_eq!(event_types_since(&hub, seq).await, ["reaction_removed"]);
+    assert_eq!(after.reactions[0].count, 1);
+}

@@ -12,10 +12,10 @@ use async_trait::async_trait;
 use talk_core::store::{ChangeSet, Cursor, Store};
 use talk_core::{
     AgentId, AgentPair, Emoji, Event, Message, MessageId, Participant, ParticipantId, ParticipantStatus, Reaction,
-    StoreError, Talk, TalkId, TalkStatus,
+    StoreError, Talk, TalkAndRecords, TalkId, TalkStatus,
 };
 
-use crate::check::{Refusal, check};
+use crate::check::check;
 use crate::state::State;
 
 /// Talk's in-memory [`Store`]: one lock over plain maps, with an index behind
@@ -24,9 +24,7 @@ use crate::state::State;
 /// - [`apply`](Store::apply) checks every guard and every unique key of a
 ///   change set (the later writes seeing the earlier ones) before it writes
 ///   anything, so a refused change set leaves nothing behind and takes no
-///   `seq`. A change set whose inserted rows lack the events that number
-///   them (something [`Hub`](talk_core::Hub) never makes) is refused with
-///   [`StoreError::Backend`].
+///   `seq`.
 /// - Every event is committed when `apply` answers, so the head is the
 ///   last `seq` given out.
 /// - The lock is never held across an `.await`; every method answers
@@ -74,12 +72,9 @@ impl Store for MemoryStore {
         let mut state = self.state()?;
         #[cfg(feature = "fault-injection")]
         self.before_apply()?;
-        let resolved = changes.resolve(state.head() + 1);
-        match check(&state, &resolved) {
-            Ok(()) => self.commit(&mut state, resolved),
-            Err(Refusal::Conflict(conflict)) => Err(StoreError::Conflict(conflict)),
-            Err(Refusal::Malformed(why)) => Err(StoreError::backend(why)),
-        }
+        let resolved = changes.resolve(state.head() + 1)?;
+        check(&state, &resolved).map_err(StoreError::Conflict)?;
+        self.commit(&mut state, resolved)
     }
 
     async fn head(&self) -> Result<u64, StoreError> {
@@ -119,6 +114,26 @@ impl Store for MemoryStore {
 
     async fn agent_records(&self, talk: TalkId, agent: &AgentId) -> Result<Vec<Participant>, StoreError> {
         Ok(self.state()?.agent_records(talk, agent))
+    }
+
+    async fn talk_and_records(&self, talk: TalkId, agent: &AgentId) -> Result<Option<TalkAndRecords>, StoreError> {
+        let state = self.state()?;
+        Ok(state
+            .talk(talk)
+            .map(|found| TalkAndRecords { talk: found.clone(), records: state.agent_records(talk, agent) }))
+    }
+
+    async fn message_and_talk(
+        &self,
+        message: MessageId,
+        agent: &AgentId,
+        reactors_listed: usize,
+    ) -> Result<Option<(Message, TalkAndRecords)>, StoreError> {
+        let state = self.state()?;
+        let Some(found) = state.message(message, reactors_listed) else { return Ok(None) };
+        let Some(talk) = state.talk(found.talk_id) else { return Ok(None) };
+        let records = state.agent_records(found.talk_id, agent);
+        Ok(Some((found, TalkAndRecords { talk: talk.clone(), records })))
     }
 
     async fn agent_memberships(&self, agent: &AgentId, after: u64) -> Result<Vec<Participant>, StoreError> {

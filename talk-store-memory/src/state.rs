@@ -1,7 +1,9 @@
 //! The stored state: rows, the event log, and the indexes every read goes
 //! through. Everything here runs under the store's one lock.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+
+use foldhash::HashMap;
 use std::ops::Bound;
 
 use talk_core::store::{Cursor, ResolvedChangeSet, Write};
@@ -43,7 +45,8 @@ pub(crate) struct State {
     log: Vec<Event>,
     /// The `seq` of each event of a talk, ascending.
     talk_events: HashMap<TalkId, Vec<u64>>,
-    /// The `seq` of each event whose payload is a message, by message.
+    /// The `seq` of each `message_updated` and `message_deleted` event, by
+    /// message (its `message_created` is the message's own `seq`).
     message_events: HashMap<MessageId, Vec<u64>>,
 
     talks: HashMap<TalkId, Talk>,
@@ -187,7 +190,7 @@ impl State {
             .emoji
             .iter()
             .map(|entry| ReactionSummary {
-                emoji: entry.emoji.clone(),
+                emoji: entry.emoji,
                 count: u32::try_from(entry.by_seq.len()).unwrap_or(u32::MAX),
                 agent_ids: entry.by_seq.values().take(reactors_listed).map(|r| r.agent_id.clone()).collect(),
             })
@@ -328,6 +331,11 @@ impl State {
             Write::UpdateParticipant(participant) => self.update_participant(participant),
             Write::InsertMessage(message) => self.insert_message(message),
             Write::UpdateMessage(message) => self.update_message(message),
+            Write::SetMessageVersion { message_id, version } => {
+                if let Some(stored) = self.messages.get_mut(&message_id) {
+                    stored.row.version = version;
+                }
+            }
             Write::IncrementReplyCount(id) => {
                 if let Some(stored) = self.messages.get_mut(&id) {
                     stored.row.reply_count = stored.row.reply_count.saturating_add(1);
@@ -442,9 +450,9 @@ impl State {
             Some(index) => index,
             None => {
                 stored.emoji.push(EmojiReactions {
-                    emoji: reaction.emoji.clone(),
+                    emoji: reaction.emoji,
                     by_seq: BTreeMap::new(),
-                    by_agent: HashMap::new(),
+                    by_agent: HashMap::default(),
                 });
                 stored.emoji.len() - 1
             }
@@ -468,8 +476,9 @@ impl State {
     }
 
     fn redact_message(&mut self, id: MessageId) {
-        let Some(seqs) = self.message_events.get(&id) else { return };
-        for &seq in seqs {
+        let Some(created) = self.messages.get(&id).map(|stored| stored.row.seq) else { return };
+        let later = self.message_events.get(&id).map(Vec::as_slice).unwrap_or_default();
+        for &seq in std::iter::once(&created).chain(later) {
             if let Some(index) = self.log_index(seq) {
                 self.log[index].data.redact_message(id);
             }
@@ -497,8 +506,7 @@ impl State {
 
     fn append(&mut self, event: Event) {
         self.talk_events.entry(event.talk_id).or_default().push(event.seq);
-        if let EventData::MessageCreated(m) | EventData::MessageUpdated(m) | EventData::MessageDeleted(m) = &event.data
-        {
+        if let EventData::MessageUpdated(m) | EventData::MessageDeleted(m) = &event.data {
             self.message_events.entry(m.id).or_default().push(event.seq);
         }
         self.log.push(event);

@@ -1,22 +1,8 @@
 //! What MemoryStore does where the Store contract leaves the choice to the store.
 
-use talk_core::testing::builders::{ChangeSetBuilder, agent, at, create_talk, ended, group_talk, message, participant};
+use talk_core::testing::builders::{ChangeSetBuilder, agent, at, create_talk, ended, group_talk, participant};
 use talk_core::{ChangeSet, Conflict, Guard, LeftReason, Participant, ParticipantStatus, Store, StoreError, Write};
 use talk_store_memory::MemoryStore;
-
-#[tokio::test]
-async fn inserted_row_without_its_event_is_refused_as_malformed_and_applies_nothing() {
-    let store = MemoryStore::new();
-    let alice = agent("alice");
-    let talk = group_talk(&alice, "Plans");
-    store.apply(create_talk(&talk, &[participant(talk.id, &alice)])).await.expect("create");
-    let m = message(talk.id, &alice, "no event");
-    let changes = ChangeSet { writes: vec![Write::InsertMessage(m.clone())], ..ChangeSet::default() };
-    let refused = store.apply(changes).await;
-    assert!(matches!(refused, Err(StoreError::Backend(_))), "{refused:?}");
-    assert!(store.message(m.id, 10).await.expect("message").is_none());
-    assert_eq!(store.head().await.expect("head"), 2);
-}
 
 #[tokio::test]
 async fn empty_change_set_still_checks_its_guards() {

@@ -84,6 +84,8 @@ pub(crate) enum Error {
     Json(#[from] serde_json::Error),
     #[error("value out of range: {0}")]
     Range(&'static str),
+    #[error(transparent)]
+    Malformed(#[from] talk_core::MalformedChangeSet),
     #[error("unexpected value in column {column}: {why}")]
     Corrupt { column: &'static str, why: String },
     #[error("{0}")]

@@ -18,7 +18,7 @@ use talk_core::Named;
 use talk_core::store::{ChangeSet, Cursor, Store};
 use talk_core::{
     AgentId, AgentPair, Emoji, Event, Message, MessageId, Participant, ParticipantId, ParticipantStatus, Reaction,
-    StoreError, Talk, TalkId, TalkStatus,
+    StoreError, Talk, TalkAndRecords, TalkId, TalkStatus,
 };
 use tokio::sync::{mpsc, oneshot};
 use tokio_postgres::tls::{MakeTlsConnect, TlsConnect};
@@ -285,6 +285,22 @@ impl Store for PostgresStore {
     async fn agent_records(&self, talk: TalkId, agent: &AgentId) -> Result<Vec<Participant>, StoreError> {
         let rows = self.rows(sql::AGENT_RECORDS, &[&agent.as_str(), &talk.0]).await?;
         Ok(codec::all(&rows, codec::participant)?)
+    }
+
+    /// Both queries pipelined on one connection: one round trip.
+    async fn talk_and_records(&self, talk: TalkId, agent: &AgentId) -> Result<Option<TalkAndRecords>, StoreError> {
+        let client = self.shared.pool.get().await.map_err(Error::from)?;
+        let (talk_sql, records_sql) =
+            futures::try_join!(client.prepare_cached(sql::TALK), client.prepare_cached(sql::AGENT_RECORDS))
+                .map_err(Error::from)?;
+        let agent = agent.as_str();
+        let (talk_params, records_params): ([&(dyn ToSql + Sync); 1], [&(dyn ToSql + Sync); 2]) =
+            ([&talk.0], [&agent, &talk.0]);
+        let (talk_row, record_rows) =
+            futures::try_join!(client.query_opt(&talk_sql, &talk_params), client.query(&records_sql, &records_params))
+                .map_err(Error::from)?;
+        let Some(row) = talk_row else { return Ok(None) };
+        Ok(Some(TalkAndRecords { talk: codec::talk(&row)?, records: codec::all(&record_rows, codec::participant)? }))
     }
 
     async fn agent_memberships(&self, agent: &AgentId, after: u64) -> Result<Vec<Participant>, StoreError> {

@@ -53,6 +53,7 @@ pub(crate) const INSERT_MESSAGE: &str = "INSERT INTO messages (id, talk_id, pare
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10, $11, $12, $13, $14, $15)";
 pub(crate) const UPDATE_MESSAGE: &str = "UPDATE messages SET text = $2, medias = $3, version = $4, \
      tm_update = $5, tm_edit = $6, tm_delete = $7 WHERE id = $1";
+pub(crate) const SET_MESSAGE_VERSION: &str = "UPDATE messages SET version = $2 WHERE id = $1";
 pub(crate) const INCREMENT_REPLY_COUNT: &str = "UPDATE messages SET reply_count = reply_count + 1 WHERE id = $1";
 pub(crate) const TOUCH_MESSAGE: &str = "UPDATE messages SET tm_update = $2 WHERE id = $1";
 pub(crate) const LOCK_MESSAGE: &str = "SELECT 1 FROM messages WHERE id = $1 FOR SHARE";
@@ -93,6 +94,7 @@ pub(crate) const WRITER_STATEMENTS: &[&str] = &[
     UPDATE_PARTICIPANT,
     INSERT_MESSAGE,
     UPDATE_MESSAGE,
+    SET_MESSAGE_VERSION,
     INCREMENT_REPLY_COUNT,
     TOUCH_MESSAGE,
     LOCK_MESSAGE,

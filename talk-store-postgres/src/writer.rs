@@ -297,7 +297,13 @@ async fn apply_all(
     // next pipeline.
     let mut close: Vec<Step> = Vec::new();
     for changes in sets {
-        let resolved = changes.resolve(next);
+        let resolved = match changes.resolve(next) {
+            Ok(resolved) => resolved,
+            Err(malformed) => {
+                results.push(Err(Refusal::Failed(malformed.into())));
+                continue;
+            }
+        };
         let count = resolved.events.len() as u64;
         let steps = match change_set_steps(&resolved) {
             Ok(steps) => steps,
@@ -618,6 +624,9 @@ fn write_steps(write: &Write, steps: &mut Vec<Step>) -> Result<(), Error> {
             ],
             missing(),
         )),
+        Write::SetMessageVersion { message_id, version } => {
+            steps.push(exec(sql::SET_MESSAGE_VERSION, params![message_id.0, num(*version)?], missing()))
+        }
         Write::IncrementReplyCount(id) => steps.push(exec(sql::INCREMENT_REPLY_COUNT, params![id.0], missing())),
         Write::InsertReaction(r) => {
             let (message, emoji) = (r.message_id.0, r.emoji.as_str().to_owned());

@@ -111,6 +111,8 @@ pub(crate) enum Error {
     Json(#[from] serde_json::Error),
     #[error("value out of range: {0}")]
     Range(&'static str),
+    #[error(transparent)]
+    Malformed(#[from] talk_core::MalformedChangeSet),
     #[error("the writer thread stopped{}", .0.as_deref().map(|why| format!(": {why}")).unwrap_or_default())]
     WriterStopped(Option<String>),
     #[error("a read task failed: {0}")]

@@ -21,7 +21,7 @@ use talk_core::Named;
 use talk_core::store::Cursor;
 use talk_core::{
     AgentId, AgentPair, ChangeSet, Emoji, Event, Message, MessageId, Participant, ParticipantId, ParticipantStatus,
-    Reaction, Store, StoreError, Talk, TalkId, TalkStatus,
+    Reaction, Store, StoreError, Talk, TalkAndRecords, TalkId, TalkStatus,
 };
 use tokio::sync::{mpsc, oneshot, watch};
 
@@ -316,6 +316,30 @@ impl Store for SqliteStore {
     async fn agent_records(&self, talk_id: TalkId, agent: &AgentId) -> Result<Vec<Participant>, StoreError> {
         let agent = agent.as_str().to_owned();
         self.read(move |conn| rows(conn, sql::AGENT_RECORDS, params![agent, id(&talk_id.0)], codec::participant)).await
+    }
+
+    /// One read transaction, one trip to the read pool.
+    async fn talk_and_records(&self, talk_id: TalkId, agent: &AgentId) -> Result<Option<TalkAndRecords>, StoreError> {
+        let agent = agent.as_str().to_owned();
+        self.read(move |conn| reader::snapshot(conn, |conn| reader::talk_and_records(conn, talk_id, &agent))).await
+    }
+
+    /// One read transaction, one trip to the read pool.
+    async fn message_and_talk(
+        &self,
+        message_id: MessageId,
+        agent: &AgentId,
+        reactors_listed: usize,
+    ) -> Result<Option<(Message, TalkAndRecords)>, StoreError> {
+        let agent = agent.as_str().to_owned();
+        self.read(move |conn| {
+            reader::snapshot(conn, |conn| {
+                let Some(message) = reader::message(conn, message_id, reactors_listed)? else { return Ok(None) };
+                let talk = reader::talk_and_records(conn, message.talk_id, &agent)?;
+                Ok(talk.map(|talk| (message, talk)))
+            })
+        })
+        .await
     }
 
     async fn agent_memberships(&self, agent: &AgentId, after_seq: u64) -> Result<Vec<Participant>, StoreError> {

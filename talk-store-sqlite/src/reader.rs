@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use rusqlite::types::Value;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
-use talk_core::{AgentId, Emoji, Message, MessageId, ReactionSummary};
+use talk_core::{AgentId, Emoji, Message, MessageId, ReactionSummary, TalkAndRecords, TalkId};
 use tokio::sync::Semaphore;
 
 use crate::codec;
@@ -117,6 +117,23 @@ pub(crate) fn before(cursor: Option<u64>) -> i64 {
     cursor.map_or(i64::MAX, |seq| i64::try_from(seq).unwrap_or(i64::MAX))
 }
 
+/// A talk and the records of `agent` in it (inside a snapshot).
+pub(crate) fn talk_and_records(
+    conn: &Connection,
+    talk_id: TalkId,
+    agent: &str,
+) -> Result<Option<TalkAndRecords>, Error> {
+    let key = id(&talk_id.0);
+    let Some(talk) = conn.prepare_cached(sql::TALK)?.query_row([key], codec::talk).optional()? else {
+        return Ok(None);
+    };
+    let records = conn
+        .prepare_cached(sql::AGENT_RECORDS)?
+        .query_map(params![agent, key], codec::participant)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(Some(TalkAndRecords { talk, records }))
+}
+
 /// Runs a message list query and completes each message with its reactions.
 pub(crate) fn messages(
     conn: &Connection,
@@ -172,7 +189,7 @@ fn with_reactions(conn: &Connection, mut messages: Vec<Message>, listed: usize) 
         }
         for (message_id, entries) in &mut summaries {
             for (_, summary) in entries.iter_mut() {
-                if let Some(mut agents) = reactors.remove(&(*message_id, summary.emoji.clone())) {
+                if let Some(mut agents) = reactors.remove(&(*message_id, summary.emoji)) {
                     agents.sort_by_key(|(seq, _)| *seq);
                     summary.agent_ids = agents.into_iter().take(listed).map(|(_, agent)| agent).collect();
                 }

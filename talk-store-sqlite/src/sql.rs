@@ -53,6 +53,7 @@ pub(crate) const INSERT_MESSAGE: &str = "INSERT INTO messages (id, talk_id, pare
 pub(crate) const MESSAGE_EXISTS: &str = "SELECT 1 FROM messages WHERE id = ?1";
 pub(crate) const UPDATE_MESSAGE: &str = "UPDATE messages SET text = ?2, medias = ?3, version = ?4, \
      tm_update = ?5, tm_edit = ?6, tm_delete = ?7 WHERE id = ?1";
+pub(crate) const SET_MESSAGE_VERSION: &str = "UPDATE messages SET version = ?2 WHERE id = ?1";
 pub(crate) const INCREMENT_REPLY_COUNT: &str = "UPDATE messages SET reply_count = reply_count + 1 WHERE id = ?1";
 pub(crate) const TOUCH_MESSAGE: &str = "UPDATE messages SET tm_update = ?2 WHERE id = ?1";
 

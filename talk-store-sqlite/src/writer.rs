@@ -363,7 +363,7 @@ impl Writer {
         }
         let first_seq: i64 = self.conn.prepare_cached(sql::NEXT_SEQ)?.query_row([], |row| row.get(0))?;
         let first_seq = crate::error::to_u64(first_seq, "seq")?;
-        let ResolvedChangeSet { writes, events, .. } = changes.resolve(first_seq);
+        let ResolvedChangeSet { writes, events, .. } = changes.resolve(first_seq).map_err(Error::from)?;
         #[cfg(feature = "fault-injection")]
         let mut steps = crate::faults::Steps::default();
         #[cfg(feature = "fault-injection")]
@@ -540,6 +540,9 @@ impl Writer {
                     ts_opt(m.tm_delete.as_ref())?,
                 ],
             )?,
+            Write::SetMessageVersion { message_id, version } => {
+                self.change_one(sql::SET_MESSAGE_VERSION, params![id(&message_id.0), num(*version)?])?;
+            }
             Write::IncrementReplyCount(message_id) => {
                 self.change_one(sql::INCREMENT_REPLY_COUNT, [id(&message_id.0)])?;
             }

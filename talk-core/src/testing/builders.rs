@@ -199,7 +199,7 @@ pub fn tombstone(message: &Message, now: Timestamp) -> Message {
 
 /// A new reaction of `agent` with `emoji` to `message`, made at `now`.
 pub fn reaction(message: MessageId, emoji: &Emoji, agent: &AgentId, now: Timestamp) -> Reaction {
-    Reaction { message_id: message, emoji: emoji.clone(), agent_id: agent.clone(), seq: 0, tm_create: now }
+    Reaction { message_id: message, emoji: *emoji, agent_id: agent.clone(), seq: 0, tm_create: now }
 }
 
 /// Builds a [`ChangeSet`]: guards, writes and events, each write beside the
@@ -322,7 +322,7 @@ impl ChangeSetBuilder {
     pub fn insert_reaction(self, talk: TalkId, reaction: &Reaction) -> Self {
         let change = ReactionChange {
             message_id: reaction.message_id,
-            emoji: reaction.emoji.clone(),
+            emoji: reaction.emoji,
             agent_id: reaction.agent_id.clone(),
         };
         self.write(Write::InsertReaction(reaction.clone())).event(talk, EventData::ReactionAdded(change))
@@ -333,12 +333,12 @@ impl ChangeSetBuilder {
     pub fn delete_reaction(self, talk: TalkId, reaction: &Reaction, now: Timestamp) -> Self {
         let change = ReactionChange {
             message_id: reaction.message_id,
-            emoji: reaction.emoji.clone(),
+            emoji: reaction.emoji,
             agent_id: reaction.agent_id.clone(),
         };
         self.write(Write::DeleteReaction {
             message_id: reaction.message_id,
-            emoji: reaction.emoji.clone(),
+            emoji: reaction.emoji,
             agent_id: reaction.agent_id.clone(),
             tm_update: now,
         })

@@ -119,6 +119,7 @@ macro_rules! store_conformance_tests {
             ended_participant_takes_the_seq_of_its_participant_left_event,
             inserted_message_takes_the_seq_of_its_message_created_event,
             inserted_reaction_takes_the_seq_of_its_reaction_added_event,
+            inserted_row_without_its_event_is_refused_whole,
             guard_on_talk_version_holds_when_the_version_is_current,
             guard_on_talk_version_refuses_a_stale_change_set,
             guard_on_talk_version_refuses_a_missing_talk,
@@ -147,6 +148,7 @@ macro_rules! store_conformance_tests {
             update_message_replaces_only_the_messages_own_fields,
             inserted_message_is_stored_as_given_with_empty_counters,
             increment_reply_count_adds_one_per_write,
+            set_message_version_moves_only_the_version,
             reaction_summaries_count_and_list_reactors_in_order,
             reaction_summaries_list_at_most_reactors_listed,
             emoji_keep_the_order_of_their_first_use,
@@ -163,6 +165,8 @@ macro_rules! store_conformance_tests {
             talks_of_agent_list_only_talks_with_an_active_record,
             participants_are_listed_in_join_order_with_status_filter_and_keyset,
             agent_records_list_every_record_of_the_agent_in_join_order,
+            talk_and_records_answer_the_talk_with_the_agents_records,
+            message_and_talk_answer_the_message_with_its_talk_and_the_agents_records,
             agent_memberships_list_active_records_and_those_ended_after_a_seq,
             messages_are_newest_first_and_top_level_unless_replies_are_included,
             replies_are_oldest_first_with_keyset_pages,
@@ -660,6 +664,38 @@ pub async fn inserted_reaction_takes_the_seq_of_its_reaction_added_event(store: 
     assert_eq!(read_reaction(store, &r2).await, Reaction { seq: 6, ..r2 });
 }
 
+/// A change set that inserts a row without the event that numbers it (see
+/// `ChangeSet::resolve`) is refused with `StoreError::Backend`, applies
+/// nothing and takes no `seq`; the next change set is numbered on.
+pub async fn inserted_row_without_its_event_is_refused_whole(store: Arc<dyn Store>) {
+    let store = store.as_ref();
+    let group = seed_group(store, "alice", &["bob"]).await;
+    let m = send(store, group.talk.id, "alice", "hello").await;
+    let head = store.head().await.must("head");
+    let alice = agent("alice");
+    let other = group_talk(&alice, "unnumbered");
+    let unnumbered = [
+        Write::InsertTalk(other.clone()),
+        Write::InsertParticipant(participant(group.talk.id, &agent("carol"))),
+        Write::InsertMessage(message(group.talk.id, &alice, "no event")),
+        Write::InsertReaction(reaction(m.id, &emoji("tada"), &alice, at(1))),
+    ];
+    for write in unnumbered {
+        // A numbered write first: it must not stay behind either.
+        let fine = message(group.talk.id, &alice, "numbered");
+        let mut changes = ChangeSetBuilder::new().insert_message(&fine).build();
+        changes.writes.push(write.clone());
+        let refused = store.apply(changes).await;
+        assert!(matches!(refused, Err(StoreError::Backend(_))), "{write:?} without its event: {refused:?}");
+        assert_eq!(store.message(fine.id, 0).await.must("message"), None, "nothing of a refused change set stays");
+        assert_eq!(store.head().await.must("head"), head, "a refused change set takes no seq");
+    }
+    assert_eq!(store.talk(other.id).await.must("talk"), None);
+    assert_eq!(read_message(store, m.id).await.reactions, Vec::new());
+    let next = send(store, group.talk.id, "alice", "after").await;
+    assert_eq!(next.seq, head + 1, "the next change set is numbered on");
+}
+
 // ============================================================== guards
 
 /// A `TalkVersion` guard on the current version holds, also when the same
@@ -1023,6 +1059,10 @@ pub async fn writes_to_missing_rows_conflict_and_apply_nothing(store: Arc<dyn St
         ("UpdateParticipant of a missing record", ChangeSetBuilder::new().end_participant(&missing_record)),
         ("UpdateMessage of a missing message", ChangeSetBuilder::new().update_message(&missing_message)),
         (
+            "SetMessageVersion of a missing message",
+            ChangeSetBuilder::new().write(Write::SetMessageVersion { message_id: message_id(), version: 2 }),
+        ),
+        (
             "IncrementReplyCount of a missing message",
             ChangeSetBuilder::new().write(Write::IncrementReplyCount(message_id())),
         ),
@@ -1261,6 +1301,21 @@ pub async fn increment_reply_count_adds_one_per_write(store: Arc<dyn Store>) {
     assert_eq!(read_message(store, other.id).await.reply_count, 0, "other messages keep their count");
 }
 
+/// `SetMessageVersion` sets the version and leaves every other field, the
+/// reactions and the reply count as they are.
+pub async fn set_message_version_moves_only_the_version(store: Arc<dyn Store>) {
+    let store = store.as_ref();
+    let group = seed_group(store, "alice", &["bob"]).await;
+    let m = send(store, group.talk.id, "alice", "parent").await;
+    send_reply(store, &m, "bob", "reply").await;
+    react(store, &m, "👍", "bob", at(5)).await;
+    let before = read_message(store, m.id).await;
+    let set = Write::SetMessageVersion { message_id: m.id, version: before.version + 3 };
+    apply(store, ChangeSetBuilder::new().write(set).build(), "set the version").await;
+    let after = read_message(store, m.id).await;
+    assert_eq!(after, Message { version: before.version + 3, ..before }, "only the version moved");
+}
+
 // ============================================================ reactions
 
 /// Each emoji's summary counts its reactions exactly and lists its reactors
@@ -1425,10 +1480,7 @@ pub async fn reactions_are_listed_in_the_order_added_with_keyset_pages(store: Ar
     let all = store.reactions(m.id, &thumbs, None, ALL).await.must("reactions");
     assert_eq!(ids(&all, |r| r.agent_id.as_str().to_owned()), order, "reactions are in the order they were added");
     assert!(all.iter().all(|r| r.emoji == thumbs && r.message_id == m.id));
-    let fetch = |after, limit| {
-        let thumbs = thumbs.clone();
-        async move { store.reactions(m.id, &thumbs, after, limit).await.must("reactions") }
-    };
+    let fetch = |after, limit| async move { store.reactions(m.id, &thumbs, after, limit).await.must("reactions") };
     let paged = read_pages("reactions", Order::Ascending, 3, |r: &Reaction| r.seq, fetch).await;
     assert_eq!(paged, all, "pages of reactions read the list once, in order");
     assert!(store.reactions(m.id, &thumbs, None, 0).await.must("reactions").is_empty());
@@ -1657,6 +1709,48 @@ pub async fn agent_records_list_every_record_of_the_agent_in_join_order(store: A
     assert_eq!(records, [first, second, third], "every record of bob in the talk, in join order");
     let records = store.agent_records(other.talk.id, &agent("bob")).await.must("agent_records");
     assert_eq!(records, [other.members[0].clone()]);
+}
+
+/// `talk_and_records` answers what `talk` and `agent_records` answer, read
+/// together: the talk with every record of the agent in it (none for an
+/// agent never in it), and `None` for a talk that does not exist.
+pub async fn talk_and_records_answer_the_talk_with_the_agents_records(store: Arc<dyn Store>) {
+    let store = store.as_ref();
+    let group = seed_group(store, "alice", &["bob"]).await;
+    let first = end_member(store, &group.members[1], LeftReason::Left).await;
+    let second = add_member(store, group.talk.id, "bob").await;
+    let talk = read_talk(store, group.talk.id).await;
+    let found = store.talk_and_records(group.talk.id, &agent("bob")).await.must("talk_and_records");
+    let found = found.unwrap_or_else(|| panic!("the talk exists"));
+    assert_eq!(found.talk, talk, "the talk as `talk` reads it");
+    assert_eq!(found.records, [first, second], "every record of bob in the talk, in join order");
+    let stranger = store.talk_and_records(group.talk.id, &agent("carol")).await.must("talk_and_records");
+    assert_eq!(stranger.map(|f| f.records), Some(Vec::new()), "a stranger sees the talk with no records");
+    let missing = store.talk_and_records(talk_id(), &agent("bob")).await.must("talk_and_records");
+    assert_eq!(missing, None, "a missing talk");
+}
+
+/// `message_and_talk` answers what `message` answers (reactions and reply
+/// count current, at most `reactors_listed` reactors) with what
+/// `talk_and_records` answers for its talk; `None` for a missing message.
+pub async fn message_and_talk_answer_the_message_with_its_talk_and_the_agents_records(store: Arc<dyn Store>) {
+    let store = store.as_ref();
+    let group = seed_group(store, "alice", &["bob", "carol"]).await;
+    let m = send(store, group.talk.id, "alice", "hello").await;
+    send_reply(store, &m, "bob", "hi").await;
+    react(store, &m, "👍", "bob", at(10)).await;
+    react(store, &m, "👍", "carol", at(11)).await;
+    let found = store.message_and_talk(m.id, &agent("bob"), 1).await.must("message_and_talk");
+    let (message, talk) = found.unwrap_or_else(|| panic!("the message exists"));
+    assert_eq!(message, store.message(m.id, 1).await.must("message").unwrap_or_else(|| panic!("the message")));
+    assert_eq!(message.reply_count, 1, "the reply count is current");
+    assert_eq!(message.reactions, [summary("👍", 2, &["bob"])], "reactions current, one reactor listed");
+    assert_eq!(talk.talk, read_talk(store, group.talk.id).await, "its talk");
+    assert_eq!(talk.records, [group.members[1].clone()], "bob's records in its talk");
+    let stranger = store.message_and_talk(m.id, &agent("dave"), 1).await.must("message_and_talk");
+    assert_eq!(stranger.map(|(_, t)| t.records), Some(Vec::new()), "a stranger gets no records");
+    let missing = store.message_and_talk(message_id(), &agent("bob"), 1).await.must("message_and_talk");
+    assert_eq!(missing, None, "a missing message");
 }
 
 /// `agent_memberships` lists an agent's records in every talk that are

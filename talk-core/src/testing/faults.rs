@@ -484,7 +484,7 @@ impl Universe {
                 }
                 EventData::ReactionAdded(r) | EventData::ReactionRemoved(r) => {
                     ids.insert(r.message_id.0);
-                    emoji.insert(r.emoji.clone());
+                    emoji.insert(r.emoji);
                 }
             }
         }

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use crate::store::Cursor;
 use crate::{
     AgentId, AgentPair, ChangeSet, Emoji, Event, Message, MessageId, Participant, ParticipantId, ParticipantStatus,
-    Reaction, Store, StoreError, Talk, TalkId, TalkStatus,
+    Reaction, Store, StoreError, Talk, TalkAndRecords, TalkId, TalkStatus,
 };
 
 /// A store together with what it needs to outlive it in a test — a
@@ -57,6 +57,17 @@ impl<G: Send + Sync + 'static> Store for StoreWith<G> {
     }
     async fn participant(&self, id: ParticipantId) -> Result<Option<Participant>, StoreError> {
         self.store.participant(id).await
+    }
+    async fn talk_and_records(&self, talk: TalkId, agent: &AgentId) -> Result<Option<TalkAndRecords>, StoreError> {
+        self.store.talk_and_records(talk, agent).await
+    }
+    async fn message_and_talk(
+        &self,
+        message: MessageId,
+        agent: &AgentId,
+        reactors_listed: usize,
+    ) -> Result<Option<(Message, TalkAndRecords)>, StoreError> {
+        self.store.message_and_talk(message, agent, reactors_listed).await
     }
     async fn agent_records(&self, talk: TalkId, agent: &AgentId) -> Result<Vec<Participant>, StoreError> {
         self.store.agent_records(talk, agent).await
