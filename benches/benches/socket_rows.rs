@@ -343,9 +343,13 @@ async fn fan_out_row(mode: Mode, n: usize) -> Row {
             bare.rounds(&bare_fleet, 1).await;
         }
     } else {
-        let (blocks, rounds) = mode.pick((1, 5), (2, 15));
-        for _ in 0..blocks {
-            for side in [&mut talk, &mut bare] {
+        // Blocks of a few rounds, Talk first in one block and the bare
+        // server first in the next, so that a change in the machine's load
+        // falls on both sides alike.
+        let (blocks, rounds) = mode.pick((2, 3), (4, 8));
+        for block in 0..blocks {
+            let sides = if block % 2 == 0 { [&mut talk, &mut bare] } else { [&mut bare, &mut talk] };
+            for side in sides {
                 let fleet = Fleet::connect(&side.target, n).await;
                 side.rounds(&fleet, warm_up).await;
                 let kept = side.samples.len() - warm_up;

@@ -103,7 +103,17 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
+        // Closing stdin ends the server by itself (so a profiler wrapped
+        // around it can write its output); kill it if it takes too long.
         drop(self.stdin.take());
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::time::Instant::now() < deadline {
+            match self.child.try_wait() {
+                Ok(Some(_)) => return,
+                Ok(None) => std::thread::sleep(Duration::from_millis(5)),
+                Err(_) => break,
+            }
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
