@@ -3,12 +3,17 @@
 //! measured in the same run.
 //!
 //! Rows built: 1 and 2 (SQLite sends, one and 64 senders, with 2b), 3 (the
-//! Hub's commands on MemoryStore, one row per command), 6 (history pages in
-//! a talk of 1,000,000 messages), 8 (a subscriber that reads nothing), and
-//! 3a (in-process fan-out), and P1, P2 (PostgreSQL, two nodes; see
-//! `postgres_rows.rs`). Rows 4, 5, 7 and 9 are not built yet.
+//! Hub's commands on MemoryStore, one row per command), 4 (HTTP sends over
+//! 64 keep-alive connections), 5 (WebSocket fan-out to 1 … 10,000
+//! subscribers), 6 (history pages in a talk of 1,000,000 messages), 7
+//! (memory per idle WebSocket), 8 (a subscriber that reads nothing), 3a
+//! (in-process fan-out), and P1, P2 (PostgreSQL, two nodes; see
+//! `postgres_rows.rs`). Rows 4, 5 and 7 run their servers in a process of
+//! their own (`talk-bench-server`; see `socket_rows.rs`). Row 9 is not
+//! built yet.
 
 mod postgres_rows;
+mod socket_rows;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -42,10 +47,19 @@ fn main() {
                 row.print();
             }
         }
+        if selected("4") {
+            socket_rows::http_sends(mode).await.iter().for_each(Row::print);
+        }
+        if selected("5") {
+            socket_rows::fan_out(mode).await.iter().for_each(Row::print);
+        }
         if selected("6") {
             for row in history(mode).await {
                 row.print();
             }
+        }
+        if selected("7") {
+            socket_rows::idle_memory(mode).await.iter().for_each(Row::print);
         }
         if selected("8") {
             lagged_subscriber(mode).await.print();
@@ -64,13 +78,15 @@ fn main() {
     });
 }
 
-/// Whether a group of rows runs: all of them, or those listed in
-/// `TALK_BENCH_ROWS` (comma-separated: `1`, `2`, `3`, `3a`, `6`, `8`).
+/// Prints a row that says why some rows did not run.
 fn println_skip(why: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stdout(), "| skipped | {why} | | | | | |");
 }
 
+/// Whether a group of rows runs: all of them, or those listed in
+/// `TALK_BENCH_ROWS` (comma-separated: `1`, `2`, `3`, `3a`, `4`, `5`, `6`,
+/// `7`, `8`, `P`; `1` and `2` run together).
 fn selected(row: &str) -> bool {
     std::env::var("TALK_BENCH_ROWS").map_or(true, |rows| rows.split(',').any(|r| r.trim() == row))
 }

@@ -4,18 +4,28 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use axum::extract::ws::{Message as WsMessage, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path as UrlPath, RawQuery, State};
+use axum::http::header::AUTHORIZATION;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
 use rusqlite::types::Value;
 use rusqlite::vtab::array::Array;
 use rusqlite::{Connection, OpenFlags, params};
+use serde::{Deserialize, Serialize};
 use talk_core::{
     AgentId, Clock, Emoji, Event, EventData, IdGenerator, Message, MessageId, MessageKind, Participant, ParticipantId,
     ParticipantStatus, Reaction, ReactionChange, ReactionSummary, SystemClock, Talk, TalkId, TalkKind, TalkStatus,
     Timestamp, UuidV7Generator,
 };
 use tokio::sync::mpsc;
+use uuid::Uuid;
 
 /// Fan-out with bare tokio channels: one producer pushes the same shared
 /// bytes into `n` bounded channels, one task per receiver; answers the time
@@ -519,4 +529,243 @@ impl PlainChat {
             .cloned()
             .collect())
     }
+}
+
+// ------------------------------------------------------------------------
+// Rows 4, 5 and 7: a bare axum server, served by `talk-bench-server bare`.
+
+/// The tokens and state of the bare server.
+struct BareInner {
+    /// `token-<i>` → `agent-<i>`, as the Talk server's `StaticTokens`.
+    agents: HashMap<String, String>,
+    /// The last `seq` handed out.
+    seq: AtomicU64,
+    /// The next connection's number.
+    next_connection: AtomicU64,
+    /// For each talk, the outbound queue of every socket subscribed to it.
+    subscribers: Mutex<HashMap<Uuid, HashMap<u64, mpsc::Sender<WsMessage>>>>,
+}
+
+/// The state of the bare server: shared by its handlers.
+#[derive(Clone)]
+struct BareState(Arc<BareInner>);
+
+impl BareState {
+    fn subscribers(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, HashMap<u64, mpsc::Sender<WsMessage>>>> {
+        self.0.subscribers.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The agent of an `Authorization: Bearer` header or a `token=` query.
+    fn agent(&self, token: Option<&str>) -> Option<&str> {
+        token.and_then(|token| self.0.agents.get(token)).map(String::as_str)
+    }
+}
+
+/// The frames a socket of the bare server queues at most (talk-http's
+/// default outbound queue).
+const BARE_OUTBOUND: usize = 64;
+
+/// The largest client message the bare server reads (talk-http's default).
+const BARE_MAX_CLIENT_MESSAGE: usize = 64 * 1024;
+
+/// A media entry of a message, as the API reads and writes it.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct BareMedia {
+    #[serde(rename = "type")]
+    media_type: String,
+    url: String,
+    name: String,
+}
+
+/// The body of `POST /v1.0/talks/{id}/messages`, as the API reads it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BareSend {
+    text: String,
+    #[serde(default)]
+    parent_id: Option<Uuid>,
+    #[serde(default)]
+    medias: Option<Vec<BareMedia>>,
+    #[serde(default)]
+    id: Option<Uuid>,
+}
+
+/// A message with every field of talk-http's `MessageDto`, in its order.
+#[derive(Debug, Serialize)]
+struct BareMessage<'a> {
+    id: Uuid,
+    talk_id: Uuid,
+    parent_id: Option<Uuid>,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    agent_id: &'a str,
+    text: String,
+    medias: Vec<BareMedia>,
+    reactions: Vec<String>,
+    reply_count: u32,
+    tm_create: &'a str,
+    tm_update: &'a str,
+    tm_edit: Option<String>,
+    tm_delete: Option<String>,
+    system: Option<String>,
+}
+
+/// An event frame with every field of talk-http's `EventFrame`.
+#[derive(Debug, Serialize)]
+struct BareFrame<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    seq: u64,
+    talk_id: Uuid,
+    tm_create: &'a str,
+    data: &'a BareMessage<'a>,
+}
+
+/// A client frame: `{"type": "subscribe", "talk_id": …}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BareClientFrame {
+    #[serde(rename = "type")]
+    kind: String,
+    talk_id: Uuid,
+    #[serde(default)]
+    since: Option<u64>,
+}
+
+/// The bare server of rows 4, 5 and 7, knowing the agents `agent-0` …
+/// `agent-(agents-1)` with tokens `token-0` …:
+///
+/// - `POST /v1.0/talks/{id}/messages` reads the bearer token, parses the
+///   body into a struct (unknown fields refused, as the API does), takes the
+///   next `seq` and a new v7 id, and answers `201` with a message of the
+///   API's shape; if sockets are subscribed to the talk, it serialises one
+///   event frame of the API's shape (`message_created`) and queues the same
+///   shared bytes on each of them (row 5; row 4 has no subscribers);
+/// - `GET /v1.0/ws?token=…` upgrades with talk-http's buffer settings
+///   (`read_buffer_size(4096)`, `write_buffer_size(0)`, 64 KiB message and
+///   frame limits); a socket has a reader (its own task) and a writer task
+///   draining a bounded queue of 64 frames; `{"type": "subscribe",
+///   "talk_id"}` registers the queue for the talk and answers
+///   `{"type": "subscribed", "talk_id", "seq"}`.
+///
+/// No store, no checks of talks or membership, no pings: the HTTP and
+/// WebSocket plumbing Talk's router stands on, and nothing else.
+pub fn bare_router(agents: usize) -> Router {
+    let agents = (0..agents).map(|i| (crate::load::token(i), crate::load::agent_name(i))).collect();
+    let state = BareState(Arc::new(BareInner {
+        agents,
+        seq: AtomicU64::new(0),
+        next_connection: AtomicU64::new(0),
+        subscribers: Mutex::new(HashMap::new()),
+    }));
+    Router::new()
+        .route("/v1.0/talks/{id}/messages", post(bare_send))
+        .route("/v1.0/ws", get(bare_websocket))
+        .with_state(state)
+}
+
+/// The bearer token of a request.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers.get(AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ")
+}
+
+/// A timestamp as the API writes it.
+fn wire_time(t: Timestamp) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+async fn bare_send(
+    State(state): State<BareState>,
+    UrlPath(talk_id): UrlPath<Uuid>,
+    headers: HeaderMap,
+    Json(body): Json<BareSend>,
+) -> Response {
+    let Some(agent) = state.agent(bearer(&headers)) else { return StatusCode::UNAUTHORIZED.into_response() };
+    let seq = state.0.seq.fetch_add(1, Ordering::Relaxed) + 1;
+    let now = wire_time(SystemClock.now());
+    let _client_id = body.id;
+    let message = BareMessage {
+        id: UuidV7Generator.new_uuid(),
+        talk_id,
+        parent_id: body.parent_id,
+        kind: "normal",
+        agent_id: agent,
+        text: body.text,
+        medias: body.medias.unwrap_or_default(),
+        reactions: Vec::new(),
+        reply_count: 0,
+        tm_create: &now,
+        tm_update: &now,
+        tm_edit: None,
+        tm_delete: None,
+        system: None,
+    };
+    {
+        let subscribers = state.subscribers();
+        if let Some(sockets) = subscribers.get(&talk_id).filter(|sockets| !sockets.is_empty()) {
+            let frame = BareFrame { kind: "message_created", seq, talk_id, tm_create: &now, data: &message };
+            // Plain data with string keys: serialising cannot fail.
+            let text = Utf8Bytes::from(serde_json::to_string(&frame).unwrap_or_default());
+            for queue in sockets.values() {
+                // A full queue drops the frame: the bare server never waits.
+                let _ = queue.try_send(WsMessage::Text(text.clone()));
+            }
+        }
+    }
+    (StatusCode::CREATED, Json(message)).into_response()
+}
+
+async fn bare_websocket(
+    State(state): State<BareState>,
+    RawQuery(raw): RawQuery,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let token = raw.as_deref().and_then(|q| q.split('&').find_map(|pair| pair.strip_prefix("token=")));
+    if state.agent(token).is_none() {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    upgrade
+        .read_buffer_size(4096)
+        .write_buffer_size(0)
+        .max_message_size(BARE_MAX_CLIENT_MESSAGE)
+        .max_frame_size(BARE_MAX_CLIENT_MESSAGE)
+        .on_upgrade(move |socket| bare_socket(socket, state))
+}
+
+async fn bare_socket(socket: WebSocket, state: BareState) {
+    let (mut sink, mut stream) = futures::StreamExt::split(socket);
+    let (queue, mut outbound) = mpsc::channel::<WsMessage>(BARE_OUTBOUND);
+    let writer = tokio::spawn(async move {
+        while let Some(message) = outbound.recv().await {
+            if futures::SinkExt::send(&mut sink, message).await.is_err() {
+                return;
+            }
+        }
+    });
+    let connection = state.0.next_connection.fetch_add(1, Ordering::Relaxed);
+    let mut talks = Vec::new();
+    while let Some(Ok(message)) = futures::StreamExt::next(&mut stream).await {
+        let WsMessage::Text(text) = message else { continue };
+        let answer = match serde_json::from_str::<BareClientFrame>(text.as_str()) {
+            Ok(frame) if frame.kind == "subscribe" && frame.since.is_none() => {
+                state.subscribers().entry(frame.talk_id).or_default().insert(connection, queue.clone());
+                talks.push(frame.talk_id);
+                let seq = state.0.seq.load(Ordering::Relaxed);
+                format!(r#"{{"type":"subscribed","talk_id":"{}","seq":{seq}}}"#, frame.talk_id)
+            }
+            _ => r#"{"type":"error","code":"invalid_request","message":"not a subscribe frame"}"#.to_owned(),
+        };
+        if queue.send(WsMessage::Text(Utf8Bytes::from(answer))).await.is_err() {
+            break;
+        }
+    }
+    let mut subscribers = state.subscribers();
+    for talk in talks {
+        if let Some(sockets) = subscribers.get_mut(&talk) {
+            sockets.remove(&connection);
+        }
+    }
+    drop(subscribers);
+    writer.abort();
 }

@@ -3,6 +3,7 @@
 //! reviewed place.
 
 pub mod baseline;
+pub mod load;
 
 use std::time::{Duration, Instant};
 

@@ -15,10 +15,16 @@
 //! subscription's queue in the Hub is bounded too. A client that does not
 //! keep up fills both; the Hub then ends the subscription as lagged and the
 //! socket closes with `4008 lagged`.
+//!
+//! And it is small while idle: what the tasks tell each other besides
+//! frames (the close frame, the subscriptions that ended by themselves,
+//! whether the peer was heard) sits in one small shared `Signals`, not in
+//! channels, each of which would hold a block of 32 slots (1–2 KiB) from the
+//! start for a message or two in the connection's life.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
@@ -29,7 +35,7 @@ use bytes::Bytes;
 use futures::stream::{SplitSink, SplitStream};
 use futures::{SinkExt, StreamExt};
 use talk_core::{AgentId, Delivery, EndReason, EventEncoder, Hub, Scope, SharedEvent, Subscription, TalkId};
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, timeout};
 
@@ -134,19 +140,41 @@ fn event_frame(shared: Arc<SharedEvent>, shared_is_wire: bool) -> Message {
     Message::Text(text)
 }
 
-/// The channels a forwarder uses.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// What a connection's tasks tell each other besides frames.
+#[derive(Default)]
+struct Signals {
+    /// The close frame the writer is to send; the first one asked for wins.
+    close: Mutex<Option<CloseFrame>>,
+    /// Wakes the writer when `close` is set.
+    closing: Notify,
+    /// Subscriptions that ended by themselves, as `(key, generation)`: the
+    /// reader forgets them before it handles the next client frame.
+    ended: Mutex<Vec<(Key, u64)>>,
+    /// Whether anything arrived from the peer since the last ping.
+    heard: AtomicBool,
+}
+
+/// What a forwarder uses.
 #[derive(Clone)]
 struct Outlets {
     out: mpsc::Sender<Message>,
-    close: mpsc::Sender<CloseFrame>,
-    ended: mpsc::UnboundedSender<(Key, u64)>,
+    signals: Arc<Signals>,
     shared_is_wire: bool,
 }
 
 impl Outlets {
     fn close(&self, code: u16, reason: &'static str) {
         // The first reason wins; the writer closes once.
-        let _ = self.close.try_send(CloseFrame { code, reason: Utf8Bytes::from_static(reason) });
+        let mut close = lock(&self.signals.close);
+        if close.is_none() {
+            *close = Some(CloseFrame { code, reason: Utf8Bytes::from_static(reason) });
+            drop(close);
+            self.signals.closing.notify_one();
+        }
     }
 }
 
@@ -160,7 +188,7 @@ async fn forward(mut subscription: Subscription, key: Key, generation: u64, outl
             Delivery::Ended(EndReason::Left) => {
                 // Forget the subscription before the client can hear it ended,
                 // so that a subscribe right after is not refused.
-                let _ = outlets.ended.send((key, generation));
+                lock(&outlets.signals.ended).push((key, generation));
                 let frame = ControlFrame::Unsubscribed { talk_id: key.label(), reason: UnsubscribeReason::Left };
                 let _ = outlets.out.send(control(&frame)).await;
                 return;
@@ -187,8 +215,7 @@ enum WriterEnd {
 async fn write(
     mut sink: SplitSink<WebSocket, Message>,
     mut out: mpsc::Receiver<Message>,
-    mut close: mpsc::Receiver<CloseFrame>,
-    heard: Arc<AtomicBool>,
+    signals: Arc<Signals>,
     interval: Duration,
 ) -> WriterEnd {
     let patience = interval * 2;
@@ -198,16 +225,17 @@ async fn write(
     loop {
         let message = tokio::select! {
             biased;
-            frame = close.recv() => {
+            () = signals.closing.notified() => {
+                let frame = lock(&signals.close).take();
                 let _ = timeout(patience, sink.send(Message::Close(frame))).await;
                 return WriterEnd::Closed;
             }
             _ = ping.tick() => {
                 // Nothing heard from the peer since the last ping: it is gone.
-                if ping_outstanding && !heard.load(Ordering::Acquire) {
+                if ping_outstanding && !signals.heard.load(Ordering::Acquire) {
                     return WriterEnd::Dropped;
                 }
-                heard.store(false, Ordering::Release);
+                signals.heard.store(false, Ordering::Release);
                 ping_outstanding = true;
                 Message::Ping(Bytes::new())
             }
@@ -312,10 +340,13 @@ impl Connection {
         self.reply(control(&frame)).await;
     }
 
-    /// A forwarder ended by itself (its subscription ended).
-    fn ended(&mut self, key: Key, generation: u64) {
-        if self.subscriptions.get(&key).is_some_and(|(current, _)| *current == generation) {
-            self.subscriptions.remove(&key);
+    /// Forgets the subscriptions whose forwarders ended by themselves.
+    fn forget_ended(&mut self) {
+        let ended = std::mem::take(&mut *lock(&self.outlets.signals.ended));
+        for (key, generation) in ended {
+            if self.subscriptions.get(&key).is_some_and(|(current, _)| *current == generation) {
+                self.subscriptions.remove(&key);
+            }
         }
     }
 
@@ -331,14 +362,12 @@ async fn run(socket: WebSocket, hub: Hub, agent: AgentId, options: Arc<Options>,
     let shared_is_wire = hub.event_format() == WireEncoder::FORMAT;
     let (sink, mut stream) = socket.split();
     let (out, out_rx) = mpsc::channel(options.outbound_frames);
-    let (close, close_rx) = mpsc::channel(1);
-    let (ended, mut ended_rx) = mpsc::unbounded_channel();
-    let heard = Arc::new(AtomicBool::new(true));
-    let mut writer = tokio::spawn(write(sink, out_rx, close_rx, heard.clone(), options.ping_interval));
+    let signals = Arc::new(Signals { heard: AtomicBool::new(true), ..Signals::default() });
+    let mut writer = tokio::spawn(write(sink, out_rx, signals.clone(), options.ping_interval));
     let mut connection = Connection {
         hub,
         agent,
-        outlets: Outlets { out, close, ended, shared_is_wire },
+        outlets: Outlets { out, signals: signals.clone(), shared_is_wire },
         subscriptions: HashMap::new(),
         generation: 0,
         limiter,
@@ -346,12 +375,15 @@ async fn run(socket: WebSocket, hub: Hub, agent: AgentId, options: Arc<Options>,
     let writer_end = loop {
         tokio::select! {
             biased;
-            Some((key, generation)) = ended_rx.recv() => connection.ended(key, generation),
             end = &mut writer => break end.ok(),
             message = stream.next() => match message {
                 Some(Ok(message)) => {
-                    heard.store(true, Ordering::Release);
-                    connection.on_message(message).await;
+                    signals.heard.store(true, Ordering::Release);
+                    connection.forget_ended();
+                    // Boxed for the time of one frame: held inline, its state
+                    // (that of a subscribe, ~0.8 KiB) would sit in every idle
+                    // connection's task.
+                    Box::pin(connection.on_message(message)).await;
                 }
                 // The peer closed (its close was answered) or the socket failed.
                 Some(Err(_)) | None => break None,
