@@ -78,6 +78,11 @@ impl FaultState {
         self.gate.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Whether a test holds the writer: change sets then queue for it.
+    pub(crate) fn is_held(&self) -> bool {
+        self.gate().held
+    }
+
     /// Called by the writer with the first command of a batch in hand:
     /// waits while the writer is held, then makes a pending change of the
     /// page limit.

@@ -30,19 +30,24 @@ pub use options::{SqliteOptions, Synchronous};
 
 use crate::error::Error;
 use crate::reader::{ReadPool, after, before, limit};
-use crate::writer::{Command, Shared, id};
+use crate::writer::{Command, Shared, SharedWriter, id};
 
-/// Talk's SQLite [`Store`]: one database file in WAL mode, one writer thread
-/// committing queued change sets in batches, a small pool of read-only
-/// connections for reads. See the [crate documentation](crate).
+/// Talk's SQLite [`Store`]: one database file in WAL mode, one write
+/// connection committing queued change sets in batches, a small pool of
+/// read-only connections for reads. See the [crate documentation](crate).
 ///
-/// Reads and writes need a Tokio runtime (reads run on its blocking thread
-/// pool). Dropping the store closes it: it waits for the batch being
-/// committed, if any, then closes the database and releases its lock file.
+/// Reads and writes need a Tokio runtime. On a multi-threaded one, reads
+/// and the commits of a lone writer run on the calling thread (inside
+/// `block_in_place`); concurrent change sets are committed in batches by
+/// the writer thread, and on a current-thread runtime reads run on the
+/// blocking thread pool. Dropping the store closes it: it waits for the
+/// batch being committed, if any, then closes the database and releases its
+/// lock file.
 pub struct SqliteStore {
     path: PathBuf,
     commands: Option<mpsc::Sender<Command>>,
-    writer: Option<JoinHandle<()>>,
+    writer_thread: Option<JoinHandle<()>>,
+    writer: SharedWriter,
     reads: Arc<ReadPool>,
     shared: Arc<Shared>,
 }
@@ -156,9 +161,9 @@ impl SqliteStore {
             faults: faults::FaultState::default(),
         });
         let (commands, receiver) = mpsc::channel(options.queue_bound.max(1));
-        let writer =
+        let (writer_thread, writer) =
             writer::spawn(conn, lock, receiver, Arc::clone(&shared), options.max_batch).map_err(OpenError::Thread)?;
-        Ok(Self { path, commands: Some(commands), writer: Some(writer), reads, shared })
+        Ok(Self { path, commands: Some(commands), writer_thread: Some(writer_thread), writer, reads, shared })
     }
 
     /// The database file.
@@ -212,10 +217,18 @@ impl Drop for SqliteStore {
         // closed when `drop` returns, so the database can be opened again
         // at once.
         drop(self.commands.take());
-        if let Some(writer) = self.writer.take() {
+        if let Some(writer) = self.writer_thread.take() {
             let _ = writer.join();
         }
     }
+}
+
+/// Whether the caller runs on a multi-threaded Tokio runtime, where
+/// [`tokio::task::block_in_place`] may run blocking work on the calling
+/// thread.
+fn on_multi_thread_runtime() -> bool {
+    tokio::runtime::Handle::try_current()
+        .is_ok_and(|handle| handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread)
 }
 
 /// Collects the rows of a query.
@@ -230,15 +243,27 @@ fn rows<T>(
 
 #[async_trait]
 impl Store for SqliteStore {
-    /// Queues the change set to the writer (waiting for room when the queue
-    /// is full) and waits for the commit of its batch. An empty change set
-    /// answers at once. A change set that is refused (a guard, a unique key)
-    /// or fails fails alone; a batch whose transaction fails fails every
-    /// caller in it, nothing of it applied.
+    /// Commits the change set on the calling thread when the writer is idle
+    /// (on a multi-threaded runtime); otherwise queues it to the writer
+    /// thread (waiting for room when the queue is full) and waits for the
+    /// commit of its batch. An empty change set answers at once. A change
+    /// set that is refused (a guard, a unique key) or fails fails alone; a
+    /// batch whose transaction fails fails every caller in it, nothing of it
+    /// applied.
     async fn apply(&self, changes: ChangeSet) -> Result<Vec<Event>, StoreError> {
         if changes.is_empty() {
             return Ok(Vec::new());
         }
+        let changes = match self.commands.as_ref() {
+            Some(queue) if on_multi_thread_runtime() => {
+                let queue_empty = queue.capacity() == queue.max_capacity();
+                match writer::commit_here(&self.writer, &self.shared, queue_empty, changes) {
+                    Ok(committed) => return committed,
+                    Err(busy) => busy,
+                }
+            }
+            _ => changes,
+        };
         let (reply, answer) = oneshot::channel();
         self.send(Command::Apply(changes, reply)).await?;
         answer.await.map_err(|_| self.shared.stopped_error())?

@@ -40,13 +40,16 @@ impl SqliteStore {
     async fn hold_writer(&self) -> std::sync::mpsc::Sender<()> {
         let (release, hold) = std::sync::mpsc::channel();
         self.test_hook(TestHook::Hold(hold)).await;
-        while self.queued() > 0 {
+        // Taken by the writer thread, which holds the writer while it waits.
+        while self.queued() > 0 || self.writer.try_lock().is_ok() {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
         release
     }
 
-    async fn batch_sizes(&self) -> Vec<usize> {
+    /// The size of each batch committed since the last call, and whether
+    /// the writer thread committed it.
+    async fn batch_sizes(&self) -> Vec<(usize, bool)> {
         let (reply, sizes) = oneshot::channel();
         self.test_hook(TestHook::BatchSizes(reply)).await;
         sizes.await.expect("batch sizes")
@@ -58,6 +61,30 @@ impl SqliteStore {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_set_finding_the_writer_idle_commits_on_the_callers_thread() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&dir);
+    let (talk, create) = new_talk();
+    store.apply(create).await.expect("create");
+    for k in 0..3 {
+        let events = store.apply(send(talk.id, &format!("m{k}"))).await.expect("send");
+        assert_eq!(events.len(), 1);
+    }
+    assert_eq!(store.batch_sizes().await, [(1, false); 4], "four batches of one, none on the writer thread");
+    assert_eq!(store.events(0, 100).await.expect("events").len(), 5, "every event is in the log");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn on_a_current_thread_runtime_the_writer_thread_commits() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&dir);
+    let (talk, create) = new_talk();
+    store.apply(create).await.expect("create");
+    store.apply(send(talk.id, "m")).await.expect("send");
+    assert_eq!(store.batch_sizes().await, [(1, true); 2]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -93,7 +120,7 @@ async fn queued_change_sets_commit_in_one_batch_and_a_refused_one_fails_alone() 
         }
     }
     assert_eq!(store.head().await.expect("head"), next - 1);
-    assert_eq!(store.batch_sizes().await, vec![10], "the ten queued change sets went in one transaction");
+    assert_eq!(store.batch_sizes().await, [(10, true)], "the ten queued change sets went in one transaction");
     let log = store.events(0, 100).await.expect("events");
     assert_eq!(log.iter().map(|e| e.seq).collect::<Vec<_>>(), (1..next).collect::<Vec<_>>());
 }

@@ -1,8 +1,16 @@
-//! The writer: one thread owns the write connection and commits change sets
-//! in batches (group commit).
+//! The writer: the write connection, committing change sets in batches
+//! (group commit).
 //!
-//! The loop: wait for a change set; take whatever else is queued, up to the
-//! batch bound; `BEGIN IMMEDIATE`; for each change set, a savepoint in which
+//! Who commits: a caller that finds the writer idle (nothing queued, no
+//! batch being committed) and runs on a multi-threaded Tokio runtime commits
+//! its change set itself, on its own thread, inside
+//! [`tokio::task::block_in_place`]: a lone sender pays no hand-over to
+//! another thread. Every other change set is queued to the writer thread,
+//! which takes whatever is queued as one batch while the others wait.
+//! Either way the connection is behind one mutex, and a batch goes the same
+//! steps.
+//!
+//! A batch: `BEGIN IMMEDIATE`; for each change set, a savepoint in which
 //! its guards are checked, its `seq` values taken (`max(seq) + 1` read inside
 //! the savepoint), its writes applied and its events appended, then
 //! `RELEASE` — or `ROLLBACK TO` when it is refused or fails, which undoes it
@@ -56,7 +64,7 @@ pub(crate) enum TestHook {
     /// SQLite does on some I/O errors.
     RollBackEverything(Reply),
     /// Report the size of each batch committed since the last report.
-    BatchSizes(oneshot::Sender<Vec<usize>>),
+    BatchSizes(oneshot::Sender<Vec<(usize, bool)>>),
 }
 
 /// What the writer shares with the store.
@@ -71,6 +79,11 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// Whether the writer stopped (after a panic).
+    pub(crate) fn is_stopped(&self) -> bool {
+        self.stopped.lock().unwrap_or_else(PoisonError::into_inner).is_some()
+    }
+
     /// The error for a caller that finds the writer gone.
     pub(crate) fn stopped_error(&self) -> StoreError {
         let why = self.stopped.lock().unwrap_or_else(PoisonError::into_inner).clone();
@@ -78,37 +91,54 @@ impl Shared {
     }
 }
 
-/// Starts the writer thread. It owns `conn` and `lock` and releases the lock
-/// only after the connection is closed.
+/// The name of the writer thread.
+const WRITER_THREAD: &str = "talk-sqlite-writer";
+
+/// The writer, shared by the writer thread and the callers that commit on
+/// their own thread; `None` once it stopped (after a panic), which closed
+/// its connection and released the database's lock file.
+pub(crate) type SharedWriter = Arc<Mutex<Option<Writer>>>;
+
+/// Starts the writer thread on `conn`. The writer owns `lock` and releases
+/// it only after the connection is closed, when the last holder of the
+/// writer lets it go.
 pub(crate) fn spawn(
     conn: Connection,
     lock: std::fs::File,
     commands: mpsc::Receiver<Command>,
     shared: Arc<Shared>,
     max_batch: usize,
-) -> std::io::Result<JoinHandle<()>> {
-    std::thread::Builder::new().name("talk-sqlite-writer".to_owned()).spawn(move || {
-        let _lock = lock;
-        let writer = Writer {
-            conn,
-            shared,
-            max_batch: max_batch.max(1),
-            #[cfg(test)]
-            batch_sizes: Vec::new(),
-            #[cfg(feature = "fault-injection")]
-            fault_index: 0,
-        };
-        writer.run(commands);
-    })
+) -> std::io::Result<(JoinHandle<()>, SharedWriter)> {
+    let shared_for_thread = Arc::clone(&shared);
+    let writer = Arc::new(Mutex::new(Some(Writer {
+        conn,
+        _lock: lock,
+        shared,
+        max_batch: max_batch.max(1),
+        #[cfg(test)]
+        batch_sizes: Vec::new(),
+        #[cfg(feature = "fault-injection")]
+        fault_index: 0,
+    })));
+    let thread_writer = Arc::clone(&writer);
+    let shared_thread = Arc::clone(&shared_for_thread);
+    let thread = std::thread::Builder::new()
+        .name(WRITER_THREAD.to_owned())
+        .spawn(move || run(&thread_writer, &shared_thread, commands))?;
+    Ok((thread, writer))
 }
 
-/// The writer thread's state.
-struct Writer {
+/// The write connection and what its batches need.
+pub(crate) struct Writer {
+    // Fields drop in order: the connection closes before the lock goes.
     conn: Connection,
+    _lock: std::fs::File,
     shared: Arc<Shared>,
     max_batch: usize,
     #[cfg(test)]
-    batch_sizes: Vec<usize>,
+    /// The size of each batch committed, and whether the writer thread
+    /// committed it (rather than its caller).
+    batch_sizes: Vec<(usize, bool)>,
     /// The index in its batch of the entry being applied, for fail points.
     #[cfg(feature = "fault-injection")]
     fault_index: usize,
@@ -153,58 +183,145 @@ impl From<serde_json::Error> for Refusal {
 /// A batch's transaction failed: nothing of it is applied.
 struct BatchFailed(Error);
 
+/// Locks the writer; a panic while it was held was caught and stopped the
+/// writer, so what the mutex holds is sound.
+fn lock(writer: &Mutex<Option<Writer>>) -> std::sync::MutexGuard<'_, Option<Writer>> {
+    writer.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Commits a batch with the writer in `slot`; a writer that stops doing so
+/// (it panicked) is dropped: its connection closes, its lock file goes.
+fn commit_in(slot: &mut Option<Writer>, entries: Vec<Entry>) -> Vec<Result<Vec<Event>, StoreError>> {
+    let Some(writer) = slot.as_mut() else { return Vec::new() };
+    let results = writer.commit(entries);
+    if writer.shared.is_stopped() {
+        *slot = None;
+    }
+    results
+}
+
+/// The writer thread: takes each queued command with whatever else is
+/// queued behind it, up to the batch bound, and commits them as one batch.
+/// Ends when the store closes the queue, or once the writer stopped.
+fn run(writer: &Mutex<Option<Writer>>, shared: &Shared, mut commands: mpsc::Receiver<Command>) {
+    while let Some(first) = commands.blocking_recv() {
+        let mut slot = lock(writer);
+        let Some(held) = slot.as_mut() else {
+            drop(slot);
+            fail_all(first, &mut commands, shared);
+            return;
+        };
+        #[cfg(feature = "fault-injection")]
+        held.shared.faults.before_batch(&held.conn);
+        let mut entries = Vec::new();
+        let mut replies = Vec::new();
+        held.take(first, &mut entries, &mut replies);
+        while entries.len() < held.max_batch {
+            match commands.try_recv() {
+                Ok(command) => held.take(command, &mut entries, &mut replies),
+                Err(_) => break,
+            }
+        }
+        if entries.is_empty() {
+            continue;
+        }
+        let results = commit_in(&mut slot, entries);
+        let stopped = slot.is_none();
+        drop(slot);
+        let mut results = results.into_iter();
+        for reply in replies {
+            let _ = reply.send(results.next().unwrap_or_else(|| Err(shared.stopped_error())));
+        }
+        if stopped {
+            commands.close();
+            while let Ok(command) = commands.try_recv() {
+                fail(command, shared);
+            }
+            return;
+        }
+    }
+}
+
+/// Answers `first` and everything queued after it with the writer's stop.
+fn fail_all(first: Command, commands: &mut mpsc::Receiver<Command>, shared: &Shared) {
+    fail(first, shared);
+    commands.close();
+    while let Ok(command) = commands.try_recv() {
+        fail(command, shared);
+    }
+}
+
+/// Commits one change set on the calling thread if the writer is idle:
+/// nothing queued (`queue_empty`) and no batch being committed (nor the
+/// writer held by a test). Answers the change set back when the writer is
+/// busy, so that the caller queues it.
+pub(crate) fn commit_here(
+    writer: &Mutex<Option<Writer>>,
+    shared: &Shared,
+    queue_empty: bool,
+    changes: ChangeSet,
+) -> Result<Result<Vec<Event>, StoreError>, ChangeSet> {
+    #[cfg(feature = "fault-injection")]
+    let queue_empty = queue_empty && !shared.faults.is_held();
+    if !queue_empty {
+        return Err(changes);
+    }
+    let mut slot = match writer.try_lock() {
+        Ok(slot) => slot,
+        Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+        Err(std::sync::TryLockError::WouldBlock) => return Err(changes),
+    };
+    if slot.is_none() {
+        return Ok(Err(shared.stopped_error()));
+    }
+    let mut results = tokio::task::block_in_place(|| {
+        #[cfg(feature = "fault-injection")]
+        if let Some(writer) = slot.as_ref() {
+            shared.faults.before_batch(&writer.conn);
+        }
+        commit_in(&mut slot, vec![Entry::Apply(changes)])
+    });
+    Ok(results.pop().unwrap_or_else(|| Err(shared.stopped_error())))
+}
+
 impl Writer {
-    fn run(mut self, mut commands: mpsc::Receiver<Command>) {
-        while let Some(first) = commands.blocking_recv() {
-            #[cfg(feature = "fault-injection")]
-            self.shared.faults.before_batch(&self.conn);
-            let mut entries = Vec::new();
-            let mut replies = Vec::new();
-            self.take(first, &mut entries, &mut replies);
-            while entries.len() < self.max_batch {
-                match commands.try_recv() {
-                    Ok(command) => self.take(command, &mut entries, &mut replies),
-                    Err(_) => break,
+    /// Commits a batch and publishes the new head; answers each entry's
+    /// result, in order. A panic stops the writer: every entry is answered
+    /// with the stop.
+    fn commit(&mut self, entries: Vec<Entry>) -> Vec<Result<Vec<Event>, StoreError>> {
+        let count = entries.len();
+        match catch_unwind(AssertUnwindSafe(|| self.commit_batch(entries))) {
+            Ok(Ok((results, head))) => {
+                if let Some(head) = head {
+                    self.shared.head.send_replace(head);
                 }
-            }
-            if entries.is_empty() {
-                continue;
-            }
-            match catch_unwind(AssertUnwindSafe(|| self.commit_batch(entries))) {
-                Ok(Ok((results, head))) => {
-                    if let Some(head) = head {
-                        self.shared.head.send_replace(head);
-                    }
-                    for (reply, result) in replies.into_iter().zip(results) {
-                        let _ = reply.send(result.map_err(|refusal| match refusal {
+                results
+                    .into_iter()
+                    .map(|result| {
+                        result.map_err(|refusal| match refusal {
                             Refusal::Conflict(conflict) => StoreError::Conflict(conflict),
                             Refusal::Failed(error) => error.into(),
-                        }));
-                    }
+                        })
+                    })
+                    .collect()
+            }
+            Ok(Err(BatchFailed(error))) => {
+                let error = Arc::new(error);
+                (0..count).map(|_| Err(Error::BatchRolledBack(Arc::clone(&error)).into())).collect()
+            }
+            Err(panic) => {
+                let why = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "panicked".to_owned());
+                // Whatever the panic left open is rolled back: nothing of the batch stays.
+                if !self.conn.is_autocommit() {
+                    let _ = self.exec(sql::ROLLBACK);
                 }
-                Ok(Err(BatchFailed(error))) => {
-                    let error = Arc::new(error);
-                    for reply in replies {
-                        let _ = reply.send(Err(Error::BatchRolledBack(Arc::clone(&error)).into()));
-                    }
-                }
-                Err(panic) => {
-                    let why = panic
-                        .downcast_ref::<&str>()
-                        .map(|s| (*s).to_owned())
-                        .or_else(|| panic.downcast_ref::<String>().cloned())
-                        .unwrap_or_else(|| "panicked".to_owned());
-                    *self.shared.stopped.lock().unwrap_or_else(PoisonError::into_inner) =
-                        Some(format!("it panicked: {why}"));
-                    for reply in replies {
-                        let _ = reply.send(Err(self.shared.stopped_error()));
-                    }
-                    commands.close();
-                    while let Ok(command) = commands.try_recv() {
-                        fail(command, &self.shared);
-                    }
-                    return;
-                }
+                *self.shared.stopped.lock().unwrap_or_else(PoisonError::into_inner) =
+                    Some(format!("it panicked: {why}"));
+                (0..count).map(|_| Err(self.shared.stopped_error())).collect()
             }
         }
     }
@@ -253,7 +370,7 @@ impl Writer {
         entries: Vec<Entry>,
     ) -> Result<(Vec<Result<Vec<Event>, Refusal>>, Option<u64>), BatchFailed> {
         #[cfg(test)]
-        self.batch_sizes.push(entries.len());
+        self.batch_sizes.push((entries.len(), std::thread::current().name() == Some(WRITER_THREAD)));
         if let Err(error) = self.exec(sql::BEGIN) {
             return Err(self.abandon(error.into()));
         }
