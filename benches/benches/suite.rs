@@ -9,10 +9,12 @@
 //! (memory per idle WebSocket), 8 (a subscriber that reads nothing), 3a
 //! (in-process fan-out), and P1, P2 (PostgreSQL, two nodes; see
 //! `postgres_rows.rs`). Rows 4, 5 and 7 run their servers in a process of
-//! their own (`talk-bench-server`; see `socket_rows.rs`). Row 9 is not
-//! built yet.
+//! their own (`talk-bench-server`; see `socket_rows.rs`), and so does row 9
+//! (reopening the 1,000,000-message database of row 6 after that server was
+//! killed mid-write; see `reopen_row.rs`).
 
 mod postgres_rows;
+mod reopen_row;
 mod socket_rows;
 
 use std::path::Path;
@@ -53,8 +55,10 @@ fn main() {
         if selected("5") {
             socket_rows::fan_out(mode).await.iter().for_each(Row::print);
         }
+        let mut history_db = None;
         if selected("6") {
-            for row in history(mode).await {
+            let db = history_db.get_or_insert_with(|| HistoryDb::build(mode));
+            for row in history(mode, db).await {
                 row.print();
             }
         }
@@ -63,6 +67,10 @@ fn main() {
         }
         if selected("8") {
             lagged_subscriber(mode).await.print();
+        }
+        if selected("9") {
+            let db = history_db.get_or_insert_with(|| HistoryDb::build(mode));
+            reopen_row::reopen_after_kill(mode, db).await.print();
         }
         if selected("P") {
             match postgres_rows::rows(mode).await {
@@ -86,7 +94,7 @@ fn println_skip(why: &str) {
 
 /// Whether a group of rows runs: all of them, or those listed in
 /// `TALK_BENCH_ROWS` (comma-separated: `1`, `2`, `3`, `3a`, `4`, `5`, `6`,
-/// `7`, `8`, `P`; `1` and `2` run together).
+/// `7`, `8`, `9`, `P`; `1` and `2` run together; `9` reuses the database of `6`).
 fn selected(row: &str) -> bool {
     std::env::var("TALK_BENCH_ROWS").map_or(true, |rows| rows.split(',').any(|r| r.trim() == row))
 }
@@ -424,6 +432,30 @@ struct History {
     thread_parent: MessageId,
 }
 
+/// The database of rows 6 and 9: one talk of 1,000,000 messages (20,000 in
+/// quick mode) in the store's schema, in a temporary directory.
+struct HistoryDb {
+    _dir: tempfile::TempDir,
+    path: std::path::PathBuf,
+    history: History,
+    /// The messages it holds.
+    count: usize,
+    /// How long building it took.
+    built: Duration,
+}
+
+impl HistoryDb {
+    fn build(mode: Mode) -> Self {
+        let count = mode.pick(20_000, 1_000_000);
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("history.db");
+        drop(SqliteStore::open(&path, SqliteOptions::default()).expect("create the schema"));
+        let started = Instant::now();
+        let history = build_history(&path, count);
+        Self { _dir: dir, path, history, count, built: started.elapsed() }
+    }
+}
+
 /// Builds a talk of `count` messages in the store's schema at `path`: every
 /// 2,000th message is a thread parent with a reply every 20 messages of its
 /// block (reply counts set), every 10th message has 3 👍, every 20th one 🎉.
@@ -519,17 +551,11 @@ fn build_history(path: &Path, count: usize) -> History {
 /// Row 6: pages of 50 (the Hub asks for 51) in a talk of 1,000,000
 /// messages, read through SqliteStore, against the same queries in plain
 /// rusqlite on the same tables and indexes.
-async fn history(mode: Mode) -> Vec<Row> {
-    let count = mode.pick(20_000, 1_000_000);
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let path = dir.path().join("history.db");
-    drop(SqliteStore::open(&path, SqliteOptions::default()).expect("create the schema"));
-    let built = Instant::now();
-    let history = build_history(&path, count);
-    let built = built.elapsed();
-    let store = SqliteStore::open(&path, SqliteOptions::default()).expect("reopen the database");
+async fn history(mode: Mode, db: &HistoryDb) -> Vec<Row> {
+    let (path, history, count, built) = (&db.path, &db.history, db.count, db.built);
+    let store = SqliteStore::open(path, SqliteOptions::default()).expect("reopen the database");
     let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = rusqlite::Connection::open_with_flags(&path, flags).expect("a read connection");
+    let conn = rusqlite::Connection::open_with_flags(path, flags).expect("a read connection");
     conn.set_prepared_statement_cache_capacity(64);
     rusqlite::vtab::array::load_module(&conn).expect("rarray");
     let listed = Limits::default().reactors_listed_per_emoji;

@@ -92,6 +92,14 @@ impl Server {
         self.address
     }
 
+    /// Kills the process at once with `SIGKILL`, as a crash would (no
+    /// shutdown, no final checkpoint), and waits until it is gone.
+    pub fn kill(&mut self) -> Result<(), BoxError> {
+        self.child.kill()?;
+        self.child.wait()?;
+        Ok(())
+    }
+
     /// Its resident memory now, in bytes (`VmRSS` of `/proc/<pid>/status`).
     pub fn rss_bytes(&self) -> Result<u64, BoxError> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
