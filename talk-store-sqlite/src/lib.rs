@@ -12,6 +12,7 @@ mod writer;
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
@@ -29,17 +30,18 @@ pub use error::{BoxedError, OpenError};
 pub use options::{SqliteOptions, Synchronous};
 
 use crate::error::Error;
-use crate::reader::{ReadPool, after, before, limit};
+use crate::reader::{ReadPool, ReadSize, after, before, limit};
 use crate::writer::{Command, Shared, SharedWriter, id};
 
 /// Talk's SQLite [`Store`]: one database file in WAL mode, one write
 /// connection committing queued change sets in batches, a small pool of
 /// read-only connections for reads. See the [crate documentation](crate).
 ///
-/// Reads and writes need a Tokio runtime. On a multi-threaded one, reads
-/// and the commits of a lone writer run on the calling thread (inside
-/// `block_in_place`); concurrent change sets are committed in batches by
-/// the writer thread, and on a current-thread runtime reads run on the
+/// Reads and writes need a Tokio runtime. Reads of a few rows run on the
+/// calling task; on a multi-threaded runtime, reads of a page and the
+/// commit of a lone change set run on the calling thread inside
+/// `block_in_place`; concurrent change sets are committed in batches by the
+/// writer thread; on a current-thread runtime, reads of a page run on the
 /// blocking thread pool. Dropping the store closes it: it waits for the
 /// batch being committed, if any, then closes the database and releases its
 /// lock file.
@@ -48,8 +50,28 @@ pub struct SqliteStore {
     commands: Option<mpsc::Sender<Command>>,
     writer_thread: Option<JoinHandle<()>>,
     writer: SharedWriter,
+    /// How many `apply` calls are under way: one alone may commit on its
+    /// own thread; several are left to the writer thread to batch.
+    applying: AtomicUsize,
     reads: Arc<ReadPool>,
     shared: Arc<Shared>,
+}
+
+/// One `apply` under way, counted in [`SqliteStore::applying`] while it lives.
+struct Applying<'a>(&'a AtomicUsize);
+
+impl<'a> Applying<'a> {
+    /// Counts one more; answers it and whether it is the only one.
+    fn enter(count: &'a AtomicUsize) -> (Self, bool) {
+        let before = count.fetch_add(1, Ordering::AcqRel);
+        (Self(count), before == 0)
+    }
+}
+
+impl Drop for Applying<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -163,7 +185,15 @@ impl SqliteStore {
         let (commands, receiver) = mpsc::channel(options.queue_bound.max(1));
         let (writer_thread, writer) =
             writer::spawn(conn, lock, receiver, Arc::clone(&shared), options.max_batch).map_err(OpenError::Thread)?;
-        Ok(Self { path, commands: Some(commands), writer_thread: Some(writer_thread), writer, reads, shared })
+        Ok(Self {
+            path,
+            commands: Some(commands),
+            writer_thread: Some(writer_thread),
+            writer,
+            applying: AtomicUsize::new(0),
+            reads,
+            shared,
+        })
     }
 
     /// The database file.
@@ -185,13 +215,22 @@ impl SqliteStore {
         commands.send(command).await.map_err(|_| self.shared.stopped_error())
     }
 
-    /// Runs a read on the read pool.
-    async fn read<T, F>(&self, read: F) -> Result<T, StoreError>
+    /// Runs a read of a few rows on the read pool (see [`ReadSize`]).
+    async fn read_point<T, F>(&self, read: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, Error> + Send + 'static,
     {
-        Ok(self.reads.run(read).await?)
+        Ok(self.reads.run(ReadSize::Point, read).await?)
+    }
+
+    /// Runs a read of a page on the read pool (see [`ReadSize`]).
+    async fn read_list<T, F>(&self, read: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, Error> + Send + 'static,
+    {
+        Ok(self.reads.run(ReadSize::List, read).await?)
     }
 
     /// The store's fail points (feature `fault-injection`, for tests only):
@@ -243,8 +282,9 @@ fn rows<T>(
 
 #[async_trait]
 impl Store for SqliteStore {
-    /// Commits the change set on the calling thread when the writer is idle
-    /// (on a multi-threaded runtime); otherwise queues it to the writer
+    /// Commits the change set on the calling thread when it is the only one
+    /// under way and the writer is idle (on a multi-threaded runtime);
+    /// otherwise queues it to the writer
     /// thread (waiting for room when the queue is full) and waits for the
     /// commit of its batch. An empty change set answers at once. A change
     /// set that is refused (a guard, a unique key) or fails fails alone; a
@@ -254,8 +294,9 @@ impl Store for SqliteStore {
         if changes.is_empty() {
             return Ok(Vec::new());
         }
+        let (_applying, alone) = Applying::enter(&self.applying);
         let changes = match self.commands.as_ref() {
-            Some(queue) if on_multi_thread_runtime() => {
+            Some(queue) if alone && on_multi_thread_runtime() => {
                 let queue_empty = queue.capacity() == queue.max_capacity();
                 match writer::commit_here(&self.writer, &self.shared, queue_empty, changes) {
                     Ok(committed) => return committed,
@@ -275,7 +316,7 @@ impl Store for SqliteStore {
     /// and with one writer committing in `seq` order, so is every `seq`
     /// below it.
     async fn head(&self) -> Result<u64, StoreError> {
-        self.read(|conn| {
+        self.read_point(|conn| {
             let head: i64 = conn.prepare_cached(sql::HEAD)?.query_row([], |row| row.get(0))?;
             error::to_u64(head, "head")
         })
@@ -283,7 +324,7 @@ impl Store for SqliteStore {
     }
 
     async fn low_water_mark(&self) -> Result<u64, StoreError> {
-        self.read(|conn| {
+        self.read_point(|conn| {
             let mark: i64 = conn.prepare_cached(sql::LOW_WATER_MARK)?.query_row([], |row| row.get(0))?;
             error::to_u64(mark, "low-water mark")
         })
@@ -299,7 +340,7 @@ impl Store for SqliteStore {
     }
 
     async fn talk(&self, talk_id: TalkId) -> Result<Option<Talk>, StoreError> {
-        self.read(move |conn| {
+        self.read_point(move |conn| {
             Ok(conn.prepare_cached(sql::TALK)?.query_row([id(&talk_id.0)], codec::talk).optional()?)
         })
         .await
@@ -307,7 +348,7 @@ impl Store for SqliteStore {
 
     async fn direct_talk(&self, pair: &AgentPair) -> Result<Option<Talk>, StoreError> {
         let [low, high] = pair.agents().map(|a| a.as_str().to_owned());
-        self.read(move |conn| {
+        self.read_point(move |conn| {
             Ok(conn.prepare_cached(sql::DIRECT_TALK)?.query_row(params![low, high], codec::talk).optional()?)
         })
         .await
@@ -322,14 +363,14 @@ impl Store for SqliteStore {
     ) -> Result<Vec<Talk>, StoreError> {
         let agent = agent.as_str().to_owned();
         let status = status.map(Named::as_str);
-        self.read(move |conn| {
+        self.read_list(move |conn| {
             rows(conn, sql::TALKS_OF_AGENT, params![agent, before(before_seq), status, limit(max)], codec::talk)
         })
         .await
     }
 
     async fn participant(&self, participant_id: ParticipantId) -> Result<Option<Participant>, StoreError> {
-        self.read(move |conn| {
+        self.read_point(move |conn| {
             Ok(conn
                 .prepare_cached(sql::PARTICIPANT)?
                 .query_row([id(&participant_id.0)], codec::participant)
@@ -340,13 +381,15 @@ impl Store for SqliteStore {
 
     async fn agent_records(&self, talk_id: TalkId, agent: &AgentId) -> Result<Vec<Participant>, StoreError> {
         let agent = agent.as_str().to_owned();
-        self.read(move |conn| rows(conn, sql::AGENT_RECORDS, params![agent, id(&talk_id.0)], codec::participant)).await
+        self.read_point(move |conn| rows(conn, sql::AGENT_RECORDS, params![agent, id(&talk_id.0)], codec::participant))
+            .await
     }
 
     /// One read transaction, one trip to the read pool.
     async fn talk_and_records(&self, talk_id: TalkId, agent: &AgentId) -> Result<Option<TalkAndRecords>, StoreError> {
         let agent = agent.as_str().to_owned();
-        self.read(move |conn| reader::snapshot(conn, |conn| reader::talk_and_records(conn, talk_id, &agent))).await
+        self.read_point(move |conn| reader::snapshot(conn, |conn| reader::talk_and_records(conn, talk_id, &agent)))
+            .await
     }
 
     /// One read transaction, one trip to the read pool.
@@ -357,7 +400,7 @@ impl Store for SqliteStore {
         reactors_listed: usize,
     ) -> Result<Option<(Message, TalkAndRecords)>, StoreError> {
         let agent = agent.as_str().to_owned();
-        self.read(move |conn| {
+        self.read_point(move |conn| {
             reader::snapshot(conn, |conn| {
                 let Some(message) = reader::message(conn, message_id, reactors_listed)? else { return Ok(None) };
                 let talk = reader::talk_and_records(conn, message.talk_id, &agent)?;
@@ -370,7 +413,8 @@ impl Store for SqliteStore {
     async fn agent_memberships(&self, agent: &AgentId, after_seq: u64) -> Result<Vec<Participant>, StoreError> {
         let agent = agent.as_str().to_owned();
         let after_seq = after(Some(after_seq));
-        self.read(move |conn| rows(conn, sql::AGENT_MEMBERSHIPS, params![agent, after_seq], codec::participant)).await
+        self.read_list(move |conn| rows(conn, sql::AGENT_MEMBERSHIPS, params![agent, after_seq], codec::participant))
+            .await
     }
 
     async fn participants(
@@ -380,7 +424,7 @@ impl Store for SqliteStore {
         after_seq: Cursor,
         max: usize,
     ) -> Result<Vec<Participant>, StoreError> {
-        self.read(move |conn| match status {
+        self.read_list(move |conn| match status {
             None => {
                 rows(conn, sql::PARTICIPANTS, params![id(&talk_id.0), after(after_seq), limit(max)], codec::participant)
             }
@@ -395,7 +439,8 @@ impl Store for SqliteStore {
     }
 
     async fn message(&self, message_id: MessageId, reactors_listed: usize) -> Result<Option<Message>, StoreError> {
-        self.read(move |conn| reader::snapshot(conn, |conn| reader::message(conn, message_id, reactors_listed))).await
+        self.read_point(move |conn| reader::snapshot(conn, |conn| reader::message(conn, message_id, reactors_listed)))
+            .await
     }
 
     async fn messages(
@@ -407,7 +452,7 @@ impl Store for SqliteStore {
         reactors_listed: usize,
     ) -> Result<Vec<Message>, StoreError> {
         let statement = if include_replies { sql::ALL_MESSAGES } else { sql::TOP_LEVEL_MESSAGES };
-        self.read(move |conn| {
+        self.read_list(move |conn| {
             reader::snapshot(conn, |conn| {
                 reader::messages(
                     conn,
@@ -427,7 +472,7 @@ impl Store for SqliteStore {
         max: usize,
         reactors_listed: usize,
     ) -> Result<Vec<Message>, StoreError> {
-        self.read(move |conn| {
+        self.read_list(move |conn| {
             reader::snapshot(conn, |conn| {
                 reader::messages(
                     conn,
@@ -447,7 +492,7 @@ impl Store for SqliteStore {
         agent: &AgentId,
     ) -> Result<Option<Reaction>, StoreError> {
         let (emoji, agent) = (emoji.as_str().to_owned(), agent.as_str().to_owned());
-        self.read(move |conn| {
+        self.read_point(move |conn| {
             Ok(conn
                 .prepare_cached(sql::REACTION)?
                 .query_row(params![id(&message_id.0), emoji, agent], codec::reaction)
@@ -464,14 +509,15 @@ impl Store for SqliteStore {
         max: usize,
     ) -> Result<Vec<Reaction>, StoreError> {
         let emoji = emoji.as_str().to_owned();
-        self.read(move |conn| {
+        self.read_list(move |conn| {
             rows(conn, sql::REACTIONS, params![id(&message_id.0), emoji, after(after_seq), limit(max)], codec::reaction)
         })
         .await
     }
 
     async fn events(&self, after_seq: u64, max: usize) -> Result<Vec<Event>, StoreError> {
-        self.read(move |conn| rows(conn, sql::EVENTS, params![after(Some(after_seq)), limit(max)], codec::event)).await
+        self.read_list(move |conn| rows(conn, sql::EVENTS, params![after(Some(after_seq)), limit(max)], codec::event))
+            .await
     }
 
     async fn agent_events(
@@ -487,7 +533,7 @@ impl Store for SqliteStore {
         let agent = agent.as_str().to_owned();
         let after_seq = after(Some(after_seq));
         let (max, bound) = (limit(max), limit(max - 1));
-        self.read(move |conn| match talk {
+        self.read_list(move |conn| match talk {
             None => rows(conn, sql::AGENT_EVENTS, params![agent, after_seq, bound, max], codec::event),
             Some(talk) => {
                 rows(conn, sql::AGENT_EVENTS_IN_TALK, params![agent, after_seq, bound, max, id(&talk.0)], codec::event)

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use talk_core::{AgentId, Emoji, Message, MessageId, ReactionSummary, TalkAndRecords, TalkId};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::codec;
 use crate::error::{Error, OpenError};
@@ -47,13 +47,15 @@ impl ReadPool {
     /// Runs `read` on an idle connection; waits (asynchronously) for one
     /// when all are busy. Never waits for the writer.
     ///
-    /// On a multi-threaded Tokio runtime the read runs on the calling
-    /// thread, inside [`tokio::task::block_in_place`], which moves the
-    /// worker's other tasks to another thread meanwhile: a read costs no
-    /// hand-over to another thread (tens of microseconds, more than most
-    /// reads take). Elsewhere (a current-thread runtime) it runs on the
-    /// blocking thread pool.
-    pub(crate) async fn run<T, F>(self: &Arc<Self>, read: F) -> Result<T, Error>
+    /// Where it runs, by `size`: a [`ReadSize::Point`] read (a few rows
+    /// found through an index, microseconds on a warm cache) runs right on
+    /// the calling task, as any short computation would; handing it to
+    /// another thread would cost more than the read (tens of microseconds
+    /// here). A [`ReadSize::List`] read (a page, a replay) runs on the
+    /// calling thread inside [`tokio::task::block_in_place`] on a
+    /// multi-threaded Tokio runtime, which moves the worker's other tasks to
+    /// another thread meanwhile, and on the blocking thread pool elsewhere.
+    pub(crate) async fn run<T, F>(self: &Arc<Self>, size: ReadSize, read: F) -> Result<T, Error>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, Error> + Send + 'static,
@@ -62,26 +64,42 @@ impl ReadPool {
             .acquire_owned()
             .await
             .map_err(|_| Error::ReadTask("the read pool is closed".to_owned()))?;
-        if crate::on_multi_thread_runtime() {
-            return tokio::task::block_in_place(|| {
-                let _permit = permit;
-                let mut lease =
-                    Lease { conn: self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop(), pool: self };
-                let conn = lease.conn.as_mut().ok_or_else(|| Error::ReadTask("no idle read connection".to_owned()))?;
-                read(conn)
-            });
+        match size {
+            ReadSize::Point => self.read_now(permit, read),
+            ReadSize::List if crate::on_multi_thread_runtime() => {
+                tokio::task::block_in_place(|| self.read_now(permit, read))
+            }
+            ReadSize::List => {
+                let pool = Arc::clone(self);
+                // The permit goes with the work: if the caller stops waiting,
+                // the connection stays taken until the work is done.
+                let task = tokio::task::spawn_blocking(move || pool.read_now(permit, read));
+                task.await.map_err(|e| Error::ReadTask(e.to_string()))?
+            }
         }
-        let pool = Arc::clone(self);
-        let task = tokio::task::spawn_blocking(move || {
-            // The permit goes with the work: if the caller stops waiting,
-            // the connection stays taken until the work is done.
-            let _permit = permit;
-            let mut lease = Lease { conn: pool.idle.lock().unwrap_or_else(PoisonError::into_inner).pop(), pool: &pool };
-            let conn = lease.conn.as_mut().ok_or_else(|| Error::ReadTask("no idle read connection".to_owned()))?;
-            read(conn)
-        });
-        task.await.map_err(|e| Error::ReadTask(e.to_string()))?
     }
+
+    /// Runs `read` here, on an idle connection that `permit` reserved.
+    fn read_now<T>(
+        &self,
+        permit: OwnedSemaphorePermit,
+        read: impl FnOnce(&mut Connection) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let _permit = permit;
+        let mut lease = Lease { conn: self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop(), pool: self };
+        let conn = lease.conn.as_mut().ok_or_else(|| Error::ReadTask("no idle read connection".to_owned()))?;
+        read(conn)
+    }
+}
+
+/// How much a read reads, which decides where it runs (see [`ReadPool::run`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReadSize {
+    /// A few rows found through an index: one row, one agent's records in
+    /// one talk, one message with its reaction summaries.
+    Point,
+    /// A page of a list or of the log: up to a caller's limit of rows.
+    List,
 }
 
 /// A connection taken from the pool; goes back on drop, even after a panic,
