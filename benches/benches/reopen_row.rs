@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use talk_benches::load::{HttpClient, Server, agent_name, token};
+use talk_benches::load::{HttpClient, Server, create_talk, token};
 use talk_benches::{Mode, Row, median, show};
 use talk_core::{MessageId, Store};
 use talk_store_sqlite::{SqliteOptions, SqliteStore};
@@ -34,13 +34,8 @@ struct Crash {
 async fn crash_while_sending(path: &Path, sending: Duration) -> Crash {
     let args = ["talk", "--sqlite", path.to_str().expect("a UTF-8 path"), "--agents", "8"].map(str::to_owned);
     let mut server = Server::start(SERVER, &args).expect("start talk-bench-server");
-    let mut client = HttpClient::connect(server.address()).await.expect("connect");
-    let others: Vec<String> = (1..SENDERS).map(|i| format!("\"{}\"", agent_name(i))).collect();
-    let body = format!(r#"{{"name":"crash","participant_ids":[{}]}}"#, others.join(","));
-    let status = client.post("/v1.0/talks", &token(0), &body).await.expect("create the talk");
-    assert_eq!(status, 201, "create the talk: {}", String::from_utf8_lossy(client.body()));
-    let talk: serde_json::Value = serde_json::from_slice(client.body()).expect("a Talk");
-    let messages = format!("/v1.0/talks/{}/messages", talk["id"].as_str().expect("a talk id"));
+    let talk = create_talk(server.address(), "crash", SENDERS).await.expect("create the talk");
+    let messages = format!("/v1.0/talks/{talk}/messages");
     let acknowledged = Arc::new(Mutex::new(Vec::new()));
     let mut senders = Vec::new();
     for i in 0..SENDERS {

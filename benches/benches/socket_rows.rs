@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use talk_benches::load::{HttpClient, PATIENCE, Server, Socket, agent_name, subscribe, token};
+use talk_benches::load::{HttpClient, PATIENCE, Server, Socket, create_talk, subscribe, token};
 use talk_benches::{Mode, Row, median, show, show_rate};
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::Message;
@@ -38,13 +38,7 @@ struct Target {
 impl Target {
     async fn talk(args: &[&str], members: usize) -> Self {
         let server = start(args);
-        let mut client = HttpClient::connect(server.address()).await.expect("connect");
-        let others: Vec<String> = (1..members).map(|i| format!("\"{}\"", agent_name(i))).collect();
-        let body = format!(r#"{{"name":"bench","participant_ids":[{}]}}"#, others.join(","));
-        let status = client.post("/v1.0/talks", &token(0), &body).await.expect("create the talk");
-        assert_eq!(status, 201, "create the talk: {}", String::from_utf8_lossy(client.body()));
-        let talk: serde_json::Value = serde_json::from_slice(client.body()).expect("a Talk");
-        let talk = talk["id"].as_str().expect("a talk id").to_owned();
+        let talk = create_talk(server.address(), "bench", members).await.expect("create the talk");
         Self { server, talk }
     }
 

@@ -58,7 +58,8 @@ impl Row {
     pub fn print(&self) {
         let verdict = if self.met { "met" } else { "MISSED" };
         // Two decimals, or two significant digits for a ratio far below one.
-        let decimals = if self.ratio > 0.0 && self.ratio < 0.1 { (1.0 - self.ratio.log10().floor()) as usize } else { 2 };
+        let decimals =
+            if self.ratio > 0.0 && self.ratio < 0.1 { (1.0 - self.ratio.log10().floor()) as usize } else { 2 };
         let line = format!(
             "| {} | {} | {} | {} | {:.*}× | {} | {} |",
             self.id, self.what, self.figure, self.baseline, decimals, self.ratio, self.goal, verdict

@@ -34,6 +34,20 @@ pub fn token(i: usize) -> String {
     format!("token-{i}")
 }
 
+/// Creates a group talk of `agent-0` … `agent-(members-1)` over HTTP, as
+/// `agent-0`, on a Talk bench server; answers its id.
+pub async fn create_talk(address: SocketAddr, name: &str, members: usize) -> Result<String, BoxError> {
+    let mut client = HttpClient::connect(address).await?;
+    let others: Vec<String> = (1..members).map(|i| format!("\"{}\"", agent_name(i))).collect();
+    let body = format!(r#"{{"name":"{name}","participant_ids":[{}]}}"#, others.join(","));
+    let status = client.post("/v1.0/talks", &token(0), &body).await?;
+    if status != 201 {
+        return Err(format!("create the talk: {status} {}", String::from_utf8_lossy(client.body())).into());
+    }
+    let talk: serde_json::Value = serde_json::from_slice(client.body())?;
+    Ok(talk["id"].as_str().ok_or("a talk without an id")?.to_owned())
+}
+
 /// Refuses any address but the loopback: the load tools never load
 /// anything but the servers this suite started.
 fn loopback(address: SocketAddr) -> Result<SocketAddr, BoxError> {
