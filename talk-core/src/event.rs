@@ -73,6 +73,14 @@ impl EventData {
         }
     }
 
+    /// For `participant_joined` and `participant_left`, the record, taken out.
+    pub fn into_participant(self) -> Option<Participant> {
+        match self {
+            Self::ParticipantJoined(p) | Self::ParticipantLeft(p) => Some(p),
+            _ => None,
+        }
+    }
+
     /// For `participant_left`, the agent and record whose span it ends.
     pub fn left_participant(&self) -> Option<(&AgentId, ParticipantId)> {
         match self {

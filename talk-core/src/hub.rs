@@ -847,10 +847,7 @@ fn talk_of(events: Vec<Event>) -> Result<Talk> {
 fn participant_of(events: Vec<Event>) -> Result<Participant> {
     events
         .into_iter()
-        .find_map(|e| match e.data {
-            EventData::ParticipantJoined(p) | EventData::ParticipantLeft(p) => Some(p),
-            _ => None,
-        })
+        .find_map(|e| e.data.into_participant())
         .ok_or_else(|| Error::invariant("a membership change committed without its participant event"))
 }
 

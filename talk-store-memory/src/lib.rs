@@ -117,10 +117,7 @@ impl Store for MemoryStore {
     }
 
     async fn talk_and_records(&self, talk: TalkId, agent: &AgentId) -> Result<Option<TalkAndRecords>, StoreError> {
-        let state = self.state()?;
-        Ok(state
-            .talk(talk)
-            .map(|found| TalkAndRecords { talk: found.clone(), records: state.agent_records(talk, agent) }))
+        Ok(self.state()?.talk_and_records(talk, agent))
     }
 
     async fn message_and_talk(
@@ -131,9 +128,7 @@ impl Store for MemoryStore {
     ) -> Result<Option<(Message, TalkAndRecords)>, StoreError> {
         let state = self.state()?;
         let Some(found) = state.message(message, reactors_listed) else { return Ok(None) };
-        let Some(talk) = state.talk(found.talk_id) else { return Ok(None) };
-        let records = state.agent_records(found.talk_id, agent);
-        Ok(Some((found, TalkAndRecords { talk: talk.clone(), records })))
+        Ok(state.talk_and_records(found.talk_id, agent).map(|talk| (found, talk)))
     }
 
     async fn agent_memberships(&self, agent: &AgentId, after: u64) -> Result<Vec<Participant>, StoreError> {

@@ -2,14 +2,14 @@
 //! through. Everything here runs under the store's one lock.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Bound;
 
 use foldhash::HashMap;
-use std::ops::Bound;
 
 use talk_core::store::{Cursor, ResolvedChangeSet, Write};
 use talk_core::{
     AgentId, AgentPair, Emoji, Event, EventData, Message, MessageId, Participant, ParticipantId, ParticipantStatus,
-    Reaction, ReactionSummary, Talk, TalkId, TalkStatus, Timestamp,
+    Reaction, ReactionSummary, Talk, TalkAndRecords, TalkId, TalkStatus, Timestamp,
 };
 
 /// A message row with the reactions the store keeps for it.
@@ -152,6 +152,11 @@ impl State {
 
     pub(crate) fn agent_records(&self, talk: TalkId, agent: &AgentId) -> Vec<Participant> {
         self.records_of(talk, agent).cloned().collect()
+    }
+
+    pub(crate) fn talk_and_records(&self, talk: TalkId, agent: &AgentId) -> Option<TalkAndRecords> {
+        let found = self.talk(talk)?.clone();
+        Some(TalkAndRecords { talk: found, records: self.agent_records(talk, agent) })
     }
 
     /// The active record of `agent` in `talk`, if any.

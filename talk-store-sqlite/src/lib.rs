@@ -215,22 +215,13 @@ impl SqliteStore {
         commands.send(command).await.map_err(|_| self.shared.stopped_error())
     }
 
-    /// Runs a read of a few rows on the read pool (see [`ReadSize`]).
-    async fn read_point<T, F>(&self, read: F) -> Result<T, StoreError>
+    /// Runs a read on the read pool; `size` says where (see [`ReadSize`]).
+    async fn read<T, F>(&self, size: ReadSize, read: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, Error> + Send + 'static,
     {
-        Ok(self.reads.run(ReadSize::Point, read).await?)
-    }
-
-    /// Runs a read of a page on the read pool (see [`ReadSize`]).
-    async fn read_list<T, F>(&self, read: F) -> Result<T, StoreError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut Connection) -> Result<T, Error> + Send + 'static,
-    {
-        Ok(self.reads.run(ReadSize::List, read).await?)
+        Ok(self.reads.run(size, read).await?)
     }
 
     /// The store's fail points (feature `fault-injection`, for tests only):
@@ -295,15 +286,13 @@ impl Store for SqliteStore {
             return Ok(Vec::new());
         }
         let (_applying, alone) = Applying::enter(&self.applying);
-        let changes = match self.commands.as_ref() {
-            Some(queue) if alone && on_multi_thread_runtime() => {
-                let queue_empty = queue.capacity() == queue.max_capacity();
-                match writer::commit_here(&self.writer, &self.shared, queue_empty, changes) {
-                    Ok(committed) => return committed,
-                    Err(busy) => busy,
-                }
+        let changes = if alone && on_multi_thread_runtime() {
+            match writer::commit_here(&self.writer, &self.shared, changes) {
+                Ok(committed) => return committed,
+                Err(busy) => busy,
             }
-            _ => changes,
+        } else {
+            changes
         };
         let (reply, answer) = oneshot::channel();
         self.send(Command::Apply(changes, reply)).await?;
@@ -316,7 +305,7 @@ impl Store for SqliteStore {
     /// and with one writer committing in `seq` order, so is every `seq`
     /// below it.
     async fn head(&self) -> Result<u64, StoreError> {
-        self.read_point(|conn| {
+        self.read(ReadSize::Point, |conn| {
             let head: i64 = conn.prepare_cached(sql::HEAD)?.query_row([], |row| row.get(0))?;
             error::to_u64(head, "head")
         })
@@ -324,7 +313,7 @@ impl Store for SqliteStore {
     }
 
     async fn low_water_mark(&self) -> Result<u64, StoreError> {
-        self.read_point(|conn| {
+        self.read(ReadSize::Point, |conn| {
             let mark: i64 = conn.prepare_cached(sql::LOW_WATER_MARK)?.query_row([], |row| row.get(0))?;
             error::to_u64(mark, "low-water mark")
         })
@@ -340,7 +329,7 @@ impl Store for SqliteStore {
     }
 
     async fn talk(&self, talk_id: TalkId) -> Result<Option<Talk>, StoreError> {
-        self.read_point(move |conn| {
+        self.read(ReadSize::Point, move |conn| {
             Ok(conn.prepare_cached(sql::TALK)?.query_row([id(&talk_id.0)], codec::talk).optional()?)
         })
         .await
@@ -348,7 +337,7 @@ impl Store for SqliteStore {
 
     async fn direct_talk(&self, pair: &AgentPair) -> Result<Option<Talk>, StoreError> {
         let [low, high] = pair.agents().map(|a| a.as_str().to_owned());
-        self.read_point(move |conn| {
+        self.read(ReadSize::Point, move |conn| {
             Ok(conn.prepare_cached(sql::DIRECT_TALK)?.query_row(params![low, high], codec::talk).optional()?)
         })
         .await
@@ -363,14 +352,14 @@ impl Store for SqliteStore {
     ) -> Result<Vec<Talk>, StoreError> {
         let agent = agent.as_str().to_owned();
         let status = status.map(Named::as_str);
-        self.read_list(move |conn| {
+        self.read(ReadSize::List, move |conn| {
             rows(conn, sql::TALKS_OF_AGENT, params![agent, before(before_seq), status, limit(max)], codec::talk)
         })
         .await
     }
 
     async fn participant(&self, participant_id: ParticipantId) -> Result<Option<Participant>, StoreError> {
-        self.read_point(move |conn| {
+        self.read(ReadSize::Point, move |conn| {
             Ok(conn
                 .prepare_cached(sql::PARTICIPANT)?
                 .query_row([id(&participant_id.0)], codec::participant)
@@ -381,15 +370,19 @@ impl Store for SqliteStore {
 
     async fn agent_records(&self, talk_id: TalkId, agent: &AgentId) -> Result<Vec<Participant>, StoreError> {
         let agent = agent.as_str().to_owned();
-        self.read_point(move |conn| rows(conn, sql::AGENT_RECORDS, params![agent, id(&talk_id.0)], codec::participant))
-            .await
+        self.read(ReadSize::Point, move |conn| {
+            rows(conn, sql::AGENT_RECORDS, params![agent, id(&talk_id.0)], codec::participant)
+        })
+        .await
     }
 
     /// One read transaction, one trip to the read pool.
     async fn talk_and_records(&self, talk_id: TalkId, agent: &AgentId) -> Result<Option<TalkAndRecords>, StoreError> {
         let agent = agent.as_str().to_owned();
-        self.read_point(move |conn| reader::snapshot(conn, |conn| reader::talk_and_records(conn, talk_id, &agent)))
-            .await
+        self.read(ReadSize::Point, move |conn| {
+            reader::snapshot(conn, |conn| reader::talk_and_records(conn, talk_id, &agent))
+        })
+        .await
     }
 
     /// One read transaction, one trip to the read pool.
@@ -400,7 +393,7 @@ impl Store for SqliteStore {
         reactors_listed: usize,
     ) -> Result<Option<(Message, TalkAndRecords)>, StoreError> {
         let agent = agent.as_str().to_owned();
-        self.read_point(move |conn| {
+        self.read(ReadSize::Point, move |conn| {
             reader::snapshot(conn, |conn| {
                 let Some(message) = reader::message(conn, message_id, reactors_listed)? else { return Ok(None) };
                 let talk = reader::talk_and_records(conn, message.talk_id, &agent)?;
@@ -413,8 +406,10 @@ impl Store for SqliteStore {
     async fn agent_memberships(&self, agent: &AgentId, after_seq: u64) -> Result<Vec<Participant>, StoreError> {
         let agent = agent.as_str().to_owned();
         let after_seq = after(Some(after_seq));
-        self.read_list(move |conn| rows(conn, sql::AGENT_MEMBERSHIPS, params![agent, after_seq], codec::participant))
-            .await
+        self.read(ReadSize::List, move |conn| {
+            rows(conn, sql::AGENT_MEMBERSHIPS, params![agent, after_seq], codec::participant)
+        })
+        .await
     }
 
     async fn participants(
@@ -424,7 +419,7 @@ impl Store for SqliteStore {
         after_seq: Cursor,
         max: usize,
     ) -> Result<Vec<Participant>, StoreError> {
-        self.read_list(move |conn| match status {
+        self.read(ReadSize::List, move |conn| match status {
             None => {
                 rows(conn, sql::PARTICIPANTS, params![id(&talk_id.0), after(after_seq), limit(max)], codec::participant)
             }
@@ -439,8 +434,10 @@ impl Store for SqliteStore {
     }
 
     async fn message(&self, message_id: MessageId, reactors_listed: usize) -> Result<Option<Message>, StoreError> {
-        self.read_point(move |conn| reader::snapshot(conn, |conn| reader::message(conn, message_id, reactors_listed)))
-            .await
+        self.read(ReadSize::Point, move |conn| {
+            reader::snapshot(conn, |conn| reader::message(conn, message_id, reactors_listed))
+        })
+        .await
     }
 
     async fn messages(
@@ -452,7 +449,7 @@ impl Store for SqliteStore {
         reactors_listed: usize,
     ) -> Result<Vec<Message>, StoreError> {
         let statement = if include_replies { sql::ALL_MESSAGES } else { sql::TOP_LEVEL_MESSAGES };
-        self.read_list(move |conn| {
+        self.read(ReadSize::List, move |conn| {
             reader::snapshot(conn, |conn| {
                 reader::messages(
                     conn,
@@ -472,7 +469,7 @@ impl Store for SqliteStore {
         max: usize,
         reactors_listed: usize,
     ) -> Result<Vec<Message>, StoreError> {
-        self.read_list(move |conn| {
+        self.read(ReadSize::List, move |conn| {
             reader::snapshot(conn, |conn| {
                 reader::messages(
                     conn,
@@ -492,7 +489,7 @@ impl Store for SqliteStore {
         agent: &AgentId,
     ) -> Result<Option<Reaction>, StoreError> {
         let (emoji, agent) = (emoji.as_str().to_owned(), agent.as_str().to_owned());
-        self.read_point(move |conn| {
+        self.read(ReadSize::Point, move |conn| {
             Ok(conn
                 .prepare_cached(sql::REACTION)?
                 .query_row(params![id(&message_id.0), emoji, agent], codec::reaction)
@@ -509,15 +506,17 @@ impl Store for SqliteStore {
         max: usize,
     ) -> Result<Vec<Reaction>, StoreError> {
         let emoji = emoji.as_str().to_owned();
-        self.read_list(move |conn| {
+        self.read(ReadSize::List, move |conn| {
             rows(conn, sql::REACTIONS, params![id(&message_id.0), emoji, after(after_seq), limit(max)], codec::reaction)
         })
         .await
     }
 
     async fn events(&self, after_seq: u64, max: usize) -> Result<Vec<Event>, StoreError> {
-        self.read_list(move |conn| rows(conn, sql::EVENTS, params![after(Some(after_seq)), limit(max)], codec::event))
-            .await
+        self.read(ReadSize::List, move |conn| {
+            rows(conn, sql::EVENTS, params![after(Some(after_seq)), limit(max)], codec::event)
+        })
+        .await
     }
 
     async fn agent_events(
@@ -533,7 +532,7 @@ impl Store for SqliteStore {
         let agent = agent.as_str().to_owned();
         let after_seq = after(Some(after_seq));
         let (max, bound) = (limit(max), limit(max - 1));
-        self.read_list(move |conn| match talk {
+        self.read(ReadSize::List, move |conn| match talk {
             None => rows(conn, sql::AGENT_EVENTS, params![agent, after_seq, bound, max], codec::event),
             Some(talk) => {
                 rows(conn, sql::AGENT_EVENTS_IN_TALK, params![agent, after_seq, bound, max, id(&talk.0)], codec::event)

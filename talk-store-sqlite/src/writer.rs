@@ -1,8 +1,8 @@
 //! The writer: the write connection, committing change sets in batches
 //! (group commit).
 //!
-//! Who commits: a caller that finds the writer idle (nothing queued, no
-//! batch being committed) and runs on a multi-threaded Tokio runtime commits
+//! Who commits: a caller whose change set is the only one under way, that
+//! finds no batch being committed and runs on a multi-threaded Tokio runtime, commits
 //! its change set itself, on its own thread, inside
 //! [`tokio::task::block_in_place`]: a lone sender pays no hand-over to
 //! another thread. Every other change set is queued to the writer thread,
@@ -251,19 +251,16 @@ fn fail_all(first: Command, commands: &mut mpsc::Receiver<Command>, shared: &Sha
     }
 }
 
-/// Commits one change set on the calling thread if the writer is idle:
-/// nothing queued (`queue_empty`) and no batch being committed (nor the
-/// writer held by a test). Answers the change set back when the writer is
-/// busy, so that the caller queues it.
+/// Commits one change set on the calling thread if the writer is idle (no
+/// batch being committed, nor the writer held by a test). Answers the change
+/// set back when the writer is busy, so that the caller queues it.
 pub(crate) fn commit_here(
     writer: &Mutex<Option<Writer>>,
     shared: &Shared,
-    queue_empty: bool,
     changes: ChangeSet,
 ) -> Result<Result<Vec<Event>, StoreError>, ChangeSet> {
     #[cfg(feature = "fault-injection")]
-    let queue_empty = queue_empty && !shared.faults.is_held();
-    if !queue_empty {
+    if shared.faults.is_held() {
         return Err(changes);
     }
     let mut slot = match writer.try_lock() {
@@ -315,10 +312,6 @@ impl Writer {
                     .map(|s| (*s).to_owned())
                     .or_else(|| panic.downcast_ref::<String>().cloned())
                     .unwrap_or_else(|| "panicked".to_owned());
-                // Whatever the panic left open is rolled back: nothing of the batch stays.
-                if !self.conn.is_autocommit() {
-                    let _ = self.exec(sql::ROLLBACK);
-                }
                 *self.shared.stopped.lock().unwrap_or_else(PoisonError::into_inner) =
                     Some(format!("it panicked: {why}"));
                 (0..count).map(|_| Err(self.shared.stopped_error())).collect()
