@@ -22,12 +22,24 @@ pub enum StoreError {
     /// otherwise in its docs.
     #[error("store backend failed")]
     Backend(#[source] Box<dyn StdError + Send + Sync>),
+    /// The store cannot tell whether [`Store::apply`](crate::store::Store::apply)
+    /// committed: the connection was lost after `COMMIT` was sent, or an I/O
+    /// error struck during the commit itself, which recovery may replay. The
+    /// change set is in the store whole or not at all; the Hub reads again
+    /// (by the change set's ids) to learn which.
+    #[error("store could not tell whether the change set committed")]
+    OutcomeUnknown(#[source] Box<dyn StdError + Send + Sync>),
 }
 
 impl StoreError {
     /// Wraps a backend error, keeping its source chain.
     pub fn backend(error: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
         Self::Backend(error.into())
+    }
+
+    /// A commit whose outcome is unknown, keeping the source chain.
+    pub fn outcome_unknown(error: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
+        Self::OutcomeUnknown(error.into())
     }
 }
 
