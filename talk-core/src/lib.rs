@@ -18,27 +18,25 @@ pub mod store;
 mod talk;
 mod validate;
 
-#[cfg(feature = "testing")]
-pub mod testing;
-
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use delivery::{
     Delivery, DeliveryOptions, EndReason, EventEncoder, JsonEncoder, LocalNotifier, Notifier, Scope, SharedEvent,
     Subscription,
 };
 pub use directory::{AgentDirectory, AnyAgent, StaticDirectory};
-pub use error::{Conflict, Error, ErrorKind, Result, StoreError};
+pub use error::{Error, ErrorKind, Result};
 pub use event::{Event, EventData};
 pub use hub::{Created, EventPage, Hub, HubBuilder, ParticipantFilter, ParticipantRef, RetryPolicy};
 pub use id::{AgentId, IdGenerator, MessageId, ParticipantId, TalkId, UuidV7Generator};
 pub use limits::Limits;
 pub use message::{Media, Message, MessageKind, ReactionSummary, SystemEvent, SystemInfo};
-pub use named::Named;
 pub use page::{Page, PageRequest};
 pub use participant::{LeftReason, Participant, ParticipantStatus};
 pub use reaction::{Emoji, Reaction, ReactionChange};
 pub use rules::{NewMessage, NewTalk, TalkChanges};
-pub use store::{ChangeSet, Guard, MalformedChangeSet, NewEvent, ResolvedChangeSet, Store, TalkAndRecords, Write};
+/// The port an embedder plugs a store into; what a store author needs
+/// besides it lives in [`store`].
+pub use store::Store;
 pub use talk::{AgentPair, Talk, TalkKind, TalkStatus};
 
 /// The project README's examples, compiled as doctests.

@@ -51,14 +51,16 @@
 //!   held to commit (once per batch of change sets), so transactions commit
 //!   in `seq` order and the head is the greatest committed `seq`.
 //!
-//! The conformance suite (`talk_core::testing`, feature `testing`) checks
+//! The conformance suite (the `talk-testing` crate) checks
 //! every sentence of this contract; run it against any store with
-//! [`store_conformance_tests!`](crate::store_conformance_tests).
+//! `talk_testing::store_conformance_tests!`.
 
 use async_trait::async_trait;
 
+pub use crate::error::{Conflict, StoreError};
+pub use crate::named::Named;
+
 use crate::clock::Timestamp;
-use crate::error::StoreError;
 use crate::event::{Event, EventData};
 use crate::id::{AgentId, MessageId, ParticipantId, TalkId};
 use crate::message::Message;

@@ -186,7 +186,8 @@ impl IntoResponse for ApiError {
 
 #[cfg(test)]
 mod tests {
-    use talk_core::{AgentId, Error, MessageId, StoreError, TalkId};
+    use talk_core::store::StoreError;
+    use talk_core::{AgentId, Error, MessageId, TalkId};
 
     use super::*;
 

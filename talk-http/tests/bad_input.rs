@@ -292,7 +292,7 @@ impl Fixture {
     }
 
     async fn head(&self) -> u64 {
-        self.api.hub.store().head().await.expect("the head")
+        self.api.head().await
     }
 }
 
@@ -390,7 +390,7 @@ async fn bad_websocket_frames_answer_error_frames_and_write_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_oversized_websocket_frame_closes_the_socket() {
     let api = api_with(Setup { options: Options::default().max_client_message(1024), ..Setup::default() });
-    let before = api.hub.store().head().await.expect("the head");
+    let before = api.head().await;
     let address = api.serve().await;
     let url = format!("ws://{address}/v1.0/ws?token={}", token("agent-id-1"));
     let (mut socket, _) = connect_async(url).await.expect("the upgrade");
@@ -413,7 +413,7 @@ async fn an_oversized_websocket_frame_closes_the_socket() {
     }
     let closed = closed.expect("the server ends the connection");
     assert!(matches!(closed, None | Some(1009)), "{closed:?}");
-    assert_eq!(api.hub.store().head().await.expect("the head"), before);
+    assert_eq!(api.head().await, before);
 }
 
 fn uuid_like() -> String {

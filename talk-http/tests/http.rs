@@ -627,16 +627,16 @@ async fn endpoints_without_a_body_ignore_its_content_type() {
 #[tokio::test]
 async fn server_errors_hide_their_cause_and_503_asks_to_retry() {
     let api = api();
-    api.store.fail(Some(Failure::Unavailable));
+    api.fail_talk_reads(Some(Failure::Unavailable));
     let reply = api.get("agent-id-1", "/v1.0/talks").await;
     reply.assert_error(503, "unavailable");
     assert!(reply.headers.contains_key(header::RETRY_AFTER));
     assert!(!reply.message().contains("5432"), "{}", reply.message());
-    api.store.fail(Some(Failure::Backend));
+    api.fail_talk_reads(Some(Failure::Backend));
     let reply = api.get("agent-id-1", "/v1.0/talks").await;
     reply.assert_error(500, "internal");
     assert!(!reply.message().contains("secret"), "{}", reply.message());
-    api.store.fail(None);
+    api.fail_talk_reads(None);
     api.get("agent-id-1", "/v1.0/talks").await.ok(200);
 }
 

@@ -49,10 +49,10 @@ async fn a_burst_passes_then_429_with_retry_after_until_the_bucket_refills() {
     refused.assert_error(429, "rate_limited");
     assert_eq!(refused.headers[header::RETRY_AFTER], "1");
     // Every authenticated endpoint counts, writes too; nothing is written.
-    let head = api.hub.store().head().await.unwrap();
+    let head = api.head().await;
     let body = json!({"name": "x", "participant_ids": []});
     api.post("agent-id-1", "/v1.0/talks", body.clone()).await.assert_error(429, "rate_limited");
-    assert_eq!(api.hub.store().head().await.unwrap(), head);
+    assert_eq!(api.head().await, head);
     // Another agent has its own bucket.
     api.get("agent-id-2", "/v1.0/talks").await.ok(200);
     // One second later, one more request passes.

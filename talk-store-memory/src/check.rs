@@ -5,8 +5,9 @@
 
 use foldhash::{HashMap, HashSet};
 
+use talk_core::store::Conflict;
 use talk_core::store::{Guard, ResolvedChangeSet, Write};
-use talk_core::{AgentId, AgentPair, Conflict, Emoji, Message, MessageId, ParticipantId, TalkId};
+use talk_core::{AgentId, AgentPair, Emoji, Message, MessageId, ParticipantId, TalkId};
 
 use crate::state::State;
 

@@ -11,9 +11,10 @@
 //! store.fail_points().arm_once(FailPoint::MidApply(1), Failure::Error);
 //! ```
 
+use talk_core::Event;
 use talk_core::store::ResolvedChangeSet;
-use talk_core::testing::faults::{FailPoints, INJECTED_PANIC};
-use talk_core::{Event, StoreError};
+use talk_core::store::StoreError;
+use talk_testing::faults::{FailPoints, INJECTED_PANIC};
 
 use crate::MemoryStore;
 use crate::state::State;

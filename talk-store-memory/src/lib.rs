@@ -10,9 +10,10 @@ use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use talk_core::store::{ChangeSet, Cursor, Store};
+use talk_core::store::{StoreError, TalkAndRecords};
 use talk_core::{
     AgentId, AgentPair, Emoji, Event, Message, MessageId, Participant, ParticipantId, ParticipantStatus, Reaction,
-    StoreError, Talk, TalkAndRecords, TalkId, TalkStatus,
+    Talk, TalkId, TalkStatus,
 };
 
 use crate::check::check;
@@ -54,7 +55,11 @@ impl MemoryStore {
 
     /// Commits a checked change set (see `faults.rs` for the build with fail points).
     #[cfg(not(feature = "fault-injection"))]
-    fn commit(&self, state: &mut State, changes: talk_core::ResolvedChangeSet) -> Result<Vec<Event>, StoreError> {
+    fn commit(
+        &self,
+        state: &mut State,
+        changes: talk_core::store::ResolvedChangeSet,
+    ) -> Result<Vec<Event>, StoreError> {
         Ok(state.commit(changes))
     }
 }

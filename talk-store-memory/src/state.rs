@@ -6,10 +6,11 @@ use std::ops::Bound;
 
 use foldhash::HashMap;
 
+use talk_core::store::TalkAndRecords;
 use talk_core::store::{Cursor, ResolvedChangeSet, Write};
 use talk_core::{
     AgentId, AgentPair, Emoji, Event, EventData, Message, MessageId, Participant, ParticipantId, ParticipantStatus,
-    Reaction, ReactionSummary, Talk, TalkAndRecords, TalkId, TalkStatus, Timestamp,
+    Reaction, ReactionSummary, Talk, TalkId, TalkStatus, Timestamp,
 };
 
 /// A message row with the reactions the store keeps for it.

@@ -4,4 +4,4 @@ use std::sync::Arc;
 
 use talk_store_memory::MemoryStore;
 
-talk_core::store_conformance_tests!(|| Arc::new(MemoryStore::new()));
+talk_testing::store_conformance_tests!(|| Arc::new(MemoryStore::new()));

@@ -1,15 +1,15 @@
 //! Fault injection into [`MemoryStore`] (feature `fault-injection`): every
 //! Hub command meets every fail point of `apply` — before it, after each of
 //! its steps, after all of them — failing with an error or a panic; see
-//! `talk_core::testing::faults` for what each case checks.
+//! `talk_testing::faults` for what each case checks.
 #![cfg(feature = "fault-injection")]
 
 use std::sync::Arc;
 
-use talk_core::testing::faults::{Expect, FaultCase, HubCommand, Points, Rig, run_fault_matrix, scenario_hub, setup};
 use talk_core::{ManualClock, Store};
 use talk_store_memory::MemoryStore;
 use talk_store_memory::faults::{FailPoint, Failure};
+use talk_testing::faults::{Expect, FaultCase, HubCommand, Points, Rig, run_fault_matrix, scenario_hub, setup};
 
 fn rig() -> Rig<FailPoint, Failure> {
     let store = MemoryStore::new();

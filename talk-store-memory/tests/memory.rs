@@ -1,8 +1,9 @@
 //! What MemoryStore does where the Store contract leaves the choice to the store.
 
-use talk_core::testing::builders::{ChangeSetBuilder, agent, at, create_talk, ended, group_talk, participant};
-use talk_core::{ChangeSet, Conflict, Guard, LeftReason, Participant, ParticipantStatus, Store, StoreError, Write};
+use talk_core::store::{ChangeSet, Conflict, Guard, StoreError, Write};
+use talk_core::{LeftReason, Participant, ParticipantStatus, Store};
 use talk_store_memory::MemoryStore;
+use talk_testing::builders::{ChangeSetBuilder, agent, at, create_talk, ended, group_talk, participant};
 
 #[tokio::test]
 async fn empty_change_set_still_checks_its_guards() {

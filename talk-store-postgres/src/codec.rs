@@ -6,9 +6,10 @@
 //! `timestamptz`; medias, system infos and event payloads are `jsonb`;
 //! `seq`, versions and counters are `bigint`.
 
+use talk_core::store::Named;
 use talk_core::{
-    AgentId, AgentPair, Emoji, Event, EventData, Media, Message, MessageId, Named, Participant, ParticipantId,
-    Reaction, ReactionSummary, SystemInfo, Talk, TalkId, Timestamp,
+    AgentId, AgentPair, Emoji, Event, EventData, Media, Message, MessageId, Participant, ParticipantId, Reaction,
+    ReactionSummary, SystemInfo, Talk, TalkId, Timestamp,
 };
 use tokio_postgres::Row;
 use tokio_postgres::types::Json;

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use talk_core::StoreError;
+use talk_core::store::StoreError;
 
 /// A boxed error that keeps its source chain.
 pub type BoxedError = Box<dyn std::error::Error + Send + Sync>;
@@ -85,7 +85,7 @@ pub(crate) enum Error {
     #[error("value out of range: {0}")]
     Range(&'static str),
     #[error(transparent)]
-    Malformed(#[from] talk_core::MalformedChangeSet),
+    Malformed(#[from] talk_core::store::MalformedChangeSet),
     #[error("unexpected value in column {column}: {why}")]
     Corrupt { column: &'static str, why: String },
     #[error("{0}")]

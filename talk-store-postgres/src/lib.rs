@@ -14,11 +14,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
-use talk_core::Named;
+use talk_core::store::Named;
 use talk_core::store::{ChangeSet, Cursor, Store};
+use talk_core::store::{StoreError, TalkAndRecords};
 use talk_core::{
     AgentId, AgentPair, Emoji, Event, Message, MessageId, Participant, ParticipantId, ParticipantStatus, Reaction,
-    StoreError, Talk, TalkAndRecords, TalkId, TalkStatus,
+    Talk, TalkId, TalkStatus,
 };
 use tokio::sync::{mpsc, oneshot};
 use tokio_postgres::tls::{MakeTlsConnect, TlsConnect};

@@ -24,8 +24,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use talk_core::Named;
-use talk_core::{ChangeSet, Conflict, Event, EventData, Guard, MessageId, ResolvedChangeSet, StoreError, Write};
+use talk_core::store::Named;
+use talk_core::store::{ChangeSet, Conflict, Guard, ResolvedChangeSet, StoreError, Write};
+use talk_core::{Event, EventData, MessageId};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio_postgres::error::{Severity, SqlState};

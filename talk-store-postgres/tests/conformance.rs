@@ -12,7 +12,7 @@ mod common;
 use common::fresh_store;
 
 #[cfg(talk_postgres_tests)]
-talk_core::store_conformance_tests!(async_factory = fresh_store);
+talk_testing::store_conformance_tests!(async_factory = fresh_store);
 
 #[cfg(not(talk_postgres_tests))]
 #[test]

@@ -16,7 +16,7 @@ use std::sync::{Arc, OnceLock};
 
 use common::{TestSchema, database_url};
 use talk_core::Store;
-use talk_core::testing::model::{ModelConfig, run_model_test_with};
+use talk_testing::model::{ModelConfig, run_model_test_with};
 
 /// Where the stores are opened and their writers run.
 fn background() -> &'static tokio::runtime::Runtime {

@@ -7,9 +7,10 @@ mod common;
 use std::time::Duration;
 
 use common::{TestSchema, admin, database_url};
-use talk_core::testing::builders::{ChangeSetBuilder, agent, create_talk, group_talk, participant};
-use talk_core::{Event, EventData, NewEvent, Notifier, Store};
+use talk_core::store::NewEvent;
+use talk_core::{Event, EventData, Notifier, Store};
 use talk_store_postgres::{NotifierOptions, PostgresNotifier, PostgresOptions, PostgresStore};
+use talk_testing::builders::{ChangeSetBuilder, agent, create_talk, group_talk, participant};
 use tokio::sync::watch;
 
 /// Long enough that only `LISTEN` can announce a commit within a test.

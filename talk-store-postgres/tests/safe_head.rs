@@ -10,9 +10,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use common::{TestSchema, database_url};
-use talk_core::testing::builders::{ChangeSetBuilder, agent, create_talk, group_talk, message, participant};
-use talk_core::{Event, EventData, Store, StoreError};
+use talk_core::store::StoreError;
+use talk_core::{Event, EventData, Store};
 use talk_store_postgres::{PostgresOptions, PostgresStore};
+use talk_testing::builders::{ChangeSetBuilder, agent, create_talk, group_talk, message, participant};
 
 const NODES: usize = 3;
 const WRITERS_PER_NODE: usize = 8;

@@ -7,9 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{TestSchema, admin, database_url};
-use talk_core::testing::builders::{agent, create_talk, group_talk, participant};
-use talk_core::{ChangeSet, Store, StoreError, TalkId};
+use talk_core::store::{ChangeSet, StoreError};
+use talk_core::{Store, TalkId};
 use talk_store_postgres::PostgresOptions;
+use talk_testing::builders::{agent, create_talk, group_talk, participant};
 
 fn new_talk(name: &str) -> (TalkId, ChangeSet) {
     let creator = agent("creator");

@@ -8,8 +8,9 @@
 use chrono::DateTime;
 use rusqlite::Row;
 use rusqlite::types::Type;
+use talk_core::store::Named;
 use talk_core::{
-    AgentId, Emoji, Media, Message, MessageId, Named, Participant, ParticipantId, Reaction, SystemInfo, Talk, TalkId,
+    AgentId, Emoji, Media, Message, MessageId, Participant, ParticipantId, Reaction, SystemInfo, Talk, TalkId,
     Timestamp,
 };
 use uuid::Uuid;

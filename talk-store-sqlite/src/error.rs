@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use talk_core::StoreError;
+use talk_core::store::StoreError;
 
 /// Why [`SqliteStore::open`](crate::SqliteStore::open) refused a database.
 /// Every case names the path; none panics.
@@ -112,7 +112,7 @@ pub(crate) enum Error {
     #[error("value out of range: {0}")]
     Range(&'static str),
     #[error(transparent)]
-    Malformed(#[from] talk_core::MalformedChangeSet),
+    Malformed(#[from] talk_core::store::MalformedChangeSet),
     #[error("the writer thread stopped{}", .0.as_deref().map(|why| format!(": {why}")).unwrap_or_default())]
     WriterStopped(Option<String>),
     #[error("a read task failed: {0}")]

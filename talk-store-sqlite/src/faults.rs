@@ -15,7 +15,7 @@
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use rusqlite::Connection;
-use talk_core::testing::faults::FailPoints;
+use talk_testing::faults::FailPoints;
 use tokio::sync::mpsc;
 
 use crate::writer::{Command, Shared};

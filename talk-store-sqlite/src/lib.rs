@@ -18,11 +18,12 @@ use std::thread::JoinHandle;
 
 use async_trait::async_trait;
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params};
-use talk_core::Named;
 use talk_core::store::Cursor;
+use talk_core::store::Named;
+use talk_core::store::{ChangeSet, StoreError, TalkAndRecords};
 use talk_core::{
-    AgentId, AgentPair, ChangeSet, Emoji, Event, Message, MessageId, Participant, ParticipantId, ParticipantStatus,
-    Reaction, Store, StoreError, Talk, TalkAndRecords, TalkId, TalkStatus,
+    AgentId, AgentPair, Emoji, Event, Message, MessageId, Participant, ParticipantId, ParticipantStatus, Reaction,
+    Store, Talk, TalkId, TalkStatus,
 };
 use tokio::sync::{mpsc, oneshot, watch};
 

@@ -10,7 +10,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use rusqlite::types::Value;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
-use talk_core::{AgentId, Emoji, Message, MessageId, ReactionSummary, TalkAndRecords, TalkId};
+use talk_core::store::TalkAndRecords;
+use talk_core::{AgentId, Emoji, Message, MessageId, ReactionSummary, TalkId};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::codec;

@@ -6,8 +6,9 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
-use talk_core::testing::builders::{self, ChangeSetBuilder, agent, emoji};
-use talk_core::{ChangeSet, Conflict, Store, StoreError, Talk, TalkId};
+use talk_core::store::{ChangeSet, Conflict, StoreError};
+use talk_core::{Store, Talk, TalkId};
+use talk_testing::builders::{self, ChangeSetBuilder, agent, emoji};
 use tokio::sync::oneshot;
 
 use super::*;

@@ -28,8 +28,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
-use talk_core::Named;
-use talk_core::{ChangeSet, Conflict, Event, EventData, Guard, ResolvedChangeSet, StoreError, Write};
+use talk_core::store::Named;
+use talk_core::store::{ChangeSet, Conflict, Guard, ResolvedChangeSet, StoreError, Write};
+use talk_core::{Event, EventData};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::codec::{num, ts, ts_opt};
@@ -421,7 +422,7 @@ impl Writer {
         if let Some(failure) = self.shared.faults.points.fire(FailPoint::AfterCommit, 0) {
             // Committed: a failure now can only lose the answers.
             if failure == Failure::Panic {
-                panic!("{} after the commit", talk_core::testing::faults::INJECTED_PANIC);
+                panic!("{} after the commit", talk_testing::faults::INJECTED_PANIC);
             }
             for result in &mut results {
                 *result = Err(Refusal::Failed(Error::Injected("the answer to a committed change set was lost")));
@@ -755,7 +756,7 @@ impl Writer {
                 let _ = self.exec(sql::ROLLBACK);
                 sqlite(rusqlite::ffi::SQLITE_IOERR)
             }
-            Failure::Panic => panic!("{} at {point:?}", talk_core::testing::faults::INJECTED_PANIC),
+            Failure::Panic => panic!("{} at {point:?}", talk_testing::faults::INJECTED_PANIC),
         }
     }
 }

@@ -12,13 +12,13 @@ use std::sync::{Arc, Mutex};
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use talk_core::testing::faults::{Universe, check_consistency, receive_through, snapshot};
 use talk_core::{
     AgentId, Delivery, DeliveryOptions, ErrorKind, Event, EventData, Hub, Message, MessageId, NewMessage, NewTalk,
     PageRequest, Participant, ParticipantRef, ParticipantStatus, Scope, Store, Subscription, Talk, TalkId, TalkKind,
     TalkStatus,
 };
 use talk_store_sqlite::{SqliteOptions, SqliteStore};
+use talk_testing::faults::{Universe, check_consistency, receive_through, snapshot};
 use tokio::sync::oneshot;
 
 const AGENTS: usize = 16;

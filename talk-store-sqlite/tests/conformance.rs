@@ -5,4 +5,4 @@ mod common;
 
 use talk_store_sqlite::SqliteOptions;
 
-talk_core::store_conformance_tests!(|| common::temp_store(SqliteOptions::default()));
+talk_testing::store_conformance_tests!(|| common::temp_store(SqliteOptions::default()));

@@ -3,7 +3,7 @@
 //! the events of its change set, before the commit, after the commit but
 //! before the answer — failing with an error, a full disk, an I/O error
 //! (with or without SQLite rolling the whole transaction back) or a panic of
-//! the writer; see `talk_core::testing::faults` for what each case checks.
+//! the writer; see `talk_testing::faults` for what each case checks.
 //! Then a batch mixing good and failing change sets, and a database made
 //! full for real with `PRAGMA max_page_count`.
 #![cfg(feature = "fault-injection")]
@@ -11,13 +11,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use talk_core::testing::faults::{
-    Expect, FaultCase, Fixture, HubCommand, Points, Rig, SequentialIds, Snapshot, Universe, check_consistency,
-    next_command, run_fault_matrix, scenario_hub, setup, snapshot,
-};
 use talk_core::{EventData, Hub, ManualClock, NewMessage, Store};
 use talk_store_sqlite::faults::{FailPoint, Failure, SqliteFailPoints};
 use talk_store_sqlite::{SqliteOptions, SqliteStore, Synchronous};
+use talk_testing::faults::{
+    Expect, FaultCase, Fixture, HubCommand, Points, Rig, SequentialIds, Snapshot, Universe, check_consistency,
+    next_command, run_fault_matrix, scenario_hub, setup, snapshot,
+};
 
 /// NORMAL: these tests check atomicity, not power-loss durability, and
 /// commit thousands of times.
@@ -189,7 +189,7 @@ fn chain(error: &dyn std::error::Error) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_really_full_disk_fails_the_write_atomically_and_writes_go_on_when_there_is_room() {
     let scene = Scene::new(SqliteOptions::default()).await;
-    let [alice, ..] = talk_core::testing::faults::agents();
+    let [alice, ..] = talk_testing::faults::agents();
     let big = || NewMessage { text: "x".repeat(4000), ..NewMessage::default() };
     scene.fail_points().set_disk_full(true);
     let mut sent = 0;
@@ -223,7 +223,7 @@ async fn a_really_full_disk_fails_the_write_atomically_and_writes_go_on_when_the
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_a_really_full_disk_every_acknowledged_send_of_a_batch_is_stored_and_no_other() {
     let scene = Scene::new(options()).await;
-    let agents = talk_core::testing::faults::agents();
+    let agents = talk_testing::faults::agents();
     let fail_points = scene.fail_points();
     fail_points.set_disk_full(true);
     let before = scene.snapshot().await;

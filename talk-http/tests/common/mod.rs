@@ -4,21 +4,17 @@
 #![allow(dead_code, unreachable_pub, missing_docs, clippy::unwrap_used)]
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use async_trait::async_trait;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, header};
 use serde_json::{Value, json};
-use talk_core::store::Cursor;
-use talk_core::{
-    AgentId, AgentPair, ChangeSet, DeliveryOptions, Emoji, Event, EventEncoder, Hub, Limits, ManualClock, Message,
-    MessageId, Participant, ParticipantId, ParticipantStatus, Reaction, StaticDirectory, Store, StoreError, Talk,
-    TalkId, TalkStatus,
-};
+use talk_core::store::StoreError;
+use talk_core::{AgentId, DeliveryOptions, EventEncoder, Hub, Limits, ManualClock, StaticDirectory};
 use talk_http::{Options, StaticTokens, WireEncoder};
 use talk_store_memory::MemoryStore;
+use talk_testing::{ForwardingStore, StoreMethod};
 use tower::ServiceExt;
 
 /// The agents the directory knows.
@@ -50,128 +46,6 @@ pub enum Failure {
     Backend,
 }
 
-/// A MemoryStore whose talk reads can be made to fail.
-pub struct FlakyStore {
-    inner: MemoryStore,
-    failure: Mutex<Option<Failure>>,
-}
-
-impl FlakyStore {
-    pub fn fail(&self, failure: Option<Failure>) {
-        *self.failure.lock().unwrap() = failure;
-    }
-
-    fn check(&self) -> Result<(), StoreError> {
-        match *self.failure.lock().unwrap() {
-            None => Ok(()),
-            Some(Failure::Unavailable) => Err(StoreError::Unavailable("db.internal:5432 overloaded".into())),
-            Some(Failure::Backend) => Err(StoreError::backend("disk /var/lib/secret failed")),
-        }
-    }
-}
-
-#[async_trait]
-impl Store for FlakyStore {
-    async fn apply(&self, changes: ChangeSet) -> Result<Vec<Event>, StoreError> {
-        self.inner.apply(changes).await
-    }
-    async fn head(&self) -> Result<u64, StoreError> {
-        self.inner.head().await
-    }
-    async fn low_water_mark(&self) -> Result<u64, StoreError> {
-        self.inner.low_water_mark().await
-    }
-    async fn prune_events(&self, through: u64) -> Result<(), StoreError> {
-        self.inner.prune_events(through).await
-    }
-    async fn talk(&self, id: TalkId) -> Result<Option<Talk>, StoreError> {
-        self.check()?;
-        self.inner.talk(id).await
-    }
-    async fn direct_talk(&self, pair: &AgentPair) -> Result<Option<Talk>, StoreError> {
-        self.inner.direct_talk(pair).await
-    }
-    async fn talks_of_agent(
-        &self,
-        agent: &AgentId,
-        status: Option<TalkStatus>,
-        before: Cursor,
-        limit: usize,
-    ) -> Result<Vec<Talk>, StoreError> {
-        self.check()?;
-        self.inner.talks_of_agent(agent, status, before, limit).await
-    }
-    async fn participant(&self, id: ParticipantId) -> Result<Option<Participant>, StoreError> {
-        self.inner.participant(id).await
-    }
-    async fn agent_records(&self, talk: TalkId, agent: &AgentId) -> Result<Vec<Participant>, StoreError> {
-        self.inner.agent_records(talk, agent).await
-    }
-    async fn agent_memberships(&self, agent: &AgentId, after: u64) -> Result<Vec<Participant>, StoreError> {
-        self.inner.agent_memberships(agent, after).await
-    }
-    async fn participants(
-        &self,
-        talk: TalkId,
-        status: Option<ParticipantStatus>,
-        after: Cursor,
-        limit: usize,
-    ) -> Result<Vec<Participant>, StoreError> {
-        self.inner.participants(talk, status, after, limit).await
-    }
-    async fn message(&self, id: MessageId, reactors_listed: usize) -> Result<Option<Message>, StoreError> {
-        self.inner.message(id, reactors_listed).await
-    }
-    async fn messages(
-        &self,
-        talk: TalkId,
-        include_replies: bool,
-        before: Cursor,
-        limit: usize,
-        reactors_listed: usize,
-    ) -> Result<Vec<Message>, StoreError> {
-        self.inner.messages(talk, include_replies, before, limit, reactors_listed).await
-    }
-    async fn replies(
-        &self,
-        parent: MessageId,
-        after: Cursor,
-        limit: usize,
-        reactors_listed: usize,
-    ) -> Result<Vec<Message>, StoreError> {
-        self.inner.replies(parent, after, limit, reactors_listed).await
-    }
-    async fn reaction(
-        &self,
-        message: MessageId,
-        emoji: &Emoji,
-        agent: &AgentId,
-    ) -> Result<Option<Reaction>, StoreError> {
-        self.inner.reaction(message, emoji, agent).await
-    }
-    async fn reactions(
-        &self,
-        message: MessageId,
-        emoji: &Emoji,
-        after: Cursor,
-        limit: usize,
-    ) -> Result<Vec<Reaction>, StoreError> {
-        self.inner.reactions(message, emoji, after, limit).await
-    }
-    async fn events(&self, after: u64, limit: usize) -> Result<Vec<Event>, StoreError> {
-        self.inner.events(after, limit).await
-    }
-    async fn agent_events(
-        &self,
-        agent: &AgentId,
-        talk: Option<TalkId>,
-        after: u64,
-        limit: usize,
-    ) -> Result<Vec<Event>, StoreError> {
-        self.inner.agent_events(agent, talk, after, limit).await
-    }
-}
-
 /// What a test may change of the set-up.
 pub struct Setup {
     pub limits: Limits,
@@ -196,7 +70,7 @@ impl Default for Setup {
 pub struct Api {
     pub app: Router,
     pub hub: Hub,
-    pub store: Arc<FlakyStore>,
+    pub store: Arc<ForwardingStore>,
 }
 
 /// An answer: status, headers, and the body as JSON (`Null` when empty).
@@ -243,7 +117,7 @@ pub fn api() -> Api {
 }
 
 pub fn api_with(setup: Setup) -> Api {
-    let store = Arc::new(FlakyStore { inner: MemoryStore::new(), failure: Mutex::new(None) });
+    let store = Arc::new(ForwardingStore::new(Arc::new(MemoryStore::new())));
     let hub = Hub::builder(store.clone())
         .clock(Arc::new(ManualClock::default()))
         .directory(Arc::new(StaticDirectory::new(AGENTS.iter().map(|a| agent(a)))))
@@ -257,6 +131,25 @@ pub fn api_with(setup: Setup) -> Api {
 }
 
 impl Api {
+    /// The head of the store's event log.
+    pub async fn head(&self) -> u64 {
+        talk_core::Store::head(self.store.as_ref()).await.expect("the head")
+    }
+
+    /// Makes every read of a talk fail with `failure` (`None`: they work again).
+    pub fn fail_talk_reads(&self, failure: Option<Failure>) {
+        let Some(failure) = failure else { return self.store.clear_hook() };
+        self.store.set_hook(move |method| match (method, failure) {
+            (StoreMethod::Talk | StoreMethod::TalkAndRecords | StoreMethod::TalksOfAgent, Failure::Unavailable) => {
+                Err(StoreError::Unavailable("db.internal:5432 overloaded".into()))
+            }
+            (StoreMethod::Talk | StoreMethod::TalkAndRecords | StoreMethod::TalksOfAgent, Failure::Backend) => {
+                Err(StoreError::backend("disk /var/lib/secret failed"))
+            }
+            _ => Ok(()),
+        });
+    }
+
     pub async fn request(&self, request: Request<Body>) -> Reply {
         let response = self.app.clone().oneshot(request).await.expect("the router answers");
         let status = response.status().as_u16();

@@ -11,8 +11,8 @@ use std::io::Write as _;
 use std::sync::Arc;
 
 use talk_core::store::Store;
-use talk_core::testing::StoreWith;
 use talk_store_postgres::{PostgresOptions, PostgresStore};
+use talk_testing::ForwardingStore;
 
 /// The variable naming the test server.
 pub const URL_VAR: &str = "TALK_TEST_POSTGRES_URL";
@@ -126,5 +126,5 @@ impl Drop for TestSchema {
 pub async fn fresh_store() -> Arc<dyn Store> {
     let schema = TestSchema::new(&required_url());
     let store = schema.store().await;
-    Arc::new(StoreWith::new(Arc::new(store), schema))
+    Arc::new(ForwardingStore::keeping(Arc::new(store), schema))
 }

@@ -11,7 +11,7 @@
 //! # use std::sync::Arc;
 //! # fn make_store() -> Arc<dyn talk_core::Store> { unimplemented!() }
 //! // In a store crate's `tests/model.rs`, inside a `#[test]` function:
-//! talk_core::testing::model::run_model_test(make_store);
+//! talk_testing::model::run_model_test(make_store);
 //! ```
 //!
 //! What one case does: build a fresh store with the factory, a Hub on it
@@ -56,7 +56,7 @@ use self::plain::{
     Answer, Clocks, Outcome, PData, PEvent, PMedia, PMsg, PPart, PReaction, PSystem, PTalk, SYSTEM_TEXT, Stamp,
 };
 use self::state::{ClientId, Intro, Model, PartFilter};
-use crate::{
+use talk_core::{
     AgentId, Delivery, Event, EventData, Hub, LeftReason, Limits, ManualClock, Media, Message, MessageId, MessageKind,
     NewMessage, NewTalk, PageRequest, Participant, ParticipantFilter, ParticipantId, ParticipantRef, ParticipantStatus,
     Reaction, Scope, StaticDirectory, Store, Subscription, SystemEvent, Talk, TalkChanges, TalkId, TalkKind,
@@ -198,11 +198,9 @@ where
         let _inside = runtime.enter();
         factory()
     };
-    let limits = Limits {
-        participants_per_talk_max: PARTICIPANTS_MAX,
-        distinct_emoji_per_message_max: DISTINCT_EMOJI_MAX,
-        ..Limits::default()
-    };
+    let mut limits = Limits::default();
+    limits.participants_per_talk_max = PARTICIPANTS_MAX;
+    limits.distinct_emoji_per_message_max = DISTINCT_EMOJI_MAX;
     let directory = StaticDirectory::new(AGENTS.iter().map(|a| agent_id(a)));
     let hub = Hub::builder(store)
         .clock(Arc::new(ManualClock::default()))
@@ -597,7 +595,7 @@ macro_rules! all_pages {
 }
 
 async fn run_on_hub(hub: &Hub, op: &Op, ids: &Ids) -> Result<Raw, String> {
-    let code = |e: crate::Error| e.code().to_owned();
+    let code = |e: talk_core::Error| e.code().to_owned();
     match op {
         Op::CreateTalk { actor, direct, name, detail, listed } => {
             let input = NewTalk {

@@ -10,7 +10,7 @@
 //! values move exactly then (equal for the same count, later for a higher
 //! one).
 
-use crate::Timestamp;
+use talk_core::Timestamp;
 
 /// A `tm_update` or `tm_close`: on the model's side the number of times it
 /// has moved, on the Hub's side the time. Always equal as far as `==` goes;

@@ -12,7 +12,7 @@
 //! unless a guard or a unique key refuses it.
 //!
 //! ```
-//! use talk_core::testing::builders::{agent, group_talk, participant, ChangeSetBuilder};
+//! use talk_testing::builders::{agent, group_talk, participant, ChangeSetBuilder};
 //!
 //! let alice = agent("alice");
 //! let talk = group_talk(&alice, "Plans");
@@ -25,14 +25,14 @@
 use chrono::{DateTime, Duration};
 use uuid::Uuid;
 
-use crate::clock::Timestamp;
-use crate::event::EventData;
-use crate::id::{AgentId, MessageId, ParticipantId, TalkId};
-use crate::message::{Media, Message, MessageKind};
-use crate::participant::{LeftReason, Participant, ParticipantStatus};
-use crate::reaction::{Emoji, Reaction, ReactionChange};
-use crate::store::{ChangeSet, Guard, NewEvent, Write};
-use crate::talk::{AgentPair, Talk, TalkKind, TalkStatus};
+use talk_core::EventData;
+use talk_core::Timestamp;
+use talk_core::store::{ChangeSet, Guard, NewEvent, Write};
+use talk_core::{AgentId, MessageId, ParticipantId, TalkId};
+use talk_core::{AgentPair, Talk, TalkKind, TalkStatus};
+use talk_core::{Emoji, Reaction, ReactionChange};
+use talk_core::{LeftReason, Participant, ParticipantStatus};
+use talk_core::{Media, Message, MessageKind};
 
 /// The instant every builder stamps unless told otherwise:
 /// 2024-01-01T00:00:00Z (microsecond precision, like every stored timestamp).

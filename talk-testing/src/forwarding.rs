@@ -1,0 +1,226 @@
+//! [`ForwardingStore`]: a store that hands every call to another one, with
+//! what a test needs around it: something kept alive as long as the store
+//! (a temporary directory, a database schema), and a hook that may fail a
+//! call before it reaches the store.
+
+use std::any::Any;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use async_trait::async_trait;
+use talk_core::store::{ChangeSet, Cursor, StoreError, TalkAndRecords};
+use talk_core::{
+    AgentId, AgentPair, Emoji, Event, Message, MessageId, Participant, ParticipantId, ParticipantStatus, Reaction,
+    Store, Talk, TalkId, TalkStatus,
+};
+
+/// The [`Store`] method a call is about, as a [`ForwardingStore`]'s hook
+/// sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+#[allow(missing_docs, reason = "each variant is the store method of the same name")]
+pub enum StoreMethod {
+    Apply,
+    Head,
+    LowWaterMark,
+    PruneEvents,
+    Talk,
+    DirectTalk,
+    TalksOfAgent,
+    Participant,
+    AgentRecords,
+    TalkAndRecords,
+    MessageAndTalk,
+    AgentMemberships,
+    Participants,
+    Message,
+    Messages,
+    Replies,
+    Reaction,
+    Reactions,
+    Events,
+    AgentEvents,
+}
+
+type Hook = Arc<dyn Fn(StoreMethod) -> Result<(), StoreError> + Send + Sync>;
+
+/// A store that forwards every call to an inner store as it is, keeps
+/// something alive until it is dropped (the inner store is dropped first),
+/// and asks a hook before each call: a hook that answers an error fails the
+/// call without reaching the inner store.
+///
+/// ```
+/// use std::sync::Arc;
+/// use talk_core::store::StoreError;
+/// use talk_store_memory::MemoryStore;
+/// use talk_testing::{ForwardingStore, StoreMethod};
+///
+/// let store = ForwardingStore::new(Arc::new(MemoryStore::new()));
+/// store.set_hook(|method| match method {
+///     StoreMethod::Talk => Err(StoreError::Unavailable("overloaded".into())),
+///     _ => Ok(()),
+/// });
+/// ```
+pub struct ForwardingStore {
+    // Fields drop in order: the store first, then what it needed.
+    inner: Arc<dyn Store>,
+    hook: Mutex<Option<Hook>>,
+    _kept: Box<dyn Any + Send + Sync>,
+}
+
+impl ForwardingStore {
+    /// Forwards to `inner`, with no hook.
+    pub fn new(inner: Arc<dyn Store>) -> Self {
+        Self { inner, hook: Mutex::new(None), _kept: Box::new(()) }
+    }
+
+    /// Forwards to `inner`, keeping `kept` alive until the store is dropped.
+    pub fn keeping(inner: Arc<dyn Store>, kept: impl Any + Send + Sync) -> Self {
+        Self { inner, hook: Mutex::new(None), _kept: Box::new(kept) }
+    }
+
+    /// Asks `hook` before every later call.
+    pub fn set_hook(&self, hook: impl Fn(StoreMethod) -> Result<(), StoreError> + Send + Sync + 'static) {
+        *self.hook.lock().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(hook));
+    }
+
+    /// Asks nothing before later calls.
+    pub fn clear_hook(&self) {
+        *self.hook.lock().unwrap_or_else(PoisonError::into_inner) = None;
+    }
+
+    fn ask(&self, method: StoreMethod) -> Result<(), StoreError> {
+        let hook = self.hook.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        hook.map_or(Ok(()), |hook| hook(method))
+    }
+}
+
+#[async_trait]
+impl Store for ForwardingStore {
+    async fn apply(&self, changes: ChangeSet) -> Result<Vec<Event>, StoreError> {
+        self.ask(StoreMethod::Apply)?;
+        self.inner.apply(changes).await
+    }
+    async fn head(&self) -> Result<u64, StoreError> {
+        self.ask(StoreMethod::Head)?;
+        self.inner.head().await
+    }
+    async fn low_water_mark(&self) -> Result<u64, StoreError> {
+        self.ask(StoreMethod::LowWaterMark)?;
+        self.inner.low_water_mark().await
+    }
+    async fn prune_events(&self, through: u64) -> Result<(), StoreError> {
+        self.ask(StoreMethod::PruneEvents)?;
+        self.inner.prune_events(through).await
+    }
+    async fn talk(&self, id: TalkId) -> Result<Option<Talk>, StoreError> {
+        self.ask(StoreMethod::Talk)?;
+        self.inner.talk(id).await
+    }
+    async fn direct_talk(&self, pair: &AgentPair) -> Result<Option<Talk>, StoreError> {
+        self.ask(StoreMethod::DirectTalk)?;
+        self.inner.direct_talk(pair).await
+    }
+    async fn talks_of_agent(
+        &self,
+        agent: &AgentId,
+        status: Option<TalkStatus>,
+        before: Cursor,
+        limit: usize,
+    ) -> Result<Vec<Talk>, StoreError> {
+        self.ask(StoreMethod::TalksOfAgent)?;
+        self.inner.talks_of_agent(agent, status, before, limit).await
+    }
+    async fn participant(&self, id: ParticipantId) -> Result<Option<Participant>, StoreError> {
+        self.ask(StoreMethod::Participant)?;
+        self.inner.participant(id).await
+    }
+    async fn agent_records(&self, talk: TalkId, agent: &AgentId) -> Result<Vec<Participant>, StoreError> {
+        self.ask(StoreMethod::AgentRecords)?;
+        self.inner.agent_records(talk, agent).await
+    }
+    async fn talk_and_records(&self, talk: TalkId, agent: &AgentId) -> Result<Option<TalkAndRecords>, StoreError> {
+        self.ask(StoreMethod::TalkAndRecords)?;
+        self.inner.talk_and_records(talk, agent).await
+    }
+    async fn message_and_talk(
+        &self,
+        message: MessageId,
+        agent: &AgentId,
+        reactors_listed: usize,
+    ) -> Result<Option<(Message, TalkAndRecords)>, StoreError> {
+        self.ask(StoreMethod::MessageAndTalk)?;
+        self.inner.message_and_talk(message, agent, reactors_listed).await
+    }
+    async fn agent_memberships(&self, agent: &AgentId, after: u64) -> Result<Vec<Participant>, StoreError> {
+        self.ask(StoreMethod::AgentMemberships)?;
+        self.inner.agent_memberships(agent, after).await
+    }
+    async fn participants(
+        &self,
+        talk: TalkId,
+        status: Option<ParticipantStatus>,
+        after: Cursor,
+        limit: usize,
+    ) -> Result<Vec<Participant>, StoreError> {
+        self.ask(StoreMethod::Participants)?;
+        self.inner.participants(talk, status, after, limit).await
+    }
+    async fn message(&self, id: MessageId, reactors_listed: usize) -> Result<Option<Message>, StoreError> {
+        self.ask(StoreMethod::Message)?;
+        self.inner.message(id, reactors_listed).await
+    }
+    async fn messages(
+        &self,
+        talk: TalkId,
+        include_replies: bool,
+        before: Cursor,
+        limit: usize,
+        reactors_listed: usize,
+    ) -> Result<Vec<Message>, StoreError> {
+        self.ask(StoreMethod::Messages)?;
+        self.inner.messages(talk, include_replies, before, limit, reactors_listed).await
+    }
+    async fn replies(
+        &self,
+        parent: MessageId,
+        after: Cursor,
+        limit: usize,
+        reactors_listed: usize,
+    ) -> Result<Vec<Message>, StoreError> {
+        self.ask(StoreMethod::Replies)?;
+        self.inner.replies(parent, after, limit, reactors_listed).await
+    }
+    async fn reaction(
+        &self,
+        message: MessageId,
+        emoji: &Emoji,
+        agent: &AgentId,
+    ) -> Result<Option<Reaction>, StoreError> {
+        self.ask(StoreMethod::Reaction)?;
+        self.inner.reaction(message, emoji, agent).await
+    }
+    async fn reactions(
+        &self,
+        message: MessageId,
+        emoji: &Emoji,
+        after: Cursor,
+        limit: usize,
+    ) -> Result<Vec<Reaction>, StoreError> {
+        self.ask(StoreMethod::Reactions)?;
+        self.inner.reactions(message, emoji, after, limit).await
+    }
+    async fn events(&self, after: u64, limit: usize) -> Result<Vec<Event>, StoreError> {
+        self.ask(StoreMethod::Events)?;
+        self.inner.events(after, limit).await
+    }
+    async fn agent_events(
+        &self,
+        agent: &AgentId,
+        talk: Option<TalkId>,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<Event>, StoreError> {
+        self.ask(StoreMethod::AgentEvents)?;
+        self.inner.agent_events(agent, talk, after, limit).await
+    }
+}

@@ -1,0 +1,9 @@
+#![doc = include_str!("../README.md")]
+
+pub mod builders;
+pub mod conformance;
+pub mod faults;
+mod forwarding;
+pub mod model;
+
+pub use forwarding::{ForwardingStore, StoreMethod};
