@@ -15,8 +15,8 @@ mod participant;
 mod reaction;
 mod rules;
 pub mod store;
+mod syntax;
 mod talk;
-mod validate;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use delivery::{
@@ -26,18 +26,18 @@ pub use delivery::{
 pub use directory::{AgentDirectory, AnyAgent, StaticDirectory};
 pub use error::{Error, ErrorKind, Result};
 pub use event::{Event, EventData};
-pub use hub::{Created, EventPage, Hub, HubBuilder, ParticipantFilter, ParticipantRef, RetryPolicy};
+pub use hub::{Created, EventPage, Hub, HubBuilder, MessageFilter, ParticipantFilter, ParticipantRef, RetryPolicy};
 pub use id::{AgentId, IdGenerator, MessageId, ParticipantId, TalkId, UuidV7Generator};
 pub use limits::Limits;
-pub use message::{Media, Message, MessageKind, ReactionSummary, SystemEvent, SystemInfo};
+pub use message::{Media, Message, MessageKind, NewMessage, ReactionSummary, SystemEvent, SystemInfo};
 pub use page::{Page, PageRequest};
 pub use participant::{LeftReason, Participant, ParticipantStatus};
 pub use reaction::{Emoji, Reaction, ReactionChange};
-pub use rules::{NewMessage, NewTalk, TalkChanges};
+
 /// The port an embedder plugs a store into; what a store author needs
 /// besides it lives in [`store`].
 pub use store::Store;
-pub use talk::{AgentPair, Talk, TalkKind, TalkStatus};
+pub use talk::{AgentPair, NewTalk, Talk, TalkChanges, TalkKind, TalkStatus};
 
 /// The project README's examples, compiled as doctests.
 #[cfg(doctest)]

@@ -135,3 +135,20 @@ impl Message {
         self.reactions.clear();
     }
 }
+
+/// The input of `send_message`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NewMessage {
+    /// The text: up to [`Limits::message_text_max`](crate::Limits)
+    /// characters, empty only with medias.
+    pub text: String,
+    /// The top-level message of the same talk this replies to.
+    pub parent_id: Option<MessageId>,
+    /// Attached medias, at most [`Limits::medias_per_message_max`](crate::Limits).
+    pub medias: Vec<Media>,
+    /// A client-chosen id that makes the send safe to retry: the same id
+    /// from the same agent in the same talk with the same text, parent and
+    /// medias answers the stored message; any other use of a taken id
+    /// answers `id_conflict`.
+    pub id: Option<MessageId>,
+}

@@ -63,10 +63,7 @@ pub(crate) struct Keyset {
 impl ListKey<'_> {
     /// Validates a page request for this list.
     pub(crate) fn keyset(&self, request: &PageRequest, limits: &Limits) -> Result<Keyset, Error> {
-        let size = request.size.unwrap_or(limits.page_size_default);
-        if size == 0 || size > limits.page_size_max {
-            return Err(Error::invalid_request(format!("page_size must be between 1 and {}", limits.page_size_max)));
-        }
+        let size = crate::syntax::page_size(request.size, limits)?;
         let cursor = match request.token.as_deref() {
             None | Some("") => None,
             Some(token) => Some(

@@ -85,3 +85,26 @@ pub struct Talk {
     /// When it was last closed; `None` while active.
     pub tm_close: Option<Timestamp>,
 }
+
+/// The input of `create_talk`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTalk {
+    /// Direct or group.
+    pub kind: TalkKind,
+    /// Required (1 to [`Limits::talk_name_max`](crate::Limits) characters)
+    /// for a group talk; optional for a direct one.
+    pub name: Option<String>,
+    /// Optional detail.
+    pub detail: Option<String>,
+    /// The other agents. The creator joins anyway; duplicates are merged.
+    pub participant_ids: Vec<AgentId>,
+}
+
+/// The input of `update_talk`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TalkChanges {
+    /// A new name.
+    pub name: Option<String>,
+    /// A new detail.
+    pub detail: Option<String>,
+}

@@ -46,8 +46,8 @@ fn seqs(items: &[Delivery]) -> Vec<u64> {
 }
 
 /// What the log says the agent sees after `since` (optionally in one talk).
-async fn expected(hub: &Hub, who: &str, talk: Option<talk_core::TalkId>, since: u64) -> Vec<u64> {
-    hub.store()
+async fn expected(hub: &TestHub, who: &str, talk: Option<talk_core::TalkId>, since: u64) -> Vec<u64> {
+    hub.store
         .agent_events(&agent(who), talk, since, usize::MAX)
         .await
         .expect("read the agent's events")
@@ -281,8 +281,11 @@ async fn resync_required_below_low_water_mark() {
         send(&hub, "a", talk.id, &format!("m{i}")).await;
     }
     hub.prune_events(4).await.unwrap();
-    assert_eq!(hub.events(&agent("b"), 2, None).await.err().map(|e| e.code()), Some("resync_required"));
-    assert!(hub.events(&agent("b"), 4, None).await.is_ok());
+    assert_eq!(
+        hub.events(&agent("b"), 2, &PageRequest::first()).await.err().map(|e| e.code()),
+        Some("resync_required")
+    );
+    assert!(hub.events(&agent("b"), 4, &PageRequest::first()).await.is_ok());
     let mut sub = hub.subscribe(&agent("b"), Scope::All, Some(1)).await.unwrap();
     let position = head(&hub).await;
     assert_eq!(next(&mut sub).await, Delivery::ResyncRequired { seq: position });
@@ -294,14 +297,17 @@ async fn resync_required_below_low_water_mark() {
 #[tokio::test]
 async fn retention_prunes_old_events_as_new_ones_commit() {
     let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
-    let hub = Hub::builder(store).retain_events(Some(100)).build();
+    let hub = TestHub::new(Hub::builder(store.clone()).retain_events(Some(100)).build(), store);
     let talk = group(&hub, "a", &[]).await;
     for i in 0..300 {
         send(&hub, "a", talk.id, &format!("m{i}")).await;
     }
-    let low = hub.store().low_water_mark().await.unwrap();
+    let low = hub.store.low_water_mark().await.unwrap();
     assert!(low > 0 && head(&hub).await - low >= 100, "low water {low}");
-    assert_eq!(hub.events(&agent("a"), 0, None).await.err().map(|e| e.code()), Some("resync_required"));
+    assert_eq!(
+        hub.events(&agent("a"), 0, &PageRequest::first()).await.err().map(|e| e.code()),
+        Some("resync_required")
+    );
 }
 
 #[tokio::test]
@@ -316,7 +322,7 @@ async fn events_page_through_what_the_agent_sees() {
     let mut since = 0;
     let mut seen = Vec::new();
     loop {
-        let page = hub.events(&agent("b"), since, Some(2)).await.unwrap();
+        let page = hub.events(&agent("b"), since, &PageRequest::of_size(2)).await.unwrap();
         if page.events.is_empty() {
             assert_eq!(page.next_since, since);
             break;
@@ -327,7 +333,10 @@ async fn events_page_through_what_the_agent_sees() {
     assert_eq!(seen, expected(&hub, "b", None, 0).await);
     let final_head = head(&hub).await;
     assert!(seen.iter().all(|&s| s <= final_head));
-    assert_eq!(hub.events(&agent("b"), 0, Some(0)).await.err().map(|e| e.code()), Some("invalid_request"));
+    assert_eq!(
+        hub.events(&agent("b"), 0, &PageRequest::of_size(0)).await.err().map(|e| e.code()),
+        Some("invalid_request")
+    );
 }
 
 #[tokio::test]

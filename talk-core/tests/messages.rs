@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use talk_core::{EventData, Media, MessageId, MessageKind, NewMessage, PageRequest, ParticipantRef};
+use talk_core::{EventData, Media, MessageFilter, MessageId, MessageKind, NewMessage, PageRequest, ParticipantRef};
 
 fn media() -> Media {
     Media {
@@ -68,7 +68,7 @@ async fn a_reply_counts_on_its_parent_and_threads_are_oldest_first() {
     assert_eq!(thread.items.iter().map(|m| m.id).collect::<Vec<_>>(), [r1.id, r2.id]);
     let main: Vec<_> = main_view(&hub, "a", talk.id).await.iter().map(|m| m.id).collect();
     assert!(main.contains(&parent.id) && !main.contains(&r1.id), "the main view holds top-level messages only");
-    let all = hub.messages(&agent("a"), talk.id, true, &PageRequest::first()).await.unwrap();
+    let all = hub.messages(&agent("a"), talk.id, MessageFilter::WithReplies, &PageRequest::first()).await.unwrap();
     assert_eq!(all.items.iter().take(3).map(|m| m.id).collect::<Vec<_>>(), [r2.id, r1.id, parent.id]);
 }
 
@@ -286,7 +286,7 @@ async fn messages_of_a_talk_one_never_joined_are_not_found() {
     assert_eq!(code(hub.delete_message(&z, m.id).await), "not_found");
     assert_eq!(code(hub.add_reaction(&z, m.id, "+1").await), "not_found");
     assert_eq!(code(hub.replies(&z, m.id, &PageRequest::first()).await), "not_found");
-    assert_eq!(code(hub.messages(&z, talk.id, false, &PageRequest::first()).await), "not_found");
+    assert_eq!(code(hub.messages(&z, talk.id, MessageFilter::TopLevel, &PageRequest::first()).await), "not_found");
 }
 
 #[tokio::test]
@@ -301,7 +301,7 @@ async fn main_view_pages_newest_first_never_skip_or_repeat_while_sending() {
     let mut seen = Vec::new();
     let mut request = PageRequest::of_size(3);
     loop {
-        let page = hub.messages(&agent("a"), talk.id, false, &request).await.unwrap();
+        let page = hub.messages(&agent("a"), talk.id, MessageFilter::TopLevel, &request).await.unwrap();
         send(&hub, "a", talk.id, "meanwhile").await;
         seen.extend(page.items.iter().map(|m| m.id));
         if !page.has_more() {

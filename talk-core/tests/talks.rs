@@ -4,8 +4,8 @@ mod common;
 
 use common::*;
 use talk_core::{
-    Limits, NewTalk, PageRequest, ParticipantFilter, ParticipantRef, StaticDirectory, Store, TalkChanges, TalkKind,
-    TalkStatus,
+    Limits, MessageFilter, NewTalk, PageRequest, ParticipantFilter, ParticipantRef, StaticDirectory, Store,
+    TalkChanges, TalkKind, TalkStatus,
 };
 
 #[tokio::test]
@@ -79,7 +79,7 @@ async fn direct_talk_found_closed_is_reopened_and_both_agents_readded() {
     assert!(!found.created);
     assert_eq!(found.resource.status, TalkStatus::Active);
     assert_eq!(found.resource.member_count, 2);
-    let events = hub.store().events(before, 100).await.unwrap();
+    let events = hub.store.events(before, 100).await.unwrap();
     let types: Vec<_> = events.iter().map(|e| e.data.type_name()).collect();
     assert_eq!(
         types,
@@ -112,9 +112,10 @@ async fn direct_talk_readds_only_the_agent_that_is_missing() {
 #[tokio::test]
 async fn unknown_agent_is_refused_at_creation_and_nothing_is_written() {
     let store: std::sync::Arc<dyn Store> = std::sync::Arc::new(talk_store_memory::MemoryStore::new());
-    let hub = talk_core::Hub::builder(store)
+    let hub = talk_core::Hub::builder(store.clone())
         .directory(std::sync::Arc::new(StaticDirectory::new([agent("a"), agent("b")])))
         .build();
+    let hub = TestHub::new(hub, store);
     let input = NewTalk {
         kind: TalkKind::Group,
         name: Some("n".into()),
@@ -222,7 +223,10 @@ async fn former_participant_reads_the_talk_but_nothing_else() {
     hub.remove_participant(&agent("b"), talk.id, ParticipantRef::Me).await.unwrap();
     let b = agent("b");
     assert!(hub.talk(&b, talk.id).await.is_ok());
-    assert_eq!(code(hub.messages(&b, talk.id, false, &PageRequest::first()).await), "not_participant");
+    assert_eq!(
+        code(hub.messages(&b, talk.id, MessageFilter::TopLevel, &PageRequest::first()).await),
+        "not_participant"
+    );
     assert_eq!(code(hub.message(&b, message.id).await), "not_participant");
     assert_eq!(
         code(hub.participants(&b, talk.id, ParticipantFilter::Active, &PageRequest::first()).await),

@@ -57,10 +57,10 @@ use self::plain::{
 };
 use self::state::{ClientId, Intro, Model, PartFilter};
 use talk_core::{
-    AgentId, Delivery, Event, EventData, Hub, LeftReason, Limits, ManualClock, Media, Message, MessageId, MessageKind,
-    NewMessage, NewTalk, PageRequest, Participant, ParticipantFilter, ParticipantId, ParticipantRef, ParticipantStatus,
-    Reaction, Scope, StaticDirectory, Store, Subscription, SystemEvent, Talk, TalkChanges, TalkId, TalkKind,
-    TalkStatus,
+    AgentId, Delivery, Event, EventData, Hub, LeftReason, Limits, ManualClock, Media, Message, MessageFilter,
+    MessageId, MessageKind, NewMessage, NewTalk, PageRequest, Participant, ParticipantFilter, ParticipantId,
+    ParticipantRef, ParticipantStatus, Reaction, Scope, StaticDirectory, Store, Subscription, SystemEvent, Talk,
+    TalkChanges, TalkId, TalkKind, TalkStatus,
 };
 
 /// The participant limit the model test sets (low, so that it is reached).
@@ -202,7 +202,7 @@ where
     limits.participants_per_talk_max = PARTICIPANTS_MAX;
     limits.distinct_emoji_per_message_max = DISTINCT_EMOJI_MAX;
     let directory = StaticDirectory::new(AGENTS.iter().map(|a| agent_id(a)));
-    let hub = Hub::builder(store)
+    let hub = Hub::builder(store.clone())
         .clock(Arc::new(ManualClock::default()))
         .directory(Arc::new(directory))
         .limits(limits)
@@ -224,7 +224,7 @@ where
         for (k, cmd) in cmds.iter().enumerate() {
             let op = commands::resolve(&model, cmd);
             let before = model.events().len();
-            let raw = run_on_hub(&hub, &op, &ids).await;
+            let raw = run_on_hub(&hub, store.as_ref(), &op, &ids).await;
             let expected = commands::run_on_model(&mut model, &op);
             let from = if op.rewrites_log() || k + 1 == cmds.len() { 0 } else { before };
             let report = |trace: &[String], why: String| {
@@ -234,7 +234,7 @@ where
                     trace.join("\n")
                 )
             };
-            if let Err(why) = compare_log(&hub, &model, &mut ids, &mut clocks, from).await {
+            if let Err(why) = compare_log(store.as_ref(), &model, &mut ids, &mut clocks, from).await {
                 return Err(report(&trace, format!("event log: {why}\n  the model answered: {expected:?}")));
             }
             let actual: Outcome = raw.map(|raw| ids.answer(raw));
@@ -254,7 +254,7 @@ where
             trace.push(format!("  #{k} {op}  →  {}", plain::summary(&expected)));
         }
         for subscription in &mut live {
-            compare_live_with_replay(&hub, subscription).await.map_err(|why| {
+            compare_live_with_replay(&hub, store.as_ref(), subscription).await.map_err(|why| {
                 format!("live delivery: {why}\n\nthe sequence, resolved:\n{}", trace.join("\n"))
             })?;
         }
@@ -266,10 +266,9 @@ where
 /// command) must equal the replay of the same agent's events from the log,
 /// and both what the store says the agent sees: `(seq, type)` of each event,
 /// in order. Payloads may differ where a later delete redacted them.
-async fn compare_live_with_replay(hub: &Hub, live: &mut Subscription) -> Result<(), String> {
+async fn compare_live_with_replay(hub: &Hub, store: &dyn Store, live: &mut Subscription) -> Result<(), String> {
     let agent = live.agent().clone();
-    let visible: Vec<(u64, &'static str)> = hub
-        .store()
+    let visible: Vec<(u64, &'static str)> = store
         .agent_events(&agent, None, 0, usize::MAX)
         .await
         .map_err(|e| format!("reading {agent}'s events: {e}"))?
@@ -515,8 +514,14 @@ impl Ids {
 }
 
 /// Compares the store's log after event `from` (0-based) with the model's.
-async fn compare_log(hub: &Hub, model: &Model, ids: &mut Ids, clocks: &mut Clocks, from: usize) -> Result<(), String> {
-    let events = hub.store().events(from as u64, LOG_LIMIT).await.map_err(|e| format!("store.events failed: {e}"))?;
+async fn compare_log(
+    store: &dyn Store,
+    model: &Model,
+    ids: &mut Ids,
+    clocks: &mut Clocks,
+    from: usize,
+) -> Result<(), String> {
+    let events = store.events(from as u64, LOG_LIMIT).await.map_err(|e| format!("store.events failed: {e}"))?;
     let expected = &model.events()[from..];
     for k in 0..events.len().max(expected.len()) {
         match (events.get(k), expected.get(k)) {
@@ -594,7 +599,7 @@ macro_rules! all_pages {
     }};
 }
 
-async fn run_on_hub(hub: &Hub, op: &Op, ids: &Ids) -> Result<Raw, String> {
+async fn run_on_hub(hub: &Hub, store: &dyn Store, op: &Op, ids: &Ids) -> Result<Raw, String> {
     let code = |e: talk_core::Error| e.code().to_owned();
     match op {
         Op::CreateTalk { actor, direct, name, detail, listed } => {
@@ -691,7 +696,8 @@ async fn run_on_hub(hub: &Hub, op: &Op, ids: &Ids) -> Result<Raw, String> {
         Op::Messages { actor, talk, include_replies, page_size } => {
             let actor = agent_id(actor);
             let talk = ids.talk_id(*talk);
-            all_pages!(*page_size, request => hub.messages(&actor, talk, *include_replies, &request)).map(Raw::Messages)
+            all_pages!(*page_size, request => hub.messages(&actor, talk, message_filter(*include_replies), &request))
+                .map(Raw::Messages)
         }
         Op::Message { actor, msg } => {
             hub.message(&agent_id(actor), ids.msg_id(*msg)).await.map(|m| Raw::Message(m, None)).map_err(code)
@@ -708,11 +714,16 @@ async fn run_on_hub(hub: &Hub, op: &Op, ids: &Ids) -> Result<Raw, String> {
         }
         Op::Feed { agent, talk } => {
             let talk = talk.map(|t| ids.talk_id(t));
-            hub.store()
+            store
                 .agent_events(&agent_id(agent), talk, 0, LOG_LIMIT)
                 .await
                 .map(|events| Raw::Seqs(events.iter().map(|e| e.seq).collect()))
                 .map_err(|e| format!("store.agent_events failed: {e}"))
         }
     }
+}
+
+/// The Hub's name for the model's `include_replies`.
+fn message_filter(include_replies: bool) -> MessageFilter {
+    if include_replies { MessageFilter::WithReplies } else { MessageFilter::TopLevel }
 }

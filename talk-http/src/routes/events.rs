@@ -3,6 +3,8 @@
 use axum::Json;
 use axum::extract::{RawQuery, State};
 
+use talk_core::PageRequest;
+
 use crate::auth::Caller;
 use crate::dto::{ErrorBody, EventFrame, EventList};
 use crate::error::ApiError;
@@ -32,7 +34,7 @@ pub(crate) async fn list_events(
 ) -> Result<Json<EventList>, ApiError> {
     let query = Query::parse(raw.as_deref(), &["since", "page_size"])?;
     let since = query.number::<u64>("since")?.ok_or_else(|| ApiError::invalid_request("since is required"))?;
-    let page = state.hub.events(&agent, since, query.number("page_size")?).await?;
+    let page = state.hub.events(&agent, since, &PageRequest { size: query.number("page_size")?, token: None }).await?;
     Ok(Json(EventList {
         result: page.events.iter().map(EventFrame::from).collect(),
         next_page_token: page.next_since.to_string(),

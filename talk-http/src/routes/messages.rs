@@ -4,6 +4,8 @@ use axum::Json;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 
+use talk_core::MessageFilter;
+
 use crate::auth::Caller;
 use crate::dto::{EditMessageRequest, ErrorBody, MessageDto, MessageList, SendMessageRequest};
 use crate::error::ApiError;
@@ -72,8 +74,10 @@ pub(crate) async fn list_messages(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<MessageList>, ApiError> {
     let query = Query::parse(raw.as_deref(), &["include_replies", PAGE[0], PAGE[1]])?;
-    let include_replies = query.choice("include_replies", &[("true", true), ("false", false)])?.unwrap_or(false);
-    let page = state.hub.messages(&agent, talk, include_replies, &query.page()?).await?;
+    let filter = query
+        .choice("include_replies", &[("true", MessageFilter::WithReplies), ("false", MessageFilter::TopLevel)])?
+        .unwrap_or_default();
+    let page = state.hub.messages(&agent, talk, filter, &query.page()?).await?;
     Ok(Json(list(page)))
 }
 

@@ -11,8 +11,8 @@ use uuid::Uuid;
 use talk_core::store::StoreError;
 use talk_core::{
     AgentId, AgentPair, Emoji, Error, Event, EventData, Hub, IdGenerator, ManualClock, Message, MessageId, NewMessage,
-    NewTalk, Participant, ParticipantId, ParticipantRef, ParticipantStatus, Reaction, Store, Talk, TalkChanges, TalkId,
-    TalkKind, TalkStatus,
+    NewTalk, PageRequest, Participant, ParticipantFilter, ParticipantId, ParticipantRef, ParticipantStatus, Reaction,
+    Store, Talk, TalkChanges, TalkId, TalkKind, TalkStatus,
 };
 
 // ------------------------------------------------------ deterministic ids
@@ -80,10 +80,11 @@ pub async fn setup(hub: &Hub) -> talk_core::Result<Fixture> {
     let reply = NewMessage { text: "first reply".into(), parent_id: Some(message), ..NewMessage::default() };
     hub.send_message(&carol, group, reply).await?;
     let carol_record = hub
-        .store()
-        .agent_records(group, &carol)
+        .participants(&alice, group, ParticipantFilter::Active, &PageRequest::first())
         .await?
-        .last()
+        .items
+        .iter()
+        .find(|p| p.agent_id == carol)
         .map(|p| p.id)
         .ok_or_else(|| Error::invalid_request("carol has no record in the group"))?;
     let lonely = hub.create_talk(&dave, group_talk("Lonely", Vec::new())).await?.resource.id;

@@ -1,9 +1,107 @@
-//! Input validation: lengths, characters, media fields. Pure functions that
-//! answer `invalid_request` naming the field.
+//! Syntax (step 4 of the API's "which check answers first"): every check
+//! of a command's input that needs no stored state but the kind of its talk
+//! or the medias of the message it edits. Pure functions that answer
+//! `invalid_request` naming the field; the Hub calls them before it reads,
+//! the rules where the check needs what was read.
 
 use crate::error::Error;
+use crate::id::AgentId;
 use crate::limits::Limits;
 use crate::message::Media;
+use crate::message::NewMessage;
+use crate::talk::TalkKind;
+use crate::talk::{NewTalk, TalkChanges};
+
+/// The validated shape of a `create_talk` request.
+pub(crate) struct TalkPlan {
+    pub(crate) kind: TalkKind,
+    pub(crate) name: String,
+    pub(crate) detail: String,
+    /// The creator first, then each listed agent once, in request order.
+    pub(crate) members: Vec<AgentId>,
+}
+
+/// A `create_talk` request: its name and detail, and its members merged.
+pub(crate) fn new_talk(creator: &AgentId, input: NewTalk, limits: &Limits) -> Result<TalkPlan, Error> {
+    let name = match (input.name, input.kind) {
+        (None, TalkKind::Group) => return Err(Error::invalid_request("name is required for a group talk")),
+        (name, _) => name.unwrap_or_default(),
+    };
+    talk_name(input.kind, &name, limits)?;
+    let detail = input.detail.unwrap_or_default();
+    text_field("detail", &detail, 0, limits.talk_detail_max)?;
+    let mut members = vec![creator.clone()];
+    for agent in input.participant_ids {
+        if !members.contains(&agent) {
+            members.push(agent);
+        }
+    }
+    if input.kind == TalkKind::Direct && members.len() != 2 {
+        return Err(Error::invalid_request("participant_ids of a direct talk must name exactly one other agent"));
+    }
+    Ok(TalkPlan { kind: input.kind, name, detail, members })
+}
+
+/// A talk's name: 1 to the limit characters for a group talk, up to the
+/// limit for a direct one.
+pub(crate) fn talk_name(kind: TalkKind, name: &str, limits: &Limits) -> Result<(), Error> {
+    let min = usize::from(kind == TalkKind::Group);
+    text_field("name", name, min, limits.talk_name_max)
+}
+
+/// A new name for a talk of `kind`, whose length [`talk_changes`] checked:
+/// a group talk's name is not empty.
+pub(crate) fn new_name_present(kind: TalkKind, name: Option<&str>, limits: &Limits) -> Result<(), Error> {
+    match name {
+        Some("") if kind == TalkKind::Group => talk_name(kind, "", limits),
+        _ => Ok(()),
+    }
+}
+
+/// An `update_talk` request, before the talk is read (its kind decides
+/// whether an empty name is allowed: see [`talk_name`]).
+pub(crate) fn talk_changes(input: &TalkChanges, limits: &Limits) -> Result<(), Error> {
+    if input.name.is_none() && input.detail.is_none() {
+        return Err(Error::invalid_request("name or detail is required"));
+    }
+    if let Some(name) = &input.name {
+        text_field("name", name, 0, limits.talk_name_max)?;
+    }
+    if let Some(detail) = &input.detail {
+        text_field("detail", detail, 0, limits.talk_detail_max)?;
+    }
+    Ok(())
+}
+
+/// A `send_message` request.
+pub(crate) fn new_message(input: &NewMessage, limits: &Limits) -> Result<(), Error> {
+    message_text(&input.text, limits)?;
+    medias(&input.medias, limits)?;
+    content_present(&input.text, &input.medias)
+}
+
+/// The text of a message.
+pub(crate) fn message_text(text: &str, limits: &Limits) -> Result<(), Error> {
+    text_field("text", text, 0, limits.message_text_max)
+}
+
+/// A message has text, or medias, or both.
+pub(crate) fn content_present(text: &str, medias: &[Media]) -> Result<(), Error> {
+    if text.is_empty() && medias.is_empty() {
+        return Err(Error::invalid_request("text must not be empty when there are no medias"));
+    }
+    Ok(())
+}
+
+/// The size of a page of any list: `1..=page_size_max`, the default when
+/// not given.
+pub(crate) fn page_size(size: Option<u32>, limits: &Limits) -> Result<u32, Error> {
+    let size = size.unwrap_or(limits.page_size_default);
+    if size == 0 || size > limits.page_size_max {
+        return Err(Error::invalid_request(format!("page_size must be between 1 and {}", limits.page_size_max)));
+    }
+    Ok(size)
+}
 
 /// Counts characters (Unicode scalar values).
 fn chars(s: &str) -> usize {
@@ -16,7 +114,7 @@ fn is_refused_control(c: char) -> bool {
 }
 
 /// Checks a text field: `min..=max` characters, no refused control characters.
-pub(crate) fn text_field(field: &str, value: &str, min: usize, max: usize) -> Result<(), Error> {
+fn text_field(field: &str, value: &str, min: usize, max: usize) -> Result<(), Error> {
     let count = chars(value);
     if count < min || count > max {
         return Err(Error::invalid_request(if min == 0 {
@@ -31,9 +129,8 @@ pub(crate) fn text_field(field: &str, value: &str, min: usize, max: usize) -> Re
     Ok(())
 }
 
-/// Checks a message's text and medias.
-pub(crate) fn message_content(text: &str, medias: &[Media], limits: &Limits) -> Result<(), Error> {
-    text_field("text", text, 0, limits.message_text_max)?;
+/// A message's medias.
+fn medias(medias: &[Media], limits: &Limits) -> Result<(), Error> {
     if medias.len() > limits.medias_per_message_max {
         return Err(Error::invalid_request(format!(
             "medias must hold at most {} entries",
@@ -42,9 +139,6 @@ pub(crate) fn message_content(text: &str, medias: &[Media], limits: &Limits) -> 
     }
     for (i, media) in medias.iter().enumerate() {
         media_entry(i, media, limits)?;
-    }
-    if text.is_empty() && medias.is_empty() {
-        return Err(Error::invalid_request("text must not be empty when there are no medias"));
     }
     Ok(())
 }
@@ -116,6 +210,10 @@ mod tests {
         assert!(text_field("text", "a\u{7f}b", 0, 10).is_err());
     }
 
+    fn message_content(text: &str, medias: &[Media], limits: &Limits) -> Result<(), Error> {
+        new_message(&NewMessage { text: text.into(), medias: medias.to_vec(), ..NewMessage::default() }, limits)
+    }
+
     #[test]
     fn message_needs_text_or_medias() {
         let limits = Limits::default();
@@ -123,6 +221,16 @@ mod tests {
         assert!(message_content("", &[media("image/png", "https://x.test/a.png", "a.png")], &limits).is_ok());
         assert!(message_content(&"x".repeat(4000), &[], &limits).is_ok());
         assert!(message_content(&"x".repeat(4001), &[], &limits).is_err());
+    }
+
+    #[test]
+    fn a_group_name_takes_the_limit_in_force() {
+        let limits = Limits { talk_name_max: 5, ..Limits::default() };
+        assert!(talk_name(TalkKind::Group, "abcde", &limits).is_ok());
+        let long = talk_name(TalkKind::Group, "abcdef", &limits).expect_err("over the limit");
+        assert!(long.to_string().contains("1 to 5"), "{long}");
+        assert!(talk_name(TalkKind::Group, "", &limits).is_err());
+        assert!(talk_name(TalkKind::Direct, "", &limits).is_ok());
     }
 
     #[test]

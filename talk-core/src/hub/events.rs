@@ -1,0 +1,107 @@
+//! Events: subscriptions (replayed, then live), the catch-up read, retention.
+
+use super::{Attempts, Hub};
+use crate::delivery::{Scope, Start, Subscription};
+use crate::error::{Error, Result, StoreError};
+use crate::event::Event;
+use crate::id::AgentId;
+use crate::page::PageRequest;
+use crate::syntax;
+
+/// A page of an agent's events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventPage {
+    /// The events, oldest first.
+    pub events: Vec<Event>,
+    /// The `since` of the next page: the last event's `seq`, or the `since`
+    /// asked for when there was none.
+    pub next_since: u64,
+}
+
+impl Hub {
+    /// Subscribes `agent` to the events it sees, in one talk or in all its
+    /// talks (including talks it joins later): with `since`, the events after
+    /// it are replayed from the log first, then [`Delivery::Subscribed`]
+    /// marks where live delivery goes on, with no gap and no duplicate.
+    ///
+    /// A single-talk subscription ends after the agent's own
+    /// `participant_left`. Subscribing to a talk the agent has left works only
+    /// with a `since` before its own `participant_left`: the replay runs up to
+    /// it and ends. A `since` below the log's low-water mark gives
+    /// [`Delivery::ResyncRequired`], then live events.
+    ///
+    /// # Errors
+    /// `not_found` for a talk that does not exist or that the agent was never
+    /// in; `not_participant` for a talk it has left (without a usable `since`).
+    ///
+    /// [`Delivery::Subscribed`]: crate::Delivery::Subscribed
+    /// [`Delivery::ResyncRequired`]: crate::Delivery::ResyncRequired
+    pub async fn subscribe(&self, agent: &AgentId, scope: Scope, since: Option<u64>) -> Result<Subscription> {
+        let store = self.inner.store.clone();
+        let low_water = store.low_water_mark().await?;
+        let resync = since.is_some_and(|since| since < low_water);
+        if let Scope::Talk(talk_id) = scope {
+            let visible = self.visible(agent, talk_id).await?;
+            if visible.actor(agent).active().is_none() {
+                let until = since
+                    .filter(|_| !resync)
+                    .and_then(|since| visible.records.iter().filter_map(|r| r.left_seq).find(|&left| left > since));
+                let Some(until) = until else { return Err(Error::NotParticipant) };
+                let start = Start::ReplayOnly { since: since.unwrap_or(0), until };
+                return Ok(self.subscription(agent, scope, start));
+            }
+        }
+        let dispatcher = self.dispatcher().await?;
+        let mut attempts = Attempts { policy: self.inner.retry, done: 0 };
+        loop {
+            let earliest = dispatcher.position();
+            let head = store.head().await?;
+            let memberships = store.agent_memberships(agent, earliest).await?;
+            if let Some(registration) = dispatcher.register(agent, scope, &memberships, head) {
+                let start = Start::Live { registration, dispatcher, since, resync };
+                return Ok(self.subscription(agent, scope, start));
+            }
+            attempts.pause(StoreError::Unavailable("the dispatcher kept moving".into())).await?;
+        }
+    }
+
+    fn subscription(&self, agent: &AgentId, scope: Scope, start: Start) -> Subscription {
+        Subscription::new(
+            agent.clone(),
+            scope,
+            self.inner.store.clone(),
+            self.inner.encoder.clone(),
+            self.inner.delivery.page,
+            start,
+        )
+    }
+
+    /// The events `agent` sees after `since`, oldest first, at most a page:
+    /// the catch-up read without a subscription. The answer's `next_since`
+    /// is the `since` to pass next.
+    ///
+    /// # Errors
+    /// `resync_required` when `since` is below the log's low-water mark;
+    /// `invalid_request` for a page size out of range, or a page token
+    /// (the next page starts after `next_since`).
+    pub async fn events(&self, agent: &AgentId, since: u64, page: &PageRequest) -> Result<EventPage> {
+        let size = syntax::page_size(page.size, &self.inner.limits)?;
+        if page.token.is_some() {
+            return Err(Error::invalid_request("events continue after a since, not a page_token"));
+        }
+        let store = self.store();
+        if since < store.low_water_mark().await? {
+            return Err(Error::ResyncRequired { since });
+        }
+        let events = store.agent_events(agent, None, since, size as usize).await?;
+        let next_since = events.last().map_or(since, |e| e.seq);
+        Ok(EventPage { events, next_since })
+    }
+
+    /// Removes the events with `seq ≤ through` from the log and moves the
+    /// low-water mark there (see [`HubBuilder::retain_events`] for automatic
+    /// retention).
+    pub async fn prune_events(&self, through: u64) -> Result<()> {
+        Ok(self.inner.store.prune_events(through).await?)
+    }
+}

@@ -1,0 +1,210 @@
+//! Messages: send (with client-chosen ids), edit, delete.
+
+use super::{Actor, Changes, Decision, Fresh};
+use crate::error::Error;
+use crate::event::EventData;
+use crate::id::MessageId;
+use crate::message::{Message, MessageKind, NewMessage};
+use crate::store::{Guard, Write};
+use crate::syntax;
+use crate::talk::{Talk, TalkStatus};
+
+/// The digest of a send request, kept with a message whose id the client chose.
+pub(crate) fn request_digest(input: &NewMessage) -> String {
+    use sha2::{Digest, Sha256};
+    let canonical = serde_json::json!({
+        "text": input.text,
+        "parent_id": input.parent_id,
+        "medias": input.medias,
+    });
+    let hash = Sha256::digest(canonical.to_string().as_bytes());
+    hash.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Sends a message. `taken` is the stored message with the client-chosen
+/// id, if any; `parent` the stored message named by `parent_id`, if any.
+pub(crate) fn send(
+    talk: &Talk,
+    actor: &Actor<'_>,
+    input: &NewMessage,
+    taken: Option<&Message>,
+    parent: Option<&Message>,
+    fresh: &Fresh<'_>,
+) -> Result<Decision<Message>, Error> {
+    let guard = actor.guard()?;
+    let digest = input.id.map(|_| request_digest(input));
+    if let Some(stored) = taken {
+        let same_request = stored.talk_id == talk.id
+            && stored.agent_id.as_ref() == Some(actor.agent)
+            && stored.request_digest.is_some()
+            && stored.request_digest == digest;
+        if same_request {
+            return Ok(Decision::Repeat(stored.clone()));
+        }
+    }
+    if talk.status == TalkStatus::Closed {
+        return Err(Error::TalkClosed(talk.id));
+    }
+    if taken.is_some() {
+        return Err(Error::IdConflict);
+    }
+    if let Some(parent_id) = input.parent_id {
+        let valid = parent.is_some_and(|p| p.id == parent_id && p.talk_id == talk.id && p.is_top_level());
+        if !valid {
+            return Err(Error::InvalidParent(format!("parent_id {parent_id} is not a top-level message of this talk")));
+        }
+    }
+    let message = Message {
+        id: input.id.unwrap_or_else(|| MessageId(fresh.ids.new_uuid())),
+        talk_id: talk.id,
+        parent_id: input.parent_id,
+        kind: MessageKind::Normal,
+        agent_id: Some(actor.agent.clone()),
+        text: input.text.clone(),
+        medias: input.medias.clone(),
+        system: None,
+        reactions: Vec::new(),
+        reply_count: 0,
+        version: 1,
+        seq: 0,
+        request_digest: digest,
+        tm_create: fresh.now,
+        tm_update: fresh.now,
+        tm_edit: None,
+        tm_delete: None,
+    };
+    let mut changes = Changes::new(talk.id, fresh.now);
+    changes.guard_talk(talk).guard(guard).write(Write::InsertMessage(message.clone()));
+    if let Some(parent_id) = message.parent_id {
+        changes.write(Write::IncrementReplyCount(parent_id));
+    }
+    changes.event(EventData::MessageCreated(message));
+    Ok(changes.done())
+}
+
+/// Authorship (step 8): only the author of a normal message.
+fn require_author(message: &Message, actor: &Actor<'_>) -> Result<(), Error> {
+    if message.agent_id.as_ref() == Some(actor.agent) { Ok(()) } else { Err(Error::NotAuthor) }
+}
+
+/// Edits a message's text (whose length the Hub checked).
+pub(crate) fn edit(
+    talk: &Talk,
+    actor: &Actor<'_>,
+    message: &Message,
+    text: &str,
+    fresh: &Fresh<'_>,
+) -> Result<Decision<Message>, Error> {
+    syntax::content_present(text, &message.medias)?;
+    let guard = actor.guard()?;
+    require_author(message, actor)?;
+    if talk.status == TalkStatus::Closed {
+        return Err(Error::TalkClosed(talk.id));
+    }
+    if message.is_deleted() {
+        return Err(Error::MessageDeleted(message.id));
+    }
+    let after = Message {
+        text: text.to_owned(),
+        version: message.version + 1,
+        tm_edit: Some(fresh.now),
+        tm_update: fresh.now,
+        ..message.clone()
+    };
+    let mut changes = Changes::new(talk.id, fresh.now);
+    changes
+        .guard_talk(talk)
+        .guard(guard)
+        .guard(Guard::MessageVersion { message_id: message.id, version: message.version })
+        .write(Write::UpdateMessage(after.clone()))
+        .event(EventData::MessageUpdated(after));
+    Ok(changes.done())
+}
+
+/// Deletes a message: a tombstone, its reactions gone, its content gone
+/// from every earlier event.
+pub(crate) fn delete(actor: &Actor<'_>, message: &Message, fresh: &Fresh<'_>) -> Result<Decision<Message>, Error> {
+    let guard = actor.guard()?;
+    if message.is_deleted() {
+        return Ok(Decision::Repeat(message.clone()));
+    }
+    require_author(message, actor)?;
+    let mut tombstone =
+        Message { version: message.version + 1, tm_delete: Some(fresh.now), tm_update: fresh.now, ..message.clone() };
+    tombstone.redact();
+    let mut changes = Changes::new(message.talk_id, fresh.now);
+    changes
+        .guard(guard)
+        .guard(Guard::MessageVersion { message_id: message.id, version: message.version })
+        .write(Write::UpdateMessage(tombstone.clone()))
+        .write(Write::DeleteAllReactions(message.id))
+        .write(Write::RedactMessage(message.id))
+        .event(EventData::MessageDeleted(tombstone));
+    Ok(changes.done())
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::clock::{Clock, ManualClock};
+    use crate::id::UuidV7Generator;
+    use crate::message::Media;
+    use crate::rules::test_support::{agent, change, fresh, talk_with};
+
+    /// A normal message of `author` in `talk`.
+    pub(crate) fn message_by(author: &str, talk: &Talk) -> Message {
+        let clock = ManualClock::default();
+        Message {
+            id: MessageId(uuid::Uuid::now_v7()),
+            talk_id: talk.id,
+            parent_id: None,
+            kind: MessageKind::Normal,
+            agent_id: Some(agent(author)),
+            text: "x".into(),
+            medias: Vec::new(),
+            system: None,
+            reactions: Vec::new(),
+            reply_count: 0,
+            version: 1,
+            seq: 10,
+            request_digest: None,
+            tm_create: clock.now(),
+            tm_update: clock.now(),
+            tm_edit: None,
+            tm_delete: None,
+        }
+    }
+
+    #[test]
+    fn a_send_is_guarded_by_talk_version_and_membership_and_bumps_nothing() {
+        let (clock, ids) = (ManualClock::default(), UuidV7Generator);
+        let (talk, records) = talk_with(&["a"]);
+        let a = agent("a");
+        let actor = Actor { agent: &a, records: &records[..1] };
+        let input = NewMessage { text: "hi".into(), ..NewMessage::default() };
+        let set = change(send(&talk, &actor, &input, None, None, &fresh(&clock, &ids)));
+        assert_eq!(
+            set.guards,
+            [
+                Guard::TalkVersion { talk_id: talk.id, version: talk.version },
+                Guard::ParticipantActive { participant_id: records[0].id }
+            ]
+        );
+        assert!(
+            set.writes.iter().all(|w| matches!(w, Write::InsertMessage(_))),
+            "no talk write: senders never conflict"
+        );
+    }
+
+    #[test]
+    fn the_request_digest_covers_text_parent_and_medias() {
+        let base = NewMessage { text: "a".into(), ..NewMessage::default() };
+        let same = request_digest(&NewMessage { id: Some(MessageId(uuid::Uuid::now_v7())), ..base.clone() });
+        assert_eq!(request_digest(&base), same, "the id itself is not part of the request");
+        assert_ne!(request_digest(&base), request_digest(&NewMessage { text: "b".into(), ..base.clone() }));
+        let reply = NewMessage { parent_id: Some(MessageId(uuid::Uuid::now_v7())), ..base.clone() };
+        assert_ne!(request_digest(&base), request_digest(&reply));
+        let media = Media { media_type: "image/png".into(), url: "https://x.test/a.png".into(), name: "a.png".into() };
+        assert_ne!(request_digest(&base), request_digest(&NewMessage { medias: vec![media], ..base }));
+    }
+}

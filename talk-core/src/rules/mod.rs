@@ -1,0 +1,233 @@
+//! The rules: for each command, given what was read, decide in pure code
+//! whether it is refused, a repeat that changes nothing, or a change set
+//! with its events. No I/O here; the [`Hub`](crate::Hub) checks the syntax
+//! ([`syntax`](crate::syntax)), reads, calls these, and applies.
+//!
+//! Each decider checks in the order of the API's "which check answers
+//! first": visibility, membership, repeats, authorship, state
+//! (`talk_closed`, `message_deleted`, `already_participant`,
+//! `direct_talk_full`, `limit_exceeded`, `id_conflict`), references.
+//!
+//! One file per resource, as the HTTP adapter's routes.
+
+pub(crate) mod messages;
+pub(crate) mod participants;
+pub(crate) mod reactions;
+pub(crate) mod talks;
+
+use crate::clock::Timestamp;
+use crate::error::Error;
+use crate::event::EventData;
+use crate::id::{AgentId, IdGenerator, MessageId, ParticipantId, TalkId};
+use crate::message::{Message, MessageKind, SystemEvent, SystemInfo};
+use crate::participant::{Participant, ParticipantStatus};
+use crate::store::{ChangeSet, Guard, NewEvent, Write};
+use crate::talk::Talk;
+
+/// What a command comes to.
+#[derive(Debug)]
+pub(crate) enum Decision<T> {
+    /// The state already holds: answer this, change nothing.
+    Repeat(T),
+    /// Apply this change set.
+    Change(ChangeSet),
+}
+
+/// The time and id source of one decision.
+pub(crate) struct Fresh<'a> {
+    pub(crate) now: Timestamp,
+    pub(crate) ids: &'a dyn IdGenerator,
+}
+
+/// What a command knows of its actor in the talk.
+pub(crate) struct Actor<'a> {
+    pub(crate) agent: &'a AgentId,
+    /// The actor's records in the talk, in join order (never empty once visible).
+    pub(crate) records: &'a [Participant],
+}
+
+impl Actor<'_> {
+    pub(crate) fn active(&self) -> Option<&Participant> {
+        self.records.iter().rev().find(|p| p.is_active())
+    }
+
+    /// Step 6: the active record, or `not_participant`.
+    pub(crate) fn require_active(&self) -> Result<&Participant, Error> {
+        self.active().ok_or(Error::NotParticipant)
+    }
+
+    /// The guard that the actor's active record is still active (step 6 if
+    /// there is none).
+    fn guard(&self) -> Result<Guard, Error> {
+        Ok(Guard::ParticipantActive { participant_id: self.require_active()?.id })
+    }
+}
+
+/// Builds a change set.
+struct Changes {
+    set: ChangeSet,
+    talk_id: TalkId,
+    now: Timestamp,
+}
+
+impl Changes {
+    fn new(talk_id: TalkId, now: Timestamp) -> Self {
+        Self { set: ChangeSet::default(), talk_id, now }
+    }
+
+    fn guard(&mut self, guard: Guard) -> &mut Self {
+        self.set.guards.push(guard);
+        self
+    }
+
+    /// The guard that the talk's state did not move since it was read.
+    fn guard_talk(&mut self, talk: &Talk) -> &mut Self {
+        self.guard(Guard::TalkVersion { talk_id: talk.id, version: talk.version })
+    }
+
+    fn write(&mut self, write: Write) -> &mut Self {
+        self.set.writes.push(write);
+        self
+    }
+
+    fn event(&mut self, data: EventData) -> &mut Self {
+        self.set.events.push(NewEvent { talk_id: self.talk_id, tm_create: self.now, data });
+        self
+    }
+
+    /// Inserts a participant record, announced by `participant_joined`.
+    fn join(&mut self, participant: Participant) -> &mut Self {
+        self.write(Write::InsertParticipant(participant.clone())).event(EventData::ParticipantJoined(participant))
+    }
+
+    /// A system message: written, and announced by `message_created`.
+    fn system_message(&mut self, fresh: &Fresh<'_>, info: SystemInfo) -> &mut Self {
+        let message = new_system_message(self.talk_id, fresh, info);
+        self.write(Write::InsertMessage(message.clone()));
+        self.event(EventData::MessageCreated(message))
+    }
+
+    fn done<T>(self) -> Decision<T> {
+        Decision::Change(self.set)
+    }
+}
+
+fn new_system_message(talk_id: TalkId, fresh: &Fresh<'_>, info: SystemInfo) -> Message {
+    let text = system_text(&info);
+    Message {
+        id: MessageId(fresh.ids.new_uuid()),
+        talk_id,
+        parent_id: None,
+        kind: MessageKind::System,
+        agent_id: None,
+        text,
+        medias: Vec::new(),
+        system: Some(info),
+        reactions: Vec::new(),
+        reply_count: 0,
+        version: 1,
+        seq: 0,
+        request_digest: None,
+        tm_create: fresh.now,
+        tm_update: fresh.now,
+        tm_edit: None,
+        tm_delete: None,
+    }
+}
+
+/// The English text of a system message.
+fn system_text(info: &SystemInfo) -> String {
+    let agent = &info.agent_id;
+    match (info.event, &info.actor_id) {
+        (SystemEvent::ParticipantJoined, Some(actor)) if actor != agent => {
+            format!("{agent} joined the talk, added by {actor}.")
+        }
+        (SystemEvent::ParticipantJoined, _) => format!("{agent} joined the talk."),
+        (SystemEvent::ParticipantLeft, _) => format!("{agent} left the talk."),
+        (SystemEvent::ParticipantRemoved, Some(actor)) => format!("{agent} was removed by {actor}."),
+        (SystemEvent::ParticipantRemoved, None) => format!("{agent} was removed."),
+        (SystemEvent::TalkClosed, Some(actor)) => format!("{actor} closed the talk."),
+        (SystemEvent::TalkClosed, None) => "The talk was closed: its last participant left.".to_owned(),
+        (SystemEvent::TalkReopened, _) => format!("{agent} reopened the talk."),
+        (SystemEvent::TalkRenamed, _) => {
+            format!("{agent} renamed the talk to \"{}\".", info.name.as_deref().unwrap_or(""))
+        }
+    }
+}
+
+fn info(event: SystemEvent, agent: &AgentId, actor: Option<&AgentId>) -> SystemInfo {
+    SystemInfo { event, agent_id: agent.clone(), actor_id: actor.cloned(), name: None }
+}
+
+fn new_participant(talk_id: TalkId, agent: &AgentId, fresh: &Fresh<'_>) -> Participant {
+    Participant {
+        id: ParticipantId(fresh.ids.new_uuid()),
+        talk_id,
+        agent_id: agent.clone(),
+        status: ParticipantStatus::Active,
+        left_reason: None,
+        seq: 0,
+        joined_seq: 0,
+        left_seq: None,
+        tm_joined: fresh.now,
+        tm_left: None,
+    }
+}
+
+/// A talk's state after a change of its state: version and `tm_update` move.
+fn touched(talk: &Talk, now: Timestamp) -> Talk {
+    Talk { version: talk.version + 1, tm_update: now, ..talk.clone() }
+}
+
+/// Test support shared by the rules' unit tests.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::*;
+    use crate::clock::{Clock, ManualClock};
+    use crate::id::UuidV7Generator;
+    use crate::limits::Limits;
+    use crate::talk::{NewTalk, TalkKind};
+
+    pub(crate) fn agent(s: &str) -> AgentId {
+        AgentId::parse(s).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    pub(crate) fn fresh<'a>(clock: &ManualClock, ids: &'a UuidV7Generator) -> Fresh<'a> {
+        Fresh { now: clock.now(), ids }
+    }
+
+    /// A group talk of `members` (the first creates it), and their records.
+    pub(crate) fn talk_with(members: &[&str]) -> (Talk, Vec<Participant>) {
+        let clock = ManualClock::default();
+        let ids = UuidV7Generator;
+        let input = NewTalk {
+            kind: TalkKind::Group,
+            name: Some("t".into()),
+            detail: None,
+            participant_ids: members[1..].iter().map(|m| agent(m)).collect(),
+        };
+        let plan =
+            crate::syntax::new_talk(&agent(members[0]), input, &Limits::default()).unwrap_or_else(|e| panic!("{e}"));
+        let Ok(Decision::Change(set)) = talks::create(&plan, None, &Limits::default(), &fresh(&clock, &ids)) else {
+            panic!("a new talk is a change")
+        };
+        let resolved = set.resolve(1).expect("the Hub numbers every inserted row");
+        let mut talk = None;
+        let mut records = Vec::new();
+        for write in resolved.writes {
+            match write {
+                Write::InsertTalk(t) => talk = Some(t),
+                Write::InsertParticipant(p) => records.push(p),
+                _ => {}
+            }
+        }
+        (talk.unwrap_or_else(|| panic!("talk written")), records)
+    }
+
+    pub(crate) fn change<T: std::fmt::Debug>(decision: Result<Decision<T>, Error>) -> ChangeSet {
+        match decision {
+            Ok(Decision::Change(set)) => set,
+            other => panic!("expected a change, got {other:?}"),
+        }
+    }
+}
