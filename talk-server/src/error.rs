@@ -4,7 +4,7 @@
 use std::fmt;
 use std::io::ErrorKind;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use talk_store_postgres::ConnectError;
 use talk_store_sqlite::OpenError;
@@ -87,48 +87,36 @@ impl fmt::Display for StartupError {
             Self::Sqlite { db, source } => sqlite(f, db, source),
             Self::Postgres { url, source } => postgres(f, url, source),
             Self::AgentsFile { path, problem } => {
-                let path = path.display();
-                match problem {
-                    FileProblem::Read(source) | FileProblem::Write(source) => write!(
-                        f,
-                        "cannot read the agents file {path} ({}); check the path given to --agents-file",
-                        Cause(source)
-                    ),
-                    FileProblem::Line { number, why } => write!(
-                        f,
-                        "line {number} of the agents file {path} is wrong ({why}); fix that line, or give another file to --agents-file"
-                    ),
-                    FileProblem::Empty => write!(
-                        f,
-                        "the agents file {path} names no agent; add ID=TOKEN lines to it, or give another file to --agents-file"
-                    ),
-                }
+                file(f, "agents file", path, problem, "or give another file to --agents-file")
             }
-            Self::TokensFile { path, problem } => {
-                let path = path.display();
-                match problem {
-                    FileProblem::Read(source) => write!(
-                        f,
-                        "cannot read the tokens file {path} ({}); fix its permissions, delete it to get new tokens, or name another file with --tokens-file",
-                        Cause(source)
-                    ),
-                    FileProblem::Line { number, why } => write!(
-                        f,
-                        "line {number} of the tokens file {path} is wrong ({why}); fix that line, delete the file to get new tokens, or name another file with --tokens-file"
-                    ),
-                    FileProblem::Empty => write!(
-                        f,
-                        "the tokens file {path} names no agent; delete it to get new tokens, or name another file with --tokens-file"
-                    ),
-                    FileProblem::Write(source) => write!(
-                        f,
-                        "cannot write the tokens file {path} ({}); check that its directory exists and is writable, or name another file with --tokens-file",
-                        Cause(source)
-                    ),
-                }
-            }
+            Self::TokensFile { path, problem } => file(
+                f,
+                "tokens file",
+                path,
+                problem,
+                "delete it to get new tokens, or name another file with --tokens-file",
+            ),
             Self::Serve(source) => write!(f, "the server stopped ({}); start it again", Cause(source)),
         }
+    }
+}
+
+/// A problem with the `what` at `path`, and `fix`, the end of the sentence.
+fn file(f: &mut fmt::Formatter<'_>, what: &str, path: &Path, problem: &FileProblem, fix: &str) -> fmt::Result {
+    let path = path.display();
+    match problem {
+        FileProblem::Read(source) => {
+            write!(f, "cannot read the {what} {path} ({}); check its path and permissions, {fix}", Cause(source))
+        }
+        FileProblem::Line { number, why } => {
+            write!(f, "line {number} of the {what} {path} is wrong ({why}); fix that line, {fix}")
+        }
+        FileProblem::Empty => write!(f, "the {what} {path} names no agent; add ID=TOKEN lines to it, {fix}"),
+        FileProblem::Write(source) => write!(
+            f,
+            "cannot write the {what} {path} ({}); check that its directory exists and is writable, {fix}",
+            Cause(source)
+        ),
     }
 }
 
