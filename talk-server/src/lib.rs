@@ -87,8 +87,14 @@ async fn open_store(cli: &Cli) -> Result<Opened, StartupError> {
 
 /// Starts the server and serves until Ctrl-C.
 async fn serve(cli: Cli) -> Result<(), StartupError> {
-    // The operator's own files first: their mistakes are the quickest told.
+    // The operator's own files and the address first: their mistakes are
+    // told before anything is made (a database, a tokens file).
     let given = agents::given(&cli)?;
+    let listener = tokio::net::TcpListener::bind(cli.listen)
+        .await
+        .map_err(|source| StartupError::Listen { address: cli.listen, source })?;
+    // The address actually bound (`--listen 127.0.0.1:0` picks a free port).
+    let address = listener.local_addr().map_err(|source| StartupError::Listen { address: cli.listen, source })?;
     let (store, notifier) = open_store(&cli).await?;
     // The tokens file after the database, whose lock keeps a second server
     // from making it at the same time.
@@ -96,11 +102,6 @@ async fn serve(cli: Cli) -> Result<(), StartupError> {
         Some(agents) => agents,
         None => agents::defaults(cli.tokens_file())?,
     };
-    let listener = tokio::net::TcpListener::bind(cli.listen)
-        .await
-        .map_err(|source| StartupError::Listen { address: cli.listen, source })?;
-    // The address actually bound (`--listen 127.0.0.1:0` picks a free port).
-    let address = listener.local_addr().map_err(|source| StartupError::Listen { address: cli.listen, source })?;
 
     let directory = StaticDirectory::new(agents.list.iter().map(|(agent, _)| agent.clone()));
     let mut hub = Hub::builder(store).encoder(Arc::new(WireEncoder)).directory(Arc::new(directory));

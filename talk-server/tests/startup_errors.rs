@@ -40,10 +40,13 @@ fn refused_agents_file(file: &Path, words: &[&str]) {
 }
 
 #[test]
-fn a_busy_address_names_it_and_listen() {
+fn a_busy_address_names_it_and_listen_and_makes_nothing() {
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
     let address = taken.local_addr().unwrap().to_string();
-    refused(&["--db", ":memory:", "--listen", &address], &[&address, "already uses", "--listen"]);
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("talk.db");
+    refused(&["--db", db.to_str().unwrap(), "--listen", &address], &[&address, "already uses", "--listen"]);
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "no database, no tokens file");
 }
 
 #[test]
