@@ -394,7 +394,8 @@ async fn memory_commands(mode: Mode) -> Vec<Row> {
     for _ in 0..blocks {
         let t = Instant::now();
         for _ in 0..per_block {
-            let items = hub.messages(&me, hub_talk, talk_core::MessageFilter::TopLevel, &page).await.expect("a page").items;
+            let items =
+                hub.messages(&me, hub_talk, talk_core::MessageFilter::TopLevel, &page).await.expect("a page").items;
             assert_eq!(items.len(), 50, "a full page");
         }
         timing.hub = timing.hub.min(t.elapsed());

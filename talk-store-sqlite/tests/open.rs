@@ -72,7 +72,10 @@ async fn reopening_keeps_the_data_and_changes_nothing_in_the_schema() {
     assert_eq!(schema(&path), before);
     assert_eq!(user_version(&path), version);
     let hub = Hub::new(store.clone());
-    let page = hub.messages(&alice(), talk.id, talk_core::MessageFilter::TopLevel, &PageRequest::first()).await.expect("messages");
+    let page = hub
+        .messages(&alice(), talk.id, talk_core::MessageFilter::TopLevel, &PageRequest::first())
+        .await
+        .expect("messages");
     assert_eq!(page.items.first().map(|m| m.id), Some(sent.id));
     use talk_core::Store;
     let head = store.head().await.expect("head");

@@ -1,0 +1,119 @@
+//! Runs the `talk-server` binary as a process: until it fails to start, or
+//! until it has announced itself (then it is killed when dropped).
+
+#![allow(dead_code)] // Each test file uses its own part of this.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+/// Long enough for anything this machine does; no test asserts a time.
+const PATIENCE: Duration = Duration::from_secs(60);
+
+/// The server's command, with `args`.
+pub(crate) fn server(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_talk-server"));
+    command.args(args).stdin(Stdio::null());
+    command
+}
+
+/// What a process that ended said.
+#[derive(Debug)]
+pub(crate) struct Ended {
+    pub(crate) status: ExitStatus,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
+}
+
+/// Runs the server with `args` until it ends by itself (killed, and the
+/// test failed, if it is still running after a long while).
+pub(crate) fn run(args: &[&str]) -> Ended {
+    let mut child = server(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("the server starts");
+    let deadline = Instant::now() + PATIENCE;
+    while child.try_wait().expect("its status").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("talk-server {args:?} is still running: it was expected to end");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().expect("its output");
+    Ended {
+        status: output.status,
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// A server that started: killed when dropped.
+pub(crate) struct Running {
+    child: Child,
+    /// The address it serves on.
+    pub(crate) address: SocketAddr,
+    /// The `export NAME=VALUE` lines it printed, as `(NAME, VALUE)`, in order.
+    pub(crate) exports: Vec<(String, String)>,
+    /// Everything it printed at start-up.
+    pub(crate) announcement: String,
+}
+
+impl Running {
+    /// The value of the exported variable `name`.
+    pub(crate) fn export(&self, name: &str) -> &str {
+        self.exports.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str()).unwrap_or_else(|| {
+            panic!("no export of {name} in:\n{}", self.announcement);
+        })
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the server with `args` and reads what it prints at start-up
+/// (up to the OpenAPI line, its last).
+pub(crate) fn start(args: &[&str]) -> Running {
+    let mut child = server(args).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("the server starts");
+    let mut lines = BufReader::new(child.stdout.take().expect("its stdout")).lines();
+    let mut announcement = String::new();
+    let mut address = None;
+    let mut exports = Vec::new();
+    loop {
+        let Some(Ok(line)) = lines.next() else {
+            let status = child.wait().expect("its status");
+            panic!("talk-server {args:?} ended ({status}) after printing:\n{announcement}");
+        };
+        announcement.push_str(&line);
+        announcement.push('\n');
+        if let Some(rest) = line.strip_prefix("Talk demo server on http://") {
+            let served = rest.split_whitespace().next().expect("an address");
+            address = Some(served.parse::<SocketAddr>().expect("a socket address"));
+        }
+        if let Some((name, value)) = line.trim().strip_prefix("export ").and_then(|e| e.split_once('=')) {
+            exports.push((name.to_owned(), value.to_owned()));
+        }
+        if line.starts_with("OpenAPI document:") {
+            break;
+        }
+    }
+    // Keep reading, so that the server never writes to a closed pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    Running { child, address: address.expect("the address line"), exports, announcement }
+}
+
+/// The status of `GET path` with `token` as a bearer token.
+pub(crate) fn get_status(address: SocketAddr, path: &str, token: &str) -> u16 {
+    let mut stream = TcpStream::connect(address).expect("a connection");
+    stream.set_read_timeout(Some(PATIENCE)).expect("a read timeout");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("the request sent");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("the response");
+    response.split_whitespace().nth(1).and_then(|status| status.parse().ok()).expect("a status line")
+}
