@@ -514,6 +514,31 @@ async fn tokens_are_taken_from_the_header_or_the_query() {
     api.call("GET", "/healthz?token=wrong", None, None).await.ok(200);
 }
 
+/// A proxy in front of the server may add its own `Authorization` header
+/// (`Basic …`): with `?token=`, a header of another scheme is not the
+/// client's and is ignored. A `Bearer` header still wins over the query.
+#[tokio::test]
+async fn a_proxys_non_bearer_authorization_header_does_not_hide_the_query_token() {
+    let api = api();
+    let with_header = |uri: String, value: &str| {
+        let request = Request::get(uri).header(header::AUTHORIZATION, value).body(Body::empty());
+        request.expect("a request")
+    };
+    let valid = format!("/v1.0/talks?token={}", token("agent-id-1"));
+    for scheme in ["Basic YWdlbnQ6cHc=", "Digest username=\"proxy\"", "basic", "Negotiate"] {
+        api.request(with_header(valid.clone(), scheme)).await.ok(200);
+        // Without a query token the header is all there is: refused.
+        api.request(with_header("/v1.0/talks".to_owned(), scheme)).await.assert_error(401, "unauthenticated");
+        // And a query token that is not valid is refused as ever.
+        api.request(with_header("/v1.0/talks?token=wrong".to_owned(), scheme))
+            .await
+            .assert_error(401, "unauthenticated");
+    }
+    // A bearer header is the client's own: it is the one checked.
+    let bearer = with_header(valid, "Bearer wrong");
+    api.request(bearer).await.assert_error(401, "unauthenticated");
+}
+
 #[tokio::test]
 async fn authentication_answers_before_path_ids() {
     let api = api();
