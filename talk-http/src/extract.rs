@@ -103,15 +103,34 @@ fn is_json(headers: &HeaderMap) -> bool {
     essence.eq_ignore_ascii_case("application/json")
 }
 
+/// What a JSON document is, as error messages call it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Document {
+    /// An HTTP request body.
+    Body,
+    /// A WebSocket client frame.
+    Frame,
+}
+
+impl Document {
+    fn noun(self) -> &'static str {
+        match self {
+            Self::Body => "body",
+            Self::Frame => "frame",
+        }
+    }
+}
+
 /// Parses a JSON document into `T`: a document that is not JSON is
 /// `invalid_json`; JSON of the wrong shape (not an object, a missing,
 /// unknown or mistyped field) is `invalid_request` naming the field.
-pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8], document: Document) -> Result<T, ApiError> {
+    let noun = document.noun();
     // Syntax first, over the whole document: a later syntax error must not
     // hide behind an earlier field error.
     let value: Value = serde_json::from_slice(bytes)
-        .map_err(|error| ApiError::invalid_json(format!("the body is not valid JSON: {error}")))?;
-    check_shape(&value).map_err(ApiError::invalid_request)?;
+        .map_err(|error| ApiError::invalid_json(format!("the {noun} is not valid JSON: {error}")))?;
+    check_shape(&value, noun).map_err(ApiError::invalid_request)?;
     serde_path_to_error::deserialize(value).map_err(|error| {
         let path = error.path().to_string();
         let inner = error.inner().to_string();
@@ -123,7 +142,7 @@ pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiErro
 /// too (its fields by position). Every request is an object, and no field
 /// of any request is an array of arrays, so an array where an object is
 /// expected is refused here, naming where.
-fn check_shape(value: &Value) -> Result<(), String> {
+fn check_shape(value: &Value, noun: &str) -> Result<(), String> {
     fn walk(value: &Value, path: &str) -> Result<(), String> {
         match value {
             Value::Object(map) => map.iter().try_for_each(|(key, value)| walk(value, &format!("{path}{key}."))),
@@ -139,7 +158,7 @@ fn check_shape(value: &Value) -> Result<(), String> {
         }
     }
     if !value.is_object() {
-        return Err("the body must be a JSON object".to_owned());
+        return Err(format!("the {noun} must be a JSON object"));
     }
     walk(value, "")
 }
@@ -163,7 +182,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
                 ApiError::invalid_json(format!("the body could not be read: {}", rejection.body_text()))
             }
         })?;
-        parse_json(&bytes).map(Self)
+        parse_json(&bytes, Document::Body).map(Self)
     }
 }
 
@@ -259,7 +278,7 @@ mod tests {
     }
 
     fn refusal(json: &str) -> (&'static str, String) {
-        let error = parse_json::<Body>(json.as_bytes()).expect_err("refused");
+        let error = parse_json::<Body>(json.as_bytes(), Document::Body).expect_err("refused");
         (error.code(), error.message().to_owned())
     }
 

@@ -43,7 +43,7 @@ use crate::auth::Caller;
 use crate::dto::{ClientFrame, ControlFrame, ErrorBody, UnsubscribeReason};
 use crate::encoder::WireEncoder;
 use crate::error::ApiError;
-use crate::extract::{Query, parse_json};
+use crate::extract::{Document, Query, parse_json};
 use crate::rate_limit::Limiter;
 use crate::state::{AppState, Options};
 
@@ -270,7 +270,7 @@ impl Connection {
     /// Handles one client message; answers whether to go on reading.
     async fn on_message(&mut self, message: Message) {
         match message {
-            Message::Text(text) => match parse_json::<ClientFrame>(text.as_bytes()) {
+            Message::Text(text) => match parse_json::<ClientFrame>(text.as_bytes(), Document::Frame) {
                 Ok(ClientFrame::Subscribe { talk_id, since }) => self.subscribe(&talk_id, since).await,
                 Ok(ClientFrame::Unsubscribe { talk_id }) => self.unsubscribe(&talk_id).await,
                 Err(error) => self.reply(error_frame(&error)).await,

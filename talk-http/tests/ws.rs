@@ -344,7 +344,14 @@ async fn unusable_frames_answer_errors_and_the_socket_stays_open() {
     let talk = talk_of(&api, "agent-id-1", &[]).await;
     let mut client = connect(address, "agent-id-2").await;
     client.socket.send(Message::text("not json")).await.expect("sent");
-    assert_eq!(client.next().await["code"], "invalid_json");
+    let error = client.next().await;
+    assert_eq!(error["code"], "invalid_json");
+    // A WebSocket frame is called a frame, not a body.
+    let message = error["message"].as_str().expect("a message");
+    assert!(message.contains("frame") && !message.contains("body"), "{message}");
+    client.send(json!(["subscribe"])).await;
+    let message = client.next().await["message"].as_str().expect("a message").to_owned();
+    assert!(message.contains("frame") && !message.contains("body"), "{message}");
     for frame in [
         json!({"type": "dance"}),
         json!({"type": "subscribe"}),
