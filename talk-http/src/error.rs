@@ -6,7 +6,7 @@ use std::fmt;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use talk_core::ErrorKind;
+use talk_core::{ErrorKind, Scope};
 
 use crate::dto::{ErrorBody, ErrorDetail};
 
@@ -88,6 +88,16 @@ impl ApiError {
 
     pub(crate) fn invalid_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid_request", message)
+    }
+
+    /// A WebSocket `subscribe` that overlaps a subscription the socket
+    /// holds (`held`): one `"*"` or single talks, each once.
+    pub(crate) fn already_subscribed(held: Scope) -> Self {
+        let held = match held {
+            Scope::All => "every talk (\"*\")".to_owned(),
+            Scope::Talk(talk) => format!("talk {talk}"),
+        };
+        Self::new(StatusCode::CONFLICT, "already_subscribed", format!("this connection already follows {held}"))
     }
 
     pub(crate) fn unsupported_media_type() -> Self {

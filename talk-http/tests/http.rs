@@ -637,6 +637,38 @@ async fn query_parameters_are_checked() {
     }
     api.get("agent-id-1", &format!("/v1.0/talks/{talk}?verbose=1")).await.assert_error(400, "invalid_request");
     api.get("agent-id-1", &format!("/v1.0/talks/{talk}/messages?page_size=100")).await.ok(200);
+    // Each refusal names the parameter.
+    for (query, named) in [
+        ("page_size=abc", "page_size"),
+        ("color=red", "color"),
+        ("page_size=1&page_size=2", "page_size"),
+        ("include_replies=yes", "include_replies"),
+        ("status=active", "status"),
+    ] {
+        let reply = api.get("agent-id-1", &format!("/v1.0/talks/{talk}/messages?{query}")).await;
+        reply.assert_error(400, "invalid_request");
+        assert!(reply.message().contains(named), "{query}: {}", reply.message());
+    }
+    let reply = api.get("agent-id-1", "/v1.0/events").await;
+    assert!(reply.message().contains("since"), "{}", reply.message());
+    // `token` is accepted beside the endpoint's own parameters, even twice.
+    let path = format!("/v1.0/talks/{talk}/messages?token=x&page_size=1&token=y");
+    api.get("agent-id-1", &path).await.ok(200);
+}
+
+#[tokio::test]
+async fn path_ids_that_do_not_parse_are_named_in_the_refusal() {
+    let api = api();
+    let talk = api.group("agent-id-1", &[]).await;
+    let reply = api.get("agent-id-1", "/v1.0/talks/not-a-uuid").await;
+    reply.assert_error(400, "invalid_id");
+    assert!(reply.message().contains("\"not-a-uuid\" is not a valid talk id"), "{}", reply.message());
+    let reply = api.delete("agent-id-1", &format!("/v1.0/talks/{talk}/participants/myself")).await;
+    reply.assert_error(400, "invalid_id");
+    assert!(reply.message().contains("myself"), "{}", reply.message());
+    let reply = api.get("agent-id-1", "/v1.0/messages/123/reactions/thumbsup").await;
+    reply.assert_error(400, "invalid_id");
+    assert!(reply.message().contains("message id"), "{}", reply.message());
 }
 
 #[tokio::test]

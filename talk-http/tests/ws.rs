@@ -365,6 +365,9 @@ async fn unusable_frames_answer_errors_and_the_socket_stays_open() {
         assert_eq!((&error["type"], &error["code"]), (&json!("error"), &json!("invalid_request")), "{frame}: {error}");
         assert!(error["message"].is_string());
     }
+    client.send(json!({"type": "unsubscribe", "talk_id": "nope"})).await;
+    let message = client.next().await["message"].as_str().expect("a message").to_owned();
+    assert!(message.starts_with("talk_id:") && message.contains("\"*\""), "{message}");
     client.socket.send(Message::binary(vec![1, 2, 3])).await.expect("sent");
     assert_eq!(client.next().await["code"], "invalid_request");
     client.send(json!({"type": "subscribe", "talk_id": talk})).await;

@@ -2,6 +2,7 @@
 //! control frames besides events.
 
 use serde::{Deserialize, Serialize};
+use talk_core::Scope;
 use utoipa::ToSchema;
 
 #[cfg(doc)]
@@ -15,7 +16,9 @@ pub enum ClientFrame {
     /// replaying the events after `since` first.
     Subscribe {
         /// A talk id, or `"*"`.
-        talk_id: String,
+        #[serde(with = "scope")]
+        #[schema(value_type = String)]
+        talk_id: Scope,
         /// The last `seq` the client saw.
         #[serde(default)]
         since: Option<u64>,
@@ -23,7 +26,9 @@ pub enum ClientFrame {
     /// Ends a subscription of this connection.
     Unsubscribe {
         /// A talk id, or `"*"`.
-        talk_id: String,
+        #[serde(with = "scope")]
+        #[schema(value_type = String)]
+        talk_id: Scope,
     },
 }
 
@@ -44,29 +49,64 @@ pub enum ControlFrame {
     /// The replay (if any) is done: live events after `seq` follow.
     Subscribed {
         /// The talk id, or `"*"`.
-        talk_id: String,
+        #[serde(with = "scope")]
+        #[schema(value_type = String)]
+        talk_id: Scope,
         /// The position live delivery goes on after.
         seq: u64,
     },
     /// A subscription ended.
     Unsubscribed {
         /// The talk id, or `"*"`.
-        talk_id: String,
+        #[serde(with = "scope")]
+        #[schema(value_type = String)]
+        talk_id: Scope,
         /// `request` or `left`.
         reason: UnsubscribeReason,
     },
     /// `since` was older than the events the store keeps: events after `seq` follow; reload over HTTP.
     ResyncRequired {
         /// The talk id, or `"*"`.
-        talk_id: String,
+        #[serde(with = "scope")]
+        #[schema(value_type = String)]
+        talk_id: Scope,
         /// The position live delivery goes on after.
         seq: u64,
     },
     /// A client frame the server could not use; the socket stays open.
     Error {
-        /// `invalid_json`, `invalid_request`, `not_found`, `not_participant`, `already_subscribed`.
+        /// `invalid_json`, `invalid_request`, `not_found`, `not_participant`,
+        /// `already_subscribed`, `limit_exceeded`, `rate_limited`.
         code: String,
         /// What went wrong.
         message: String,
     },
+}
+
+/// A subscription's `talk_id` on the wire: a talk id, or `"*"` for every
+/// talk of the agent.
+mod scope {
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer, Serializer};
+    use talk_core::{Scope, TalkId};
+
+    /// The wire form of every talk.
+    const ALL: &str = "*";
+
+    pub(super) fn serialize<S: Serializer>(scope: &Scope, serializer: S) -> Result<S::Ok, S::Error> {
+        match scope {
+            Scope::All => serializer.serialize_str(ALL),
+            Scope::Talk(talk) => serializer.collect_str(talk),
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Scope, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        if text == ALL {
+            return Ok(Scope::All);
+        }
+        // Named here: serde loses the field's path inside a tagged enum.
+        let refuse = |error| D::Error::custom(format!("talk_id: {error}, nor \"{ALL}\""));
+        text.parse::<TalkId>().map(Scope::Talk).map_err(refuse)
+    }
 }

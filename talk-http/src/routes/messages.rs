@@ -1,14 +1,22 @@
 //! Messages and threads: `/v1.0/talks/{id}/messages` and `/v1.0/messages/{id}`.
 
 use axum::Json;
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 
 use crate::auth::Caller;
 use crate::dto::{EditMessageRequest, ErrorBody, MessageDto, MessageList, SendMessageRequest};
 use crate::error::ApiError;
-use crate::extract::{JsonBody, MessagePath, PAGE, Query, TalkPath};
+use crate::extract::{ApiQuery, IdPath, JsonBody, MessagePath, NoQuery, PageQuery, TalkPath, list_query};
 use crate::state::AppState;
+
+list_query!(
+    /// `GET /v1.0/talks/{id}/messages`.
+    ListMessagesQuery {
+        /// `true` lists replies too (default `false`).
+        include_replies: Option<bool>,
+    }
+);
 
 fn list(page: talk_core::Page<talk_core::Message>) -> MessageList {
     MessageList { result: page.items.iter().map(MessageDto::from).collect(), next_page_token: page.next_page_token }
@@ -19,7 +27,7 @@ fn list(page: talk_core::Page<talk_core::Message>) -> MessageList {
     post,
     path = "/v1.0/talks/{id}/messages",
     tag = "messages",
-    params(("id" = Uuid, Path, description = "The talk.")),
+    params(TalkPath),
     request_body = SendMessageRequest,
     responses(
         (status = 201, description = "The message was sent.", body = MessageDto),
@@ -36,11 +44,9 @@ fn list(page: talk_core::Page<talk_core::Message>) -> MessageList {
 pub(crate) async fn send_message(
     State(state): State<AppState>,
     Caller(agent): Caller,
-    TalkPath(talk): TalkPath,
-    RawQuery(raw): RawQuery,
+    IdPath(TalkPath { id: talk }): IdPath<TalkPath>,
     JsonBody(body): JsonBody<SendMessageRequest>,
 ) -> Result<(StatusCode, Json<MessageDto>), ApiError> {
-    Query::none(raw.as_deref())?;
     let sent = state.hub.send_message(&agent, talk, body.into()).await?;
     let status = if sent.created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(MessageDto::from(&sent.resource))))
@@ -51,12 +57,7 @@ pub(crate) async fn send_message(
     get,
     path = "/v1.0/talks/{id}/messages",
     tag = "messages",
-    params(
-        ("id" = Uuid, Path, description = "The talk."),
-        ("include_replies" = Option<bool>, Query, description = "`true` lists replies too (default `false`)."),
-        ("page_size" = Option<u32>, Query, description = "1–100, default 50."),
-        ("page_token" = Option<String>, Query, description = "`next_page_token` of the previous page."),
-    ),
+    params(TalkPath, ListMessagesQuery),
     responses(
         (status = 200, description = "A page of messages, newest first.", body = MessageList),
         (status = 400, description = "`invalid_id`, `invalid_request`.", body = ErrorBody),
@@ -68,12 +69,11 @@ pub(crate) async fn send_message(
 pub(crate) async fn list_messages(
     State(state): State<AppState>,
     Caller(agent): Caller,
-    TalkPath(talk): TalkPath,
-    RawQuery(raw): RawQuery,
+    IdPath(TalkPath { id: talk }): IdPath<TalkPath>,
+    ApiQuery(query): ApiQuery<ListMessagesQuery>,
 ) -> Result<Json<MessageList>, ApiError> {
-    let query = Query::parse(raw.as_deref(), &["include_replies", PAGE[0], PAGE[1]])?;
-    let include_replies = query.choice("include_replies", &[("true", true), ("false", false)])?.unwrap_or(false);
-    let page = state.hub.messages(&agent, talk, include_replies, &query.page()?).await?;
+    let include_replies = query.include_replies.unwrap_or(false);
+    let page = state.hub.messages(&agent, talk, include_replies, &query.page()).await?;
     Ok(Json(list(page)))
 }
 
@@ -82,7 +82,7 @@ pub(crate) async fn list_messages(
     get,
     path = "/v1.0/messages/{id}",
     tag = "messages",
-    params(("id" = Uuid, Path, description = "The message.")),
+    params(MessagePath),
     responses(
         (status = 200, description = "The message.", body = MessageDto),
         (status = 400, description = "`invalid_id`, `invalid_request`.", body = ErrorBody),
@@ -94,10 +94,9 @@ pub(crate) async fn list_messages(
 pub(crate) async fn get_message(
     State(state): State<AppState>,
     Caller(agent): Caller,
-    MessagePath(message): MessagePath,
-    RawQuery(raw): RawQuery,
+    IdPath(MessagePath { id: message }): IdPath<MessagePath>,
+    _: NoQuery,
 ) -> Result<Json<MessageDto>, ApiError> {
-    Query::none(raw.as_deref())?;
     Ok(Json(MessageDto::from(&state.hub.message(&agent, message).await?)))
 }
 
@@ -106,7 +105,7 @@ pub(crate) async fn get_message(
     patch,
     path = "/v1.0/messages/{id}",
     tag = "messages",
-    params(("id" = Uuid, Path, description = "The message.")),
+    params(MessagePath),
     request_body = EditMessageRequest,
     responses(
         (status = 200, description = "The message, edited.", body = MessageDto),
@@ -122,11 +121,9 @@ pub(crate) async fn get_message(
 pub(crate) async fn edit_message(
     State(state): State<AppState>,
     Caller(agent): Caller,
-    MessagePath(message): MessagePath,
-    RawQuery(raw): RawQuery,
+    IdPath(MessagePath { id: message }): IdPath<MessagePath>,
     JsonBody(body): JsonBody<EditMessageRequest>,
 ) -> Result<Json<MessageDto>, ApiError> {
-    Query::none(raw.as_deref())?;
     Ok(Json(MessageDto::from(&state.hub.edit_message(&agent, message, body.text).await?)))
 }
 
@@ -135,7 +132,7 @@ pub(crate) async fn edit_message(
     delete,
     path = "/v1.0/messages/{id}",
     tag = "messages",
-    params(("id" = Uuid, Path, description = "The message.")),
+    params(MessagePath),
     responses(
         (status = 200, description = "The tombstone (deleting a deleted message is a repeat).", body = MessageDto),
         (status = 400, description = "`invalid_id`, `invalid_request`.", body = ErrorBody),
@@ -147,10 +144,9 @@ pub(crate) async fn edit_message(
 pub(crate) async fn delete_message(
     State(state): State<AppState>,
     Caller(agent): Caller,
-    MessagePath(message): MessagePath,
-    RawQuery(raw): RawQuery,
+    IdPath(MessagePath { id: message }): IdPath<MessagePath>,
+    _: NoQuery,
 ) -> Result<Json<MessageDto>, ApiError> {
-    Query::none(raw.as_deref())?;
     Ok(Json(MessageDto::from(&state.hub.delete_message(&agent, message).await?)))
 }
 
@@ -159,11 +155,7 @@ pub(crate) async fn delete_message(
     get,
     path = "/v1.0/messages/{id}/replies",
     tag = "messages",
-    params(
-        ("id" = Uuid, Path, description = "The parent message."),
-        ("page_size" = Option<u32>, Query, description = "1–100, default 50."),
-        ("page_token" = Option<String>, Query, description = "`next_page_token` of the previous page."),
-    ),
+    params(MessagePath, PageQuery),
     responses(
         (status = 200, description = "A page of the thread, oldest first.", body = MessageList),
         (status = 400, description = "`invalid_id`, `invalid_request`.", body = ErrorBody),
@@ -175,9 +167,8 @@ pub(crate) async fn delete_message(
 pub(crate) async fn list_replies(
     State(state): State<AppState>,
     Caller(agent): Caller,
-    MessagePath(message): MessagePath,
-    RawQuery(raw): RawQuery,
+    IdPath(MessagePath { id: message }): IdPath<MessagePath>,
+    ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<Json<MessageList>, ApiError> {
-    let query = Query::parse(raw.as_deref(), &PAGE)?;
-    Ok(Json(list(state.hub.replies(&agent, message, &query.page()?).await?)))
+    Ok(Json(list(state.hub.replies(&agent, message, &query.page()).await?)))
 }
