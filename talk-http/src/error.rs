@@ -100,6 +100,31 @@ impl ApiError {
         Self::new(StatusCode::CONFLICT, "already_subscribed", format!("this connection already follows {held}"))
     }
 
+    /// A WebSocket `subscribe` over the socket's cap on single-talk
+    /// subscriptions.
+    pub(crate) fn too_many_subscriptions(cap: usize) -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            "limit_exceeded",
+            format!(
+                "this connection follows {cap} talks, the most it may: unsubscribe from one first, or follow \"*\""
+            ),
+        )
+    }
+
+    /// A WebSocket upgrade over the agent's cap on open sockets (on this
+    /// server node).
+    pub(crate) fn too_many_sockets(cap: usize) -> Self {
+        Self {
+            retry_after: Some(RETRY_AFTER_SECONDS),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!("this agent has {cap} WebSockets open on this server, the most it may: close one first"),
+            )
+        }
+    }
+
     pub(crate) fn unsupported_media_type() -> Self {
         Self::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -14,13 +14,20 @@
 //! [`Options::outbound_frames`](crate::Options::outbound_frames) frames, and each
 //! subscription's queue in the Hub is bounded too. A client that does not
 //! keep up fills both; the Hub then ends the subscription as lagged and the
-//! socket closes with `4008 lagged`.
+//! socket closes with `4008 lagged`. The count of them is bounded too: a
+//! socket holds at most
+//! [`Options::max_subscriptions_per_socket`](crate::Options::max_subscriptions_per_socket)
+//! single-talk subscriptions, and an agent at most
+//! [`Options::max_sockets_per_agent`](crate::Options::max_sockets_per_agent)
+//! sockets on this node (`slots`).
 //!
 //! And it is small while idle: what the tasks tell each other besides
 //! frames (the close frame, the subscriptions that ended by themselves,
 //! whether the peer was heard) sits in one small shared `Signals`, not in
 //! channels, each of which would hold a block of 32 slots (1–2 KiB) from the
 //! start for a message or two in the connection's life.
+
+mod slots;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -47,6 +54,9 @@ use crate::extract::{Document, NoQuery, parse_json};
 use crate::rate_limit::Limiter;
 use crate::state::{AppState, Options};
 
+use self::slots::SocketSlot;
+pub(crate) use self::slots::SocketSlots;
+
 /// Close code of a connection whose subscription could not keep up.
 pub(crate) const CLOSE_LAGGED: u16 = 4008;
 /// Close code when the store failed under a subscription (resubscribe with `since`).
@@ -64,6 +74,7 @@ const CLOSE_GOING_AWAY: u16 = 1001;
         (status = 101, description = "Switching protocols: the WebSocket is open."),
         (status = 400, description = "`invalid_request`: not a WebSocket upgrade, or an unknown query parameter.", body = ErrorBody),
         (status = 401, description = "`unauthenticated`: no upgrade.", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: the agent has as many WebSockets open on this server as it may (or is over its rate limit); no upgrade.", body = ErrorBody),
     )
 )]
 pub(crate) async fn websocket(
@@ -75,6 +86,8 @@ pub(crate) async fn websocket(
     let upgrade = upgrade.map_err(|rejection| {
         ApiError::invalid_request(format!("this endpoint takes a WebSocket upgrade: {}", rejection.body_text()))
     })?;
+    // Held for the socket's life; given back if the upgrade never completes.
+    let slot = state.sockets.take(&agent)?;
     let options = state.options.clone();
     let limit = options.max_client_message;
     Ok(upgrade
@@ -82,7 +95,7 @@ pub(crate) async fn websocket(
         .write_buffer_size(0)
         .max_message_size(limit)
         .max_frame_size(limit)
-        .on_upgrade(move |socket| run(socket, state.hub, agent, options, state.limiter)))
+        .on_upgrade(move |socket| run(socket, state.hub, agent, slot, options, state.limiter)))
 }
 
 fn control(frame: &ControlFrame) -> Message {
@@ -234,6 +247,8 @@ struct Connection {
     outlets: Outlets,
     subscriptions: HashMap<Scope, (u64, JoinHandle<()>)>,
     generation: u64,
+    /// The most single-talk subscriptions the connection may hold.
+    max_subscriptions: usize,
     /// The per-agent rate limit, which `subscribe` frames count against.
     limiter: Option<Arc<Limiter>>,
 }
@@ -272,6 +287,11 @@ impl Connection {
         };
         if let Some(held) = taken {
             return self.reply(error_frame(&ApiError::already_subscribed(held))).await;
+        }
+        // Before the Hub is asked: a socket at its cap learns it whatever
+        // the talk, and costs no read.
+        if matches!(scope, Scope::Talk(_)) && self.subscriptions.len() >= self.max_subscriptions {
+            return self.reply(error_frame(&ApiError::too_many_subscriptions(self.max_subscriptions))).await;
         }
         match self.hub.subscribe(&self.agent, scope, since).await {
             Ok(subscription) => {
@@ -314,7 +334,14 @@ impl Connection {
 }
 
 /// Serves one WebSocket until either side ends it.
-async fn run(socket: WebSocket, hub: Hub, agent: AgentId, options: Arc<Options>, limiter: Option<Arc<Limiter>>) {
+async fn run(
+    socket: WebSocket,
+    hub: Hub,
+    agent: AgentId,
+    slot: SocketSlot,
+    options: Arc<Options>,
+    limiter: Option<Arc<Limiter>>,
+) {
     let shared_is_wire = hub.event_format() == WireEncoder::FORMAT;
     let (sink, mut stream) = socket.split();
     let (out, out_rx) = mpsc::channel(options.outbound_frames);
@@ -326,6 +353,7 @@ async fn run(socket: WebSocket, hub: Hub, agent: AgentId, options: Arc<Options>,
         outlets: Outlets { out, signals: signals.clone(), shared_is_wire },
         subscriptions: HashMap::new(),
         generation: 0,
+        max_subscriptions: options.max_subscriptions_per_socket,
         limiter,
     };
     let writer_end = loop {
@@ -355,6 +383,8 @@ async fn run(socket: WebSocket, hub: Hub, agent: AgentId, options: Arc<Options>,
         Some(WriterEnd::Dropped) => {}
         None => writer.abort(),
     }
+    // The socket is closed: its slot is free.
+    drop(slot);
 }
 
 async fn drain(stream: &mut SplitStream<WebSocket>) {
