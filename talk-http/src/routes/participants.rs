@@ -13,13 +13,12 @@ use crate::error::ApiError;
 use crate::extract::{ApiQuery, IdPath, JsonBody, NoQuery, ParticipantPath, TalkPath, list_query};
 use crate::state::AppState;
 
-/// Which records a list of participants holds: `active` (the default),
-/// `left` or `all`.
-#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
+/// Which records a list of participants holds: `active`, `left` or `all`
+/// (talk-core's [`ParticipantFilter`], by name).
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum StatusFilter {
     /// Active records.
-    #[default]
     Active,
     /// Records that ended.
     Left,
@@ -66,7 +65,7 @@ pub(crate) async fn list_participants(
     IdPath(TalkPath { id: talk }): IdPath<TalkPath>,
     ApiQuery(query): ApiQuery<ListParticipantsQuery>,
 ) -> Result<Json<ParticipantList>, ApiError> {
-    let filter = query.status.unwrap_or_default().into();
+    let filter = query.status.map(ParticipantFilter::from).unwrap_or_default();
     let page = state.hub.participants(&agent, talk, filter, &query.page()).await?;
     Ok(Json(ParticipantList {
         result: page.items.iter().map(ParticipantDto::from).collect(),
