@@ -71,21 +71,28 @@ impl Authenticator for StaticTokens {
 pub(crate) struct Caller(pub(crate) AgentId);
 
 /// The token of a request: `Authorization: Bearer` first, else `?token=`.
+///
+/// A header of another scheme (`Basic …`, which a proxy in front of the
+/// server may add) is not the client's when `?token=` is given: it is then
+/// ignored. Without `?token=` it is refused, so that a client that sent
+/// the wrong scheme learns why.
 fn token(parts: &Parts) -> Result<Option<String>, ApiError> {
-    if let Some(value) = parts.headers.get(AUTHORIZATION) {
-        let value = value.to_str().map_err(|_| malformed_header())?;
-        let (scheme, token) = value.trim().split_once(' ').ok_or_else(malformed_header)?;
-        if !scheme.eq_ignore_ascii_case("bearer") {
-            return Err(malformed_header());
-        }
-        let token = token.trim();
+    let header = parts.headers.get(AUTHORIZATION);
+    let bearer = header.and_then(|value| value.to_str().ok()).and_then(|value| {
+        let value = value.trim();
+        let scheme = value.split(' ').next().unwrap_or(value);
+        scheme.eq_ignore_ascii_case("bearer").then(|| value[scheme.len()..].trim())
+    });
+    if let Some(token) = bearer {
         return Ok((!token.is_empty()).then(|| token.to_owned()));
     }
     let query = parts.uri.query().unwrap_or("");
-    Ok(form_urlencoded::parse(query.as_bytes())
-        .find(|(name, _)| name == "token")
-        .map(|(_, value)| value.into_owned())
-        .filter(|token| !token.is_empty()))
+    let query_token = form_urlencoded::parse(query.as_bytes()).find(|(name, _)| name == "token");
+    match (query_token, header) {
+        (Some((_, token)), _) => Ok((!token.is_empty()).then(|| token.into_owned())),
+        (None, Some(_)) => Err(malformed_header()),
+        (None, None) => Ok(None),
+    }
 }
 
 fn malformed_header() -> ApiError {

@@ -6,7 +6,7 @@ use std::fmt;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use talk_core::ErrorKind;
+use talk_core::{ErrorKind, Scope};
 
 use crate::dto::{ErrorBody, ErrorDetail};
 
@@ -88,6 +88,41 @@ impl ApiError {
 
     pub(crate) fn invalid_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid_request", message)
+    }
+
+    /// A WebSocket `subscribe` that overlaps a subscription the socket
+    /// holds (`held`): one `"*"` or single talks, each once.
+    pub(crate) fn already_subscribed(held: Scope) -> Self {
+        let held = match held {
+            Scope::All => "every talk (\"*\")".to_owned(),
+            Scope::Talk(talk) => format!("talk {talk}"),
+        };
+        Self::new(StatusCode::CONFLICT, "already_subscribed", format!("this connection already follows {held}"))
+    }
+
+    /// A WebSocket `subscribe` over the socket's cap on single-talk
+    /// subscriptions.
+    pub(crate) fn too_many_subscriptions(cap: usize) -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            "limit_exceeded",
+            format!(
+                "this connection follows {cap} talks, the most it may: unsubscribe from one first, or follow \"*\""
+            ),
+        )
+    }
+
+    /// A WebSocket upgrade over the agent's cap on open sockets (on this
+    /// server node).
+    pub(crate) fn too_many_sockets(cap: usize) -> Self {
+        Self {
+            retry_after: Some(RETRY_AFTER_SECONDS),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!("this agent has {cap} WebSockets open on this server, the most it may: close one first"),
+            )
+        }
     }
 
     pub(crate) fn unsupported_media_type() -> Self {

@@ -43,7 +43,8 @@ pub fn router_with_options(hub: Hub, auth: Arc<dyn Authenticator>, options: Opti
     let document = Bytes::from(document.to_json().unwrap_or_default());
     let body_limit = options.body_limit;
     let limiter = options.rate_limit.clone().map(|limit| Arc::new(rate_limit::Limiter::new(limit)));
-    let state = state::AppState { hub, auth, options: Arc::new(options), limiter, openapi: document };
+    let sockets = Arc::new(ws::SocketSlots::new(options.max_sockets_per_agent));
+    let state = state::AppState { hub, auth, options: Arc::new(options), limiter, sockets, openapi: document };
     routes
         // After every route: the fallback applies to the routes mounted so far.
         .method_not_allowed_fallback(routes::meta::unknown_method)

@@ -1,12 +1,18 @@
-//! A per-agent request rate limit: a token bucket for each authenticated
-//! agent. HTTP-adapter policy, off by default; turn it on with
+//! A per-agent request rate limit: a GCRA limiter (the `governor` crate)
+//! keyed by agent. HTTP-adapter policy, off by default; turn it on with
 //! [`Options::rate_limit`](crate::Options::rate_limit).
 
-use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use governor::clock::Clock;
+use governor::middleware::NoOpMiddleware;
+use governor::nanos::Nanos;
+use governor::state::keyed::HashMapStateStore;
+use governor::{Quota, RateLimiter};
 use talk_core::AgentId;
 
 use crate::error::ApiError;
@@ -15,9 +21,10 @@ use crate::error::ApiError;
 type ClockFn = dyn Fn() -> Duration + Send + Sync;
 
 /// A per-agent rate limit: each agent may make `burst` requests at once and
-/// then `per_second` requests a second, on average (a token bucket). A
-/// request over the limit answers `429 rate_limited` with `Retry-After`
-/// (seconds until the agent's next request would pass, rounded up).
+/// then `per_second` requests a second, on average (GCRA, the same as a
+/// token bucket of `burst` tokens). A request over the limit answers
+/// `429 rate_limited` with `Retry-After` (seconds until the agent's next
+/// request would pass, rounded up).
 ///
 /// It counts every authenticated request (after the token is checked, before
 /// anything else) and every WebSocket `subscribe` frame (answered with an
@@ -26,8 +33,8 @@ type ClockFn = dyn Fn() -> Duration + Send + Sync;
 #[derive(Clone)]
 pub struct RateLimit {
     per_second: f64,
-    burst: f64,
-    clock: Arc<ClockFn>,
+    burst: NonZeroU32,
+    clock: LimitClock,
 }
 
 impl fmt::Debug for RateLimit {
@@ -44,15 +51,15 @@ impl RateLimit {
         let origin = Instant::now();
         Self {
             per_second: if per_second.is_finite() && per_second > 0.0 { per_second } else { f64::MIN_POSITIVE },
-            burst: f64::from(burst.max(1)),
-            clock: Arc::new(move || origin.elapsed()),
+            burst: NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN),
+            clock: LimitClock(Arc::new(move || origin.elapsed())),
         }
     }
 
     /// Reads time from `clock` (a monotonic duration since any fixed
     /// origin) instead of the system's monotonic clock: for tests.
     pub fn with_clock(mut self, clock: impl Fn() -> Duration + Send + Sync + 'static) -> Self {
-        self.clock = Arc::new(clock);
+        self.clock = LimitClock(Arc::new(clock));
         self
     }
 
@@ -63,71 +70,73 @@ impl RateLimit {
 
     /// Requests an agent may make at once.
     pub fn burst(&self) -> u32 {
-        // Built from a u32.
-        self.burst as u32
+        self.burst.get()
+    }
+
+    /// The limit as governor's quota: one request every `1 / per_second`,
+    /// `burst` at once. The period is kept within what governor's
+    /// nanosecond arithmetic holds: at least 1 ns, and a full burst at most
+    /// a century (a rate too small to mean anything is one request a
+    /// century).
+    fn quota(&self) -> Quota {
+        const CENTURY: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
+        let longest = CENTURY / self.burst.get();
+        let period = Duration::try_from_secs_f64(self.per_second.recip()).unwrap_or(longest);
+        let period = period.clamp(Duration::from_nanos(1), longest);
+        // Never zero after the clamp; a quota of one a second is the fallback all the same.
+        Quota::with_period(period).unwrap_or(Quota::per_second(NonZeroU32::MIN)).allow_burst(self.burst)
     }
 }
 
-/// One agent's bucket.
-#[derive(Debug, Clone, Copy)]
-struct Bucket {
-    tokens: f64,
-    at: Duration,
+/// The clock of a [`RateLimit`], as governor reads it.
+#[derive(Clone)]
+struct LimitClock(Arc<ClockFn>);
+
+impl Clock for LimitClock {
+    type Instant = Nanos;
+
+    fn now(&self) -> Nanos {
+        Nanos::from(u64::try_from((self.0)().as_nanos()).unwrap_or(u64::MAX))
+    }
 }
 
-/// The buckets of every agent that made a request lately.
+/// The state of every agent that made a request lately.
 ///
-/// Memory is bounded by the agents active lately: an agent whose bucket
-/// has filled up again is the same as one never seen, and such buckets are
-/// dropped whenever the map has doubled since the last sweep.
+/// Memory is bounded by the agents active lately: an agent whose limit has
+/// recovered is the same as one never seen, and such agents are dropped
+/// whenever the map has doubled since the last sweep.
 pub(crate) struct Limiter {
-    limit: RateLimit,
-    state: Mutex<State>,
+    limiter: RateLimiter<AgentId, HashMapStateStore<AgentId>, LimitClock, NoOpMiddleware<Nanos>>,
+    sweep_at: AtomicUsize,
 }
 
-struct State {
-    buckets: HashMap<AgentId, Bucket>,
-    sweep_at: usize,
-}
-
-/// The fewest buckets before a sweep.
+/// The fewest agents held before a sweep.
 const MIN_SWEEP: usize = 1024;
 
 impl Limiter {
     pub(crate) fn new(limit: RateLimit) -> Self {
-        Self { limit, state: Mutex::new(State { buckets: HashMap::new(), sweep_at: MIN_SWEEP }) }
+        let limiter = RateLimiter::hashmap_with_clock(limit.quota(), limit.clock);
+        Self { limiter, sweep_at: AtomicUsize::new(MIN_SWEEP) }
     }
 
-    /// Takes one token of the agent's bucket, or answers `429 rate_limited`.
+    /// Counts one request of the agent, or answers `429 rate_limited`.
     pub(crate) fn check(&self, agent: &AgentId) -> Result<(), ApiError> {
-        let now = (self.limit.clock)();
-        let RateLimit { per_second, burst, .. } = self.limit;
-        // The map is never left half-changed: a poisoned lock is still usable.
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        let refill = |bucket: &Bucket| {
-            let elapsed = now.saturating_sub(bucket.at).as_secs_f64();
-            (bucket.tokens + elapsed * per_second).min(burst)
-        };
-        if !state.buckets.contains_key(agent) && state.buckets.len() >= state.sweep_at {
-            state.buckets.retain(|_, bucket| refill(bucket) < burst);
-            state.sweep_at = (state.buckets.len() * 2).max(MIN_SWEEP);
+        if self.limiter.len() >= self.sweep_at.load(Ordering::Relaxed) {
+            self.limiter.retain_recent();
+            self.sweep_at.store((self.limiter.len() * 2).max(MIN_SWEEP), Ordering::Relaxed);
         }
-        let bucket = state.buckets.entry(agent.clone()).or_insert(Bucket { tokens: burst, at: now });
-        let tokens = refill(bucket);
-        if tokens >= 1.0 {
-            *bucket = Bucket { tokens: tokens - 1.0, at: now };
-            return Ok(());
-        }
-        *bucket = Bucket { tokens, at: now };
-        let wait = ((1.0 - tokens) / per_second).ceil().clamp(1.0, f64::from(u32::MAX));
-        // Clamped to the range of u32 above.
-        Err(ApiError::rate_limited(wait as u32))
+        self.limiter.check_key(agent).map_err(|not_until| {
+            let wait = not_until.wait_time_from(self.limiter.clock().now());
+            // Whole seconds, rounded up, at least 1.
+            let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            ApiError::rate_limited(u32::try_from(seconds).unwrap_or(u32::MAX).max(1))
+        })
     }
 
-    /// Buckets held now.
+    /// Agents held now.
     #[cfg(test)]
     fn len(&self) -> usize {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner).buckets.len()
+        self.limiter.len()
     }
 }
 
@@ -177,8 +186,9 @@ mod tests {
             assert!(limiter.check(&agent(n)).is_ok());
         }
         assert_eq!(limiter.len(), MIN_SWEEP);
-        // Everyone's bucket has filled again: the next new agent sweeps them.
-        millis.store(1000, Ordering::SeqCst);
+        // Everyone's limit has recovered (governor forgets a key one period
+        // after that): the next request sweeps them.
+        millis.store(2000, Ordering::SeqCst);
         assert!(limiter.check(&agent(MIN_SWEEP)).is_ok());
         assert_eq!(limiter.len(), 1);
     }

@@ -8,6 +8,7 @@ use talk_core::Hub;
 
 use crate::auth::Authenticator;
 use crate::rate_limit::{Limiter, RateLimit};
+use crate::ws::SocketSlots;
 
 /// Tunables of the adapter. `Options::default()` holds the documented
 /// defaults; change them with the builder methods.
@@ -19,6 +20,8 @@ pub struct Options {
     pub(crate) max_client_message: usize,
     pub(crate) close_grace: Duration,
     pub(crate) rate_limit: Option<RateLimit>,
+    pub(crate) max_subscriptions_per_socket: usize,
+    pub(crate) max_sockets_per_agent: usize,
 }
 
 impl Default for Options {
@@ -30,6 +33,8 @@ impl Default for Options {
             max_client_message: 64 * 1024,
             close_grace: Duration::from_secs(5),
             rate_limit: None,
+            max_subscriptions_per_socket: 1000,
+            max_sockets_per_agent: 32,
         }
     }
 }
@@ -82,6 +87,25 @@ impl Options {
         self.rate_limit = Some(limit);
         self
     }
+
+    /// The most single-talk subscriptions one WebSocket may hold (default
+    /// 1000). One more `subscribe` answers an `error` frame with code
+    /// `limit_exceeded`; the socket and its other subscriptions go on. A
+    /// client that follows many talks can subscribe to `"*"` instead: one
+    /// subscription for every talk of the agent.
+    pub fn max_subscriptions_per_socket(mut self, subscriptions: usize) -> Self {
+        self.max_subscriptions_per_socket = subscriptions;
+        self
+    }
+
+    /// The most WebSockets one agent may have open on this server (default
+    /// 32; each router counts its own, so in a cluster the cap is per
+    /// node). An upgrade over it answers `429 rate_limited` with
+    /// `Retry-After`, without upgrading; a socket that closes frees its slot.
+    pub fn max_sockets_per_agent(mut self, sockets: usize) -> Self {
+        self.max_sockets_per_agent = sockets;
+        self
+    }
 }
 
 /// The state of the router.
@@ -92,6 +116,8 @@ pub(crate) struct AppState {
     pub(crate) options: Arc<Options>,
     /// The per-agent rate limit, when [`Options::rate_limit`] turned it on.
     pub(crate) limiter: Option<Arc<Limiter>>,
+    /// The WebSockets each agent has open, against [`Options::max_sockets_per_agent`].
+    pub(crate) sockets: Arc<SocketSlots>,
     /// The OpenAPI document, serialised once.
     pub(crate) openapi: Bytes,
 }

@@ -385,6 +385,42 @@ async fn bad_websocket_frames_answer_error_frames_and_write_nothing() {
     eprintln!("bad input: {count} WebSocket frames tried");
 }
 
+/// Over the WebSocket caps (small ones, set through `Options`): a subscribe
+/// past the socket's subscriptions answers `error limit_exceeded` and the
+/// socket stays open; an upgrade past the agent's sockets answers `429
+/// rate_limited` with `Retry-After` in the error shape, without an upgrade.
+/// Neither writes anything.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_the_websocket_caps_answers_limit_exceeded_and_429_and_writes_nothing() {
+    let options = Options::default().max_subscriptions_per_socket(1).max_sockets_per_agent(1);
+    let api = api_with(Setup { options, ..Setup::default() });
+    let first = api.group("agent-id-1", &[]).await;
+    let second = api.group("agent-id-1", &[]).await;
+    let before = api.head().await;
+    let address = api.serve().await;
+    let url = format!("ws://{address}/v1.0/ws?token={}", token("agent-id-1"));
+    let (mut socket, _) = connect_async(url.clone()).await.expect("the upgrade");
+    for (talk, expected) in [(&first, "subscribed"), (&second, "error"), (&first, "error")] {
+        socket.send(Message::text(json!({"type": "subscribe", "talk_id": talk}).to_string())).await.expect("sent");
+        let answer = next_text(&mut socket).await;
+        assert_eq!(answer["type"], expected, "{answer}");
+        if expected == "error" {
+            let code = if talk == &first { "already_subscribed" } else { "limit_exceeded" };
+            assert_eq!(answer["code"], code, "{answer}");
+        }
+    }
+    match connect_async(url).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status().as_u16(), 429);
+            assert!(response.headers().contains_key(header::RETRY_AFTER));
+            let body: Value = serde_json::from_slice(response.body().as_deref().expect("a body")).expect("JSON");
+            assert_eq!(body["error"]["code"], "rate_limited", "{body}");
+        }
+        other => panic!("expected 429, got {:?}", other.map(|(_, r)| r.status())),
+    }
+    assert_eq!(api.head().await, before);
+}
+
 /// A client frame over the limit ends the connection (close code 1009,
 /// message too big), and writes nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -344,7 +344,14 @@ async fn unusable_frames_answer_errors_and_the_socket_stays_open() {
     let talk = talk_of(&api, "agent-id-1", &[]).await;
     let mut client = connect(address, "agent-id-2").await;
     client.socket.send(Message::text("not json")).await.expect("sent");
-    assert_eq!(client.next().await["code"], "invalid_json");
+    let error = client.next().await;
+    assert_eq!(error["code"], "invalid_json");
+    // A WebSocket frame is called a frame, not a body.
+    let message = error["message"].as_str().expect("a message");
+    assert!(message.contains("frame") && !message.contains("body"), "{message}");
+    client.send(json!(["subscribe"])).await;
+    let message = client.next().await["message"].as_str().expect("a message").to_owned();
+    assert!(message.contains("frame") && !message.contains("body"), "{message}");
     for frame in [
         json!({"type": "dance"}),
         json!({"type": "subscribe"}),
@@ -358,6 +365,9 @@ async fn unusable_frames_answer_errors_and_the_socket_stays_open() {
         assert_eq!((&error["type"], &error["code"]), (&json!("error"), &json!("invalid_request")), "{frame}: {error}");
         assert!(error["message"].is_string());
     }
+    client.send(json!({"type": "unsubscribe", "talk_id": "nope"})).await;
+    let message = client.next().await["message"].as_str().expect("a message").to_owned();
+    assert!(message.starts_with("talk_id:") && message.contains("\"*\""), "{message}");
     client.socket.send(Message::binary(vec![1, 2, 3])).await.expect("sent");
     assert_eq!(client.next().await["code"], "invalid_request");
     client.send(json!({"type": "subscribe", "talk_id": talk})).await;
@@ -479,4 +489,73 @@ async fn a_peer_that_stops_answering_pings_is_dropped() {
     tokio::time::sleep(Duration::from_millis(1000)).await;
     let ended = silent.close_code().await;
     assert!(ended.is_none() || ended == Some(1000) || ended == Some(1001), "{ended:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn single_talk_subscriptions_per_socket_are_capped_and_the_others_keep_going() {
+    let options = talk_http::Options::default().max_subscriptions_per_socket(2);
+    let api = api_with(Setup { options, ..Setup::default() });
+    let address = api.serve().await;
+    let mut talks = Vec::new();
+    for _ in 0..3 {
+        talks.push(talk_of(&api, "agent-id-1", &[]).await);
+    }
+    let mut client = connect(address, "agent-id-1").await;
+    client.subscribe(&talks[0], None).await;
+    client.subscribe(&talks[1], None).await;
+    client.send(json!({"type": "subscribe", "talk_id": talks[2]})).await;
+    let refused = client.next().await;
+    assert_eq!((&refused["type"], &refused["code"]), (&json!("error"), &json!("limit_exceeded")), "{refused}");
+    // The others keep going.
+    api.send("agent-id-1", &talks[1], "still here").await;
+    let event = client.next().await;
+    assert_eq!((&event["type"], &event["talk_id"]), (&json!("message_created"), &json!(talks[1])));
+    // An unsubscribe frees a place; "*" is never refused by the cap.
+    client.send(json!({"type": "unsubscribe", "talk_id": talks[0]})).await;
+    assert_eq!(client.next().await["type"], "unsubscribed");
+    client.subscribe(&talks[2], None).await;
+    let mut all = connect(address, "agent-id-1").await;
+    all.subscribe("*", None).await;
+}
+
+/// Connects, expecting a refusal; answers its status, `Retry-After` and body.
+async fn refused_upgrade(address: SocketAddr, agent: &str) -> (u16, Option<String>, Value) {
+    let url = format!("ws://{address}/v1.0/ws?token={}", token(agent));
+    match connect_async(url).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            let retry_after = response.headers().get("retry-after").map(|v| v.to_str().expect("text").to_owned());
+            let body = response.body().as_deref().map(|b| serde_json::from_slice(b).expect("JSON"));
+            (response.status().as_u16(), retry_after, body.unwrap_or(Value::Null))
+        }
+        other => panic!("expected a refusal, got {:?}", other.map(|(_, r)| r.status())),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_websockets_per_agent_are_capped_and_a_closed_one_frees_its_slot() {
+    let options = talk_http::Options::default().max_sockets_per_agent(2);
+    let api = api_with(Setup { options, ..Setup::default() });
+    let address = api.serve().await;
+    let mut first = connect(address, "agent-id-1").await;
+    let mut second = connect(address, "agent-id-1").await;
+    let (status, retry_after, body) = refused_upgrade(address, "agent-id-1").await;
+    assert_eq!((status, body["error"]["code"].as_str()), (429, Some("rate_limited")), "{body}");
+    assert!(retry_after.is_some_and(|s| s.parse::<u32>().is_ok_and(|s| s >= 1)));
+    // Another agent has its own slots; the open sockets work.
+    connect(address, "agent-id-2").await.subscribe("*", None).await;
+    first.subscribe("*", None).await;
+    second.subscribe("*", None).await;
+    // A closed socket frees its slot (as soon as the server has seen it close).
+    first.socket.close(None).await.expect("closed");
+    drop(first);
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    let mut third = loop {
+        let url = format!("ws://{address}/v1.0/ws?token={}", token("agent-id-1"));
+        match connect_async(url).await {
+            Ok((socket, _)) => break Client { socket },
+            Err(_) if tokio::time::Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(20)).await,
+            Err(error) => panic!("the slot was never freed: {error}"),
+        }
+    };
+    third.subscribe("*", None).await;
 }

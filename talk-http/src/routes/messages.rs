@@ -1,7 +1,7 @@
 //! Messages and threads: `/v1.0/talks/{id}/messages` and `/v1.0/messages/{id}`.
 
 use axum::Json;
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 
 use talk_core::MessageFilter;
@@ -9,8 +9,16 @@ use talk_core::MessageFilter;
 use crate::auth::Caller;
 use crate::dto::{EditMessageRequest, ErrorBody, MessageDto, MessageList, SendMessageRequest};
 use crate::error::ApiError;
-use crate::extract::{JsonBody, MessagePath, PAGE, Query, TalkPath};
+use crate::extract::{ApiQuery, IdPath, JsonBody, MessagePath, NoQuery, PageQuery, TalkPath, list_query};
 use crate::state::AppState;
+
+list_query!(
+    /// `GET /v1.0/talks/{id}/messages`.
+    ListMessagesQuery {
+        /// `true` lists replies too (default `false`).
+        include_replies: Option<bool>,
+    }
+);
 
 fn list(page: talk_core::Page<talk_core::Message>) -> MessageList {
     MessageList { result: page.items.iter().map(MessageDto::from).collect(), next_page_token: page.next_page_token }
@@ -21,7 +29,7 @@ fn list(page: talk_core::Page<talk_core::Message>) -> MessageList {
     post,
     path = "/v1.0/talks/{id}/messages",
     tag = "messages",
-    params(("id" = Uuid, Path, description = "The talk.")),
+    params(TalkPath),
     request_body = SendMessageRequest,
     responses(
         (status = 201, description = "The message was sent.", body = MessageDto),
@@ -38,11 +46,9 @@ fn list(page: talk_core::Page<talk_core::Message>) -> MessageList {
 pub(crate) async fn send_message(
     State(state): State<AppState>,
     Caller(agent): Caller,
-    TalkPath(talk): TalkPath,
-    RawQuery(raw): RawQuery,
+    IdPath(TalkPath { id: talk }): IdPath<TalkPath>,
     JsonBody(body): JsonBody<SendMessageRequest>,
 ) -> Result<(StatusCode, Json<MessageDto>), ApiError> {
-    Query::none(raw.as_deref())?;
     let sent = state.hub.send_message(&agent, talk, body.into()).await?;
     let status = if sent.created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(MessageDto::from(&sent.resource))))
@@ -53,12 +59,7 @@ pub(crate) async fn send_message(
     get,
     path = "/v1.0/talks/{id}/messages",
     tag = "messages",
-    params(
-        ("id" = Uuid, Path, description = "The talk."),
-        ("include_replies" = Option<bool>, Query, description = "`true` lists replies too (default `false`)."),
-        ("page_size" = Option<u32>, Query, description = "1–100, default 50."),
-        ("page_token" = Option<String>, Query, description = "`next_page_token` of the previous page."),
-    ),
+    params(TalkPath, ListMessagesQuery),
     responses(
         (status = 200, description = "A page of messages, newest first.", body = MessageList),
         (status = 400, description = "`invalid_id`, `invalid_request`.", body = ErrorBody),
@@ -70,14 +71,12 @@ pub(crate) async fn send_message(
 pub(crate) async fn list_messages(
     State(state): State<AppState>,
     Caller(agent): Caller,
-    TalkPath(talk): TalkPath,
-    RawQuery(raw): RawQuery,
+    IdPath(TalkPath { id: talk }): IdPath<TalkPath>,
+    ApiQuery(query): ApiQuery<ListMessagesQuery>,
 ) -> Result<Json<MessageList>, ApiError> {
-    let query = Query::parse(raw.as_deref(), &["include_replies", PAGE[0], PAGE[1]])?;
-    let filter = query
-        .choice("include_replies", &[("true", MessageFilter::WithReplies), ("false", MessageFilter::TopLevel)])?
-        .unwrap_or_default();
-    let page = state.hub.messages(&agent, talk, filter, &query.page()?).await?;
+    let filter =
+        if query.include_replies.unwrap_or(false) { MessageFilter::WithReplies } else { MessageFilter::TopLevel };
+    let page = state.hub.messages(&agent, talk, filter, &query.page()).await?;
     Ok(Json(list(page)))
 }
 
@@ -86,7 +85,7 @@ pub(crate) async fn list_messages(
     get,
     path = "/v1.0/messages/{id}",
     tag = "messages",
-    params(("id" = Uuid, Path, description = "The message.")),
+    params(MessagePath),
     responses(
         (status = 200, description = "The message.", body = MessageDto),
         (status = 400, description = "`invalid_id`, `invalid_request`.", body = ErrorBody),
@@ -98,10 +97,9 @@ pub(crate) async fn list_messages(
 pub(crate) async fn get_message(
     State(state): State<AppState>,
     Caller(agent): Caller,
-    MessagePath(message): MessagePath,
-    RawQuery(raw): RawQuery,
+    IdPath(MessagePath { id: message }): IdPath<MessagePath>,
+    _: NoQuery,
 ) -> Result<Json<MessageDto>, ApiError> {
-    Query::none(raw.as_deref())?;
     Ok(Json(MessageDto::from(&state.hub.message(&agent, message).await?)))
 }
 
@@ -110,7 +108,7 @@ pub(crate) async fn get_message(
     patch,
     path = "/v1.0/messages/{id}",
     tag = "messages",
-    params(("id" = Uuid, Path, description = "The message.")),
+    params(MessagePath),
     request_body = EditMessageRequest,
     responses(
         (status = 200, description = "The message, edited.", body = MessageDto),
@@ -126,11 +124,9 @@ pub(crate) async fn get_message(
 pub(crate) async fn edit_message(
     State(state): State<AppState>,
     Caller(agent): Caller,
-    MessagePath(message): MessagePath,
-    RawQuery(raw): RawQuery,
+    IdPath(MessagePath { id: message }): IdPath<MessagePath>,
     JsonBody(body): JsonBody<EditMessageRequest>,
 ) -> Result<Json<MessageDto>, ApiError> {
-    Query::none(raw.as_deref())?;
     Ok(Json(MessageDto::from(&state.hub.edit_message(&agent, message, body.text).await?)))
 }
 
@@ -139,7 +135,7 @@ pub(crate) async fn edit_message(
     delete,
     path = "/v1.0/messages/{id}",
     tag = "messages",
-    params(("id" = Uuid, Path, description = "The message.")),
+    params(MessagePath),
     responses(
         (status = 200, description = "The tombstone (deleting a deleted message is a repeat).", body = MessageDto),
         (status = 400, description = "`invalid_id`, `invalid_request`.", body = ErrorBody),
@@ -151,10 +147,9 @@ pub(crate) async fn edit_message(
 pub(crate) async fn delete_message(
     State(state): State<AppState>,
     Caller(agent): Caller,
-    MessagePath(message): MessagePath,
-    RawQuery(raw): RawQuery,
+    IdPath(MessagePath { id: message }): IdPath<MessagePath>,
+    _: NoQuery,
 ) -> Result<Json<MessageDto>, ApiError> {
-    Query::none(raw.as_deref())?;
     Ok(Json(MessageDto::from(&state.hub.delete_message(&agent, message).await?)))
 }
 
@@ -163,11 +158,7 @@ pub(crate) async fn delete_message(
     get,
     path = "/v1.0/messages/{id}/replies",
     tag = "messages",
-    params(
-        ("id" = Uuid, Path, description = "The parent message."),
-        ("page_size" = Option<u32>, Query, description = "1–100, default 50."),
-        ("page_token" = Option<String>, Query, description = "`next_page_token` of the previous page."),
-    ),
+    params(MessagePath, PageQuery),
     responses(
         (status = 200, description = "A page of the thread, oldest first.", body = MessageList),
         (status = 400, description = "`invalid_id`, `invalid_request`.", body = ErrorBody),
@@ -179,9 +170,8 @@ pub(crate) async fn delete_message(
 pub(crate) async fn list_replies(
     State(state): State<AppState>,
     Caller(agent): Caller,
-    MessagePath(message): MessagePath,
-    RawQuery(raw): RawQuery,
+    IdPath(MessagePath { id: message }): IdPath<MessagePath>,
+    ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<Json<MessageList>, ApiError> {
-    let query = Query::parse(raw.as_deref(), &PAGE)?;
-    Ok(Json(list(state.hub.replies(&agent, message, &query.page()?).await?)))
+    Ok(Json(list(state.hub.replies(&agent, message, &query.page()).await?)))
 }

@@ -1,27 +1,56 @@
 //! `/v1.0/talks/{id}/participants`: list, add, leave or remove.
 
 use axum::Json;
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 use axum::http::StatusCode;
+use serde::Deserialize;
 use talk_core::ParticipantFilter;
+use utoipa::ToSchema;
 
 use crate::auth::Caller;
 use crate::dto::{AddParticipantRequest, ErrorBody, ParticipantDto, ParticipantList};
 use crate::error::ApiError;
-use crate::extract::{JsonBody, PAGE, ParticipantPath, Query, TalkPath};
+use crate::extract::{ApiQuery, IdPath, JsonBody, NoQuery, ParticipantPath, TalkPath, list_query};
 use crate::state::AppState;
+
+/// Which records a list of participants holds: `active`, `left` or `all`
+/// (talk-core's [`ParticipantFilter`], by name).
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum StatusFilter {
+    /// Active records.
+    Active,
+    /// Records that ended.
+    Left,
+    /// Every record.
+    All,
+}
+
+impl From<StatusFilter> for ParticipantFilter {
+    fn from(filter: StatusFilter) -> Self {
+        match filter {
+            StatusFilter::Active => Self::Active,
+            StatusFilter::Left => Self::Left,
+            StatusFilter::All => Self::All,
+        }
+    }
+}
+
+list_query!(
+    /// `GET /v1.0/talks/{id}/participants`.
+    ListParticipantsQuery {
+        /// `active` (default), `left` or `all`.
+        #[param(inline)]
+        status: Option<StatusFilter>,
+    }
+);
 
 /// The participant records of a talk, in the order they joined.
 #[utoipa::path(
     get,
     path = "/v1.0/talks/{id}/participants",
     tag = "participants",
-    params(
-        ("id" = Uuid, Path, description = "The talk."),
-        ("status" = Option<String>, Query, description = "`active` (default), `left` or `all`."),
-        ("page_size" = Option<u32>, Query, description = "1–100, default 50."),
-        ("page_token" = Option<String>, Query, description = "`next_page_token` of the previous page."),
-    ),
+    params(TalkPath, ListParticipantsQuery),
     responses(
         (status = 200, description = "A page of participant records, in the order they joined.", body = ParticipantList),
         (status = 400, description = "`invalid_id`, `invalid_request`.", body = ErrorBody),
@@ -33,21 +62,11 @@ use crate::state::AppState;
 pub(crate) async fn list_participants(
     State(state): State<AppState>,
     Caller(agent): Caller,
-    TalkPath(talk): TalkPath,
-    RawQuery(raw): RawQuery,
+    IdPath(TalkPath { id: talk }): IdPath<TalkPath>,
+    ApiQuery(query): ApiQuery<ListParticipantsQuery>,
 ) -> Result<Json<ParticipantList>, ApiError> {
-    let query = Query::parse(raw.as_deref(), &["status", PAGE[0], PAGE[1]])?;
-    let filter = query
-        .choice(
-            "status",
-            &[
-                ("active", ParticipantFilter::Active),
-                ("left", ParticipantFilter::Left),
-                ("all", ParticipantFilter::All),
-            ],
-        )?
-        .unwrap_or_default();
-    let page = state.hub.participants(&agent, talk, filter, &query.page()?).await?;
+    let filter = query.status.map(ParticipantFilter::from).unwrap_or_default();
+    let page = state.hub.participants(&agent, talk, filter, &query.page()).await?;
     Ok(Json(ParticipantList {
         result: page.items.iter().map(ParticipantDto::from).collect(),
         next_page_token: page.next_page_token,
@@ -59,7 +78,7 @@ pub(crate) async fn list_participants(
     post,
     path = "/v1.0/talks/{id}/participants",
     tag = "participants",
-    params(("id" = Uuid, Path, description = "The talk.")),
+    params(TalkPath),
     request_body = AddParticipantRequest,
     responses(
         (status = 201, description = "The new participant record.", body = ParticipantDto),
@@ -75,11 +94,9 @@ pub(crate) async fn list_participants(
 pub(crate) async fn add_participant(
     State(state): State<AppState>,
     Caller(agent): Caller,
-    TalkPath(talk): TalkPath,
-    RawQuery(raw): RawQuery,
+    IdPath(TalkPath { id: talk }): IdPath<TalkPath>,
     JsonBody(body): JsonBody<AddParticipantRequest>,
 ) -> Result<(StatusCode, Json<ParticipantDto>), ApiError> {
-    Query::none(raw.as_deref())?;
     let participant = state.hub.add_participant(&agent, talk, &body.agent_id).await?;
     Ok((StatusCode::CREATED, Json(ParticipantDto::from(&participant))))
 }
@@ -89,10 +106,7 @@ pub(crate) async fn add_participant(
     delete,
     path = "/v1.0/talks/{id}/participants/{participant_id}",
     tag = "participants",
-    params(
-        ("id" = Uuid, Path, description = "The talk."),
-        ("participant_id" = String, Path, description = "A participant record id of this talk, or `me` for the caller's latest record."),
-    ),
+    params(ParticipantPath),
     responses(
         (status = 200, description = "The record, ended (a repeat leave answers the record as it is).", body = ParticipantDto),
         (status = 400, description = "`invalid_id`, `invalid_request`.", body = ErrorBody),
@@ -105,9 +119,8 @@ pub(crate) async fn add_participant(
 pub(crate) async fn remove_participant(
     State(state): State<AppState>,
     Caller(agent): Caller,
-    ParticipantPath(talk, target): ParticipantPath,
-    RawQuery(raw): RawQuery,
+    IdPath(ParticipantPath { id: talk, participant_id: target }): IdPath<ParticipantPath>,
+    _: NoQuery,
 ) -> Result<Json<ParticipantDto>, ApiError> {
-    Query::none(raw.as_deref())?;
     Ok(Json(ParticipantDto::from(&state.hub.remove_participant(&agent, talk, target).await?)))
 }

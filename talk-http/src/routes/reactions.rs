@@ -1,12 +1,12 @@
 //! `/v1.0/messages/{id}/reactions`: react, unreact, list the reactors of an emoji.
 
 use axum::Json;
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 
 use crate::auth::Caller;
 use crate::dto::{AddReactionRequest, ErrorBody, MessageDto, ReactorDto, ReactorList};
 use crate::error::ApiError;
-use crate::extract::{JsonBody, MessagePath, PAGE, Query, ReactionPath};
+use crate::extract::{ApiQuery, IdPath, JsonBody, MessagePath, NoQuery, PageQuery, ReactionPath};
 use crate::state::AppState;
 
 /// Adds the caller's reaction to a message.
@@ -14,7 +14,7 @@ use crate::state::AppState;
     post,
     path = "/v1.0/messages/{id}/reactions",
     tag = "reactions",
-    params(("id" = Uuid, Path, description = "The message.")),
+    params(MessagePath),
     request_body = AddReactionRequest,
     responses(
         (status = 200, description = "The message with its reactions (adding a reaction twice is a repeat).", body = MessageDto),
@@ -30,11 +30,9 @@ use crate::state::AppState;
 pub(crate) async fn add_reaction(
     State(state): State<AppState>,
     Caller(agent): Caller,
-    MessagePath(message): MessagePath,
-    RawQuery(raw): RawQuery,
+    IdPath(MessagePath { id: message }): IdPath<MessagePath>,
     JsonBody(body): JsonBody<AddReactionRequest>,
 ) -> Result<Json<MessageDto>, ApiError> {
-    Query::none(raw.as_deref())?;
     Ok(Json(MessageDto::from(&state.hub.add_reaction(&agent, message, &body.emoji).await?)))
 }
 
@@ -43,10 +41,7 @@ pub(crate) async fn add_reaction(
     delete,
     path = "/v1.0/messages/{id}/reactions/{emoji}",
     tag = "reactions",
-    params(
-        ("id" = Uuid, Path, description = "The message."),
-        ("emoji" = String, Path, description = "The emoji, percent-encoded, or a shortcode."),
-    ),
+    params(ReactionPath),
     responses(
         (status = 200, description = "The message with its reactions (removing a reaction that is not there is a repeat).", body = MessageDto),
         (status = 400, description = "`invalid_id`, `invalid_request`, `invalid_emoji`.", body = ErrorBody),
@@ -59,10 +54,9 @@ pub(crate) async fn add_reaction(
 pub(crate) async fn remove_reaction(
     State(state): State<AppState>,
     Caller(agent): Caller,
-    ReactionPath(message, emoji): ReactionPath,
-    RawQuery(raw): RawQuery,
+    IdPath(ReactionPath { id: message, emoji }): IdPath<ReactionPath>,
+    _: NoQuery,
 ) -> Result<Json<MessageDto>, ApiError> {
-    Query::none(raw.as_deref())?;
     Ok(Json(MessageDto::from(&state.hub.remove_reaction(&agent, message, &emoji).await?)))
 }
 
@@ -71,12 +65,7 @@ pub(crate) async fn remove_reaction(
     get,
     path = "/v1.0/messages/{id}/reactions/{emoji}",
     tag = "reactions",
-    params(
-        ("id" = Uuid, Path, description = "The message."),
-        ("emoji" = String, Path, description = "The emoji, percent-encoded, or a shortcode."),
-        ("page_size" = Option<u32>, Query, description = "1–100, default 50."),
-        ("page_token" = Option<String>, Query, description = "`next_page_token` of the previous page."),
-    ),
+    params(ReactionPath, PageQuery),
     responses(
         (status = 200, description = "A page of reactors, in the order they reacted (empty when none).", body = ReactorList),
         (status = 400, description = "`invalid_id`, `invalid_request`, `invalid_emoji`.", body = ErrorBody),
@@ -88,11 +77,10 @@ pub(crate) async fn remove_reaction(
 pub(crate) async fn list_reactors(
     State(state): State<AppState>,
     Caller(agent): Caller,
-    ReactionPath(message, emoji): ReactionPath,
-    RawQuery(raw): RawQuery,
+    IdPath(ReactionPath { id: message, emoji }): IdPath<ReactionPath>,
+    ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<Json<ReactorList>, ApiError> {
-    let query = Query::parse(raw.as_deref(), &PAGE)?;
-    let page = state.hub.reactions(&agent, message, &emoji, &query.page()?).await?;
+    let page = state.hub.reactions(&agent, message, &emoji, &query.page()).await?;
     Ok(Json(ReactorList {
         result: page.items.iter().map(ReactorDto::from).collect(),
         next_page_token: page.next_page_token,

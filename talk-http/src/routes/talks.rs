@@ -1,15 +1,24 @@
 //! `/v1.0/talks`: create, list, read, rename, close, reopen.
 
 use axum::Json;
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use talk_core::TalkStatus;
 
 use crate::auth::Caller;
-use crate::dto::{CreateTalkRequest, ErrorBody, TalkDto, TalkList, UpdateTalkRequest};
+use crate::dto::{CreateTalkRequest, ErrorBody, TalkDto, TalkList, TalkState, UpdateTalkRequest};
 use crate::error::ApiError;
-use crate::extract::{JsonBody, PAGE, Query, TalkPath};
+use crate::extract::{ApiQuery, IdPath, JsonBody, NoQuery, TalkPath, list_query};
 use crate::state::AppState;
+
+list_query!(
+    /// `GET /v1.0/talks`.
+    ListTalksQuery {
+        /// `active` or `closed`: only talks in this state.
+        #[param(value_type = Option<TalkState>, inline)]
+        status: Option<TalkStatus>,
+    }
+);
 
 /// Creates a talk (`201`), or finds the pair's direct talk (`200`).
 #[utoipa::path(
@@ -30,10 +39,8 @@ use crate::state::AppState;
 pub(crate) async fn create_talk(
     State(state): State<AppState>,
     Caller(agent): Caller,
-    RawQuery(raw): RawQuery,
     JsonBody(body): JsonBody<CreateTalkRequest>,
 ) -> Result<(StatusCode, Json<TalkDto>), ApiError> {
-    Query::none(raw.as_deref())?;
     let created = state.hub.create_talk(&agent, body.into()).await?;
     let status = if created.created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(TalkDto::from(&created.resource))))
@@ -44,11 +51,7 @@ pub(crate) async fn create_talk(
     get,
     path = "/v1.0/talks",
     tag = "talks",
-    params(
-        ("status" = Option<String>, Query, description = "`active` or `closed`: only talks in this state."),
-        ("page_size" = Option<u32>, Query, description = "1–100, default 50."),
-        ("page_token" = Option<String>, Query, description = "`next_page_token` of the previous page."),
-    ),
+    params(ListTalksQuery),
     responses(
         (status = 200, description = "A page of talks, newest first.", body = TalkList),
         (status = 400, description = "`invalid_request`.", body = ErrorBody),
@@ -58,11 +61,9 @@ pub(crate) async fn create_talk(
 pub(crate) async fn list_talks(
     State(state): State<AppState>,
     Caller(agent): Caller,
-    RawQuery(raw): RawQuery,
+    ApiQuery(query): ApiQuery<ListTalksQuery>,
 ) -> Result<Json<TalkList>, ApiError> {
-    let query = Query::parse(raw.as_deref(), &["status", PAGE[0], PAGE[1]])?;
-    let status = query.choice("status", &[("active", TalkStatus::Active), ("closed", TalkStatus::Closed)])?;
-    let page = state.hub.talks(&agent, status, &query.page()?).await?;
+    let page = state.hub.talks(&agent, query.status, &query.page()).await?;
     Ok(Json(TalkList { result: page.items.iter().map(TalkDto::from).collect(), next_page_token: page.next_page_token }))
 }
 
@@ -71,7 +72,7 @@ pub(crate) async fn list_talks(
     get,
     path = "/v1.0/talks/{id}",
     tag = "talks",
-    params(("id" = Uuid, Path, description = "The talk.")),
+    params(TalkPath),
     responses(
         (status = 200, description = "The talk.", body = TalkDto),
         (status = 400, description = "`invalid_id`, `invalid_request`.", body = ErrorBody),
@@ -82,10 +83,9 @@ pub(crate) async fn list_talks(
 pub(crate) async fn get_talk(
     State(state): State<AppState>,
     Caller(agent): Caller,
-    TalkPath(talk): TalkPath,
-    RawQuery(raw): RawQuery,
+    IdPath(TalkPath { id: talk }): IdPath<TalkPath>,
+    _: NoQuery,
 ) -> Result<Json<TalkDto>, ApiError> {
-    Query::none(raw.as_deref())?;
     Ok(Json(TalkDto::from(&state.hub.talk(&agent, talk).await?)))
 }
 
@@ -94,7 +94,7 @@ pub(crate) async fn get_talk(
     patch,
     path = "/v1.0/talks/{id}",
     tag = "talks",
-    params(("id" = Uuid, Path, description = "The talk.")),
+    params(TalkPath),
     request_body = UpdateTalkRequest,
     responses(
         (status = 200, description = "The talk as it is now (a change that changes nothing is a repeat: no event).", body = TalkDto),
@@ -110,11 +110,9 @@ pub(crate) async fn get_talk(
 pub(crate) async fn update_talk(
     State(state): State<AppState>,
     Caller(agent): Caller,
-    TalkPath(talk): TalkPath,
-    RawQuery(raw): RawQuery,
+    IdPath(TalkPath { id: talk }): IdPath<TalkPath>,
     JsonBody(body): JsonBody<UpdateTalkRequest>,
 ) -> Result<Json<TalkDto>, ApiError> {
-    Query::none(raw.as_deref())?;
     Ok(Json(TalkDto::from(&state.hub.update_talk(&agent, talk, body.into()).await?)))
 }
 
@@ -123,7 +121,7 @@ pub(crate) async fn update_talk(
     post,
     path = "/v1.0/talks/{id}/close",
     tag = "talks",
-    params(("id" = Uuid, Path, description = "The talk.")),
+    params(TalkPath),
     responses(
         (status = 200, description = "The talk, closed (closing a closed talk is a repeat: no event).", body = TalkDto),
         (status = 400, description = "`invalid_id`, `invalid_request`.", body = ErrorBody),
@@ -135,10 +133,9 @@ pub(crate) async fn update_talk(
 pub(crate) async fn close_talk(
     State(state): State<AppState>,
     Caller(agent): Caller,
-    TalkPath(talk): TalkPath,
-    RawQuery(raw): RawQuery,
+    IdPath(TalkPath { id: talk }): IdPath<TalkPath>,
+    _: NoQuery,
 ) -> Result<Json<TalkDto>, ApiError> {
-    Query::none(raw.as_deref())?;
     Ok(Json(TalkDto::from(&state.hub.close_talk(&agent, talk).await?)))
 }
 
@@ -147,7 +144,7 @@ pub(crate) async fn close_talk(
     post,
     path = "/v1.0/talks/{id}/reopen",
     tag = "talks",
-    params(("id" = Uuid, Path, description = "The talk.")),
+    params(TalkPath),
     responses(
         (status = 200, description = "The talk, active (reopening an active talk is a repeat: no event).", body = TalkDto),
         (status = 400, description = "`invalid_id`, `invalid_request`.", body = ErrorBody),
@@ -160,9 +157,8 @@ pub(crate) async fn close_talk(
 pub(crate) async fn reopen_talk(
     State(state): State<AppState>,
     Caller(agent): Caller,
-    TalkPath(talk): TalkPath,
-    RawQuery(raw): RawQuery,
+    IdPath(TalkPath { id: talk }): IdPath<TalkPath>,
+    _: NoQuery,
 ) -> Result<Json<TalkDto>, ApiError> {
-    Query::none(raw.as_deref())?;
     Ok(Json(TalkDto::from(&state.hub.reopen_talk(&agent, talk).await?)))
 }

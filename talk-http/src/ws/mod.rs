@@ -14,7 +14,12 @@
 //! [`Options::outbound_frames`](crate::Options::outbound_frames) frames, and each
 //! subscription's queue in the Hub is bounded too. A client that does not
 //! keep up fills both; the Hub then ends the subscription as lagged and the
-//! socket closes with `4008 lagged`.
+//! socket closes with `4008 lagged`. The count of them is bounded too: a
+//! socket holds at most
+//! [`Options::max_subscriptions_per_socket`](crate::Options::max_subscriptions_per_socket)
+//! single-talk subscriptions, and an agent at most
+//! [`Options::max_sockets_per_agent`](crate::Options::max_sockets_per_agent)
+//! sockets on this node (`slots`).
 //!
 //! And it is small while idle: what the tasks tell each other besides
 //! frames (the close frame, the subscriptions that ended by themselves,
@@ -22,19 +27,21 @@
 //! channels, each of which would hold a block of 32 slots (1–2 KiB) from the
 //! start for a message or two in the connection's life.
 
+mod slots;
+
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use axum::extract::State;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
-use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use bytes::Bytes;
 use futures::stream::{SplitSink, SplitStream};
 use futures::{SinkExt, StreamExt};
-use talk_core::{AgentId, Delivery, EndReason, EventEncoder, Hub, Scope, SharedEvent, Subscription, TalkId};
+use talk_core::{AgentId, Delivery, EndReason, EventEncoder, Hub, Scope, SharedEvent, Subscription};
 use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, timeout};
@@ -43,9 +50,12 @@ use crate::auth::Caller;
 use crate::dto::{ClientFrame, ControlFrame, ErrorBody, UnsubscribeReason};
 use crate::encoder::WireEncoder;
 use crate::error::ApiError;
-use crate::extract::{Query, parse_json};
+use crate::extract::{Document, NoQuery, parse_json};
 use crate::rate_limit::Limiter;
 use crate::state::{AppState, Options};
+
+use self::slots::SocketSlot;
+pub(crate) use self::slots::SocketSlots;
 
 /// Close code of a connection whose subscription could not keep up.
 pub(crate) const CLOSE_LAGGED: u16 = 4008;
@@ -64,18 +74,20 @@ const CLOSE_GOING_AWAY: u16 = 1001;
         (status = 101, description = "Switching protocols: the WebSocket is open."),
         (status = 400, description = "`invalid_request`: not a WebSocket upgrade, or an unknown query parameter.", body = ErrorBody),
         (status = 401, description = "`unauthenticated`: no upgrade.", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: the agent has as many WebSockets open on this server as it may (or is over its rate limit); no upgrade.", body = ErrorBody),
     )
 )]
 pub(crate) async fn websocket(
     State(state): State<AppState>,
     Caller(agent): Caller,
-    RawQuery(raw): RawQuery,
+    _: NoQuery,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
-    Query::none(raw.as_deref())?;
     let upgrade = upgrade.map_err(|rejection| {
         ApiError::invalid_request(format!("this endpoint takes a WebSocket upgrade: {}", rejection.body_text()))
     })?;
+    // Held for the socket's life; given back if the upgrade never completes.
+    let slot = state.sockets.take(&agent)?;
     let options = state.options.clone();
     let limit = options.max_client_message;
     Ok(upgrade
@@ -83,30 +95,7 @@ pub(crate) async fn websocket(
         .write_buffer_size(0)
         .max_message_size(limit)
         .max_frame_size(limit)
-        .on_upgrade(move |socket| run(socket, state.hub, agent, options, state.limiter)))
-}
-
-/// What a connection subscribed to: every talk, or one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Key {
-    All,
-    Talk(TalkId),
-}
-
-impl Key {
-    fn label(self) -> String {
-        match self {
-            Self::All => "*".to_owned(),
-            Self::Talk(talk) => talk.to_string(),
-        }
-    }
-
-    fn scope(self) -> Scope {
-        match self {
-            Self::All => Scope::All,
-            Self::Talk(talk) => Scope::Talk(talk),
-        }
-    }
+        .on_upgrade(move |socket| run(socket, state.hub, agent, slot, options, state.limiter)))
 }
 
 fn control(frame: &ControlFrame) -> Message {
@@ -151,9 +140,9 @@ struct Signals {
     close: Mutex<Option<CloseFrame>>,
     /// Wakes the writer when `close` is set.
     closing: Notify,
-    /// Subscriptions that ended by themselves, as `(key, generation)`: the
-    /// reader forgets them before it handles the next client frame.
-    ended: Mutex<Vec<(Key, u64)>>,
+    /// Subscriptions that ended by themselves, as `(scope, generation)`:
+    /// the reader forgets them before it handles the next client frame.
+    ended: Mutex<Vec<(Scope, u64)>>,
     /// Whether anything arrived from the peer since the last ping.
     heard: AtomicBool,
 }
@@ -179,17 +168,17 @@ impl Outlets {
 }
 
 /// Pushes one subscription's items into the connection's queue, in order.
-async fn forward(mut subscription: Subscription, key: Key, generation: u64, outlets: Outlets) {
+async fn forward(mut subscription: Subscription, scope: Scope, generation: u64, outlets: Outlets) {
     while let Some(item) = subscription.next().await {
         let frame = match item {
             Delivery::Event(shared) => event_frame(shared, outlets.shared_is_wire),
-            Delivery::Subscribed { seq } => control(&ControlFrame::Subscribed { talk_id: key.label(), seq }),
-            Delivery::ResyncRequired { seq } => control(&ControlFrame::ResyncRequired { talk_id: key.label(), seq }),
+            Delivery::Subscribed { seq } => control(&ControlFrame::Subscribed { talk_id: scope, seq }),
+            Delivery::ResyncRequired { seq } => control(&ControlFrame::ResyncRequired { talk_id: scope, seq }),
             Delivery::Ended(EndReason::Left) => {
                 // Forget the subscription before the client can hear it ended,
                 // so that a subscribe right after is not refused.
-                lock(&outlets.signals.ended).push((key, generation));
-                let frame = ControlFrame::Unsubscribed { talk_id: key.label(), reason: UnsubscribeReason::Left };
+                lock(&outlets.signals.ended).push((scope, generation));
+                let frame = ControlFrame::Unsubscribed { talk_id: scope, reason: UnsubscribeReason::Left };
                 let _ = outlets.out.send(control(&frame)).await;
                 return;
             }
@@ -256,8 +245,10 @@ struct Connection {
     hub: Hub,
     agent: AgentId,
     outlets: Outlets,
-    subscriptions: HashMap<Key, (u64, JoinHandle<()>)>,
+    subscriptions: HashMap<Scope, (u64, JoinHandle<()>)>,
     generation: u64,
+    /// The most single-talk subscriptions the connection may hold.
+    max_subscriptions: usize,
     /// The per-agent rate limit, which `subscribe` frames count against.
     limiter: Option<Arc<Limiter>>,
 }
@@ -270,9 +261,9 @@ impl Connection {
     /// Handles one client message; answers whether to go on reading.
     async fn on_message(&mut self, message: Message) {
         match message {
-            Message::Text(text) => match parse_json::<ClientFrame>(text.as_bytes()) {
-                Ok(ClientFrame::Subscribe { talk_id, since }) => self.subscribe(&talk_id, since).await,
-                Ok(ClientFrame::Unsubscribe { talk_id }) => self.unsubscribe(&talk_id).await,
+            Message::Text(text) => match parse_json::<ClientFrame>(text.as_bytes(), Document::Frame) {
+                Ok(ClientFrame::Subscribe { talk_id, since }) => self.subscribe(talk_id, since).await,
+                Ok(ClientFrame::Unsubscribe { talk_id }) => self.unsubscribe(talk_id).await,
                 Err(error) => self.reply(error_frame(&error)).await,
             },
             Message::Binary(_) => {
@@ -283,69 +274,54 @@ impl Connection {
         }
     }
 
-    fn key(talk_id: &str) -> Result<Key, ApiError> {
-        if talk_id == "*" {
-            return Ok(Key::All);
-        }
-        talk_id
-            .parse::<TalkId>()
-            .map(Key::Talk)
-            .map_err(|error| ApiError::invalid_request(format!("talk_id: {error}, nor \"*\"")))
-    }
-
-    async fn subscribe(&mut self, talk_id: &str, since: Option<u64>) {
+    async fn subscribe(&mut self, scope: Scope, since: Option<u64>) {
         if let Some(Err(error)) = self.limiter.as_ref().map(|limiter| limiter.check(&self.agent)) {
             let message = format!("{}; retry in {} s", error.message(), error.retry_after().unwrap_or(1));
             return self.reply(control(&ControlFrame::Error { code: error.code().to_owned(), message })).await;
         }
-        let key = match Self::key(talk_id) {
-            Ok(key) => key,
-            Err(error) => return self.reply(error_frame(&error)).await,
-        };
         // One "*" or single-talk subscriptions, each talk once: no event
         // is ever delivered twice on one socket.
-        let taken = match key {
-            Key::All => self.subscriptions.keys().next().copied(),
-            Key::Talk(_) => [key, Key::All].into_iter().find(|k| self.subscriptions.contains_key(k)),
+        let taken = match scope {
+            Scope::All => self.subscriptions.keys().next().copied(),
+            Scope::Talk(_) => [scope, Scope::All].into_iter().find(|s| self.subscriptions.contains_key(s)),
         };
         if let Some(held) = taken {
-            let message = format!("this connection already follows {}", held.label());
-            let frame = ControlFrame::Error { code: "already_subscribed".to_owned(), message };
-            return self.reply(control(&frame)).await;
+            return self.reply(error_frame(&ApiError::already_subscribed(held))).await;
         }
-        match self.hub.subscribe(&self.agent, key.scope(), since).await {
+        // Before the Hub is asked: a socket at its cap learns it whatever
+        // the talk, and costs no read.
+        if matches!(scope, Scope::Talk(_)) && self.subscriptions.len() >= self.max_subscriptions {
+            return self.reply(error_frame(&ApiError::too_many_subscriptions(self.max_subscriptions))).await;
+        }
+        match self.hub.subscribe(&self.agent, scope, since).await {
             Ok(subscription) => {
                 self.generation += 1;
                 let generation = self.generation;
-                let task = tokio::spawn(forward(subscription, key, generation, self.outlets.clone()));
-                self.subscriptions.insert(key, (generation, task));
+                let task = tokio::spawn(forward(subscription, scope, generation, self.outlets.clone()));
+                self.subscriptions.insert(scope, (generation, task));
             }
             Err(error) => self.reply(error_frame(&ApiError::from(error))).await,
         }
     }
 
-    async fn unsubscribe(&mut self, talk_id: &str) {
-        let key = match Self::key(talk_id) {
-            Ok(key) => key,
-            Err(error) => return self.reply(error_frame(&error)).await,
-        };
+    async fn unsubscribe(&mut self, scope: Scope) {
         // Not subscribed: a repeat, answered the same way.
-        if let Some((_, task)) = self.subscriptions.remove(&key) {
+        if let Some((_, task)) = self.subscriptions.remove(&scope) {
             task.abort();
             // Wait until the forwarder is gone, so that none of its frames
             // follows the answer.
             let _ = task.await;
         }
-        let frame = ControlFrame::Unsubscribed { talk_id: key.label(), reason: UnsubscribeReason::Request };
+        let frame = ControlFrame::Unsubscribed { talk_id: scope, reason: UnsubscribeReason::Request };
         self.reply(control(&frame)).await;
     }
 
     /// Forgets the subscriptions whose forwarders ended by themselves.
     fn forget_ended(&mut self) {
         let ended = std::mem::take(&mut *lock(&self.outlets.signals.ended));
-        for (key, generation) in ended {
-            if self.subscriptions.get(&key).is_some_and(|(current, _)| *current == generation) {
-                self.subscriptions.remove(&key);
+        for (scope, generation) in ended {
+            if self.subscriptions.get(&scope).is_some_and(|(current, _)| *current == generation) {
+                self.subscriptions.remove(&scope);
             }
         }
     }
@@ -358,7 +334,14 @@ impl Connection {
 }
 
 /// Serves one WebSocket until either side ends it.
-async fn run(socket: WebSocket, hub: Hub, agent: AgentId, options: Arc<Options>, limiter: Option<Arc<Limiter>>) {
+async fn run(
+    socket: WebSocket,
+    hub: Hub,
+    agent: AgentId,
+    slot: SocketSlot,
+    options: Arc<Options>,
+    limiter: Option<Arc<Limiter>>,
+) {
     let shared_is_wire = hub.event_format() == WireEncoder::FORMAT;
     let (sink, mut stream) = socket.split();
     let (out, out_rx) = mpsc::channel(options.outbound_frames);
@@ -370,6 +353,7 @@ async fn run(socket: WebSocket, hub: Hub, agent: AgentId, options: Arc<Options>,
         outlets: Outlets { out, signals: signals.clone(), shared_is_wire },
         subscriptions: HashMap::new(),
         generation: 0,
+        max_subscriptions: options.max_subscriptions_per_socket,
         limiter,
     };
     let writer_end = loop {
@@ -399,6 +383,8 @@ async fn run(socket: WebSocket, hub: Hub, agent: AgentId, options: Arc<Options>,
         Some(WriterEnd::Dropped) => {}
         None => writer.abort(),
     }
+    // The socket is closed: its slot is free.
+    drop(slot);
 }
 
 async fn drain(stream: &mut SplitStream<WebSocket>) {

@@ -1,0 +1,157 @@
+//! Talks: the Talk resource, its list, and the bodies of create and update.
+
+use serde::{Deserialize, Serialize};
+use talk_core::{AgentId, Talk, TalkKind, TalkStatus, Timestamp};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{optional_timestamp, timestamp};
+
+/// `direct` (two agents, private; one per pair) or `group`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TalkType {
+    /// Two agents.
+    Direct,
+    /// Any number of agents.
+    Group,
+}
+
+impl From<TalkKind> for TalkType {
+    fn from(kind: TalkKind) -> Self {
+        match kind {
+            TalkKind::Direct => Self::Direct,
+            TalkKind::Group => Self::Group,
+        }
+    }
+}
+
+impl From<TalkType> for TalkKind {
+    fn from(kind: TalkType) -> Self {
+        match kind {
+            TalkType::Direct => Self::Direct,
+            TalkType::Group => Self::Group,
+        }
+    }
+}
+
+/// `active` or `closed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TalkState {
+    /// Open for messages and changes.
+    Active,
+    /// Readable, refuses changes.
+    Closed,
+}
+
+impl From<TalkStatus> for TalkState {
+    fn from(status: TalkStatus) -> Self {
+        match status {
+            TalkStatus::Active => Self::Active,
+            TalkStatus::Closed => Self::Closed,
+        }
+    }
+}
+
+/// A talk.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct TalkDto {
+    /// Its id.
+    pub id: Uuid,
+    /// `direct` or `group`.
+    #[serde(rename = "type")]
+    pub kind: TalkType,
+    /// Its name (`""` allowed for a direct talk).
+    pub name: String,
+    /// Free text about the talk.
+    pub detail: String,
+    /// `active` or `closed`.
+    pub status: TalkState,
+    /// The agent that created it.
+    pub creator_id: String,
+    /// Number of active participants.
+    pub member_count: u32,
+    /// When it was created.
+    #[serde(serialize_with = "timestamp")]
+    #[schema(value_type = String, format = DateTime)]
+    pub tm_create: Timestamp,
+    /// When its name, detail, status or membership last changed.
+    #[serde(serialize_with = "timestamp")]
+    #[schema(value_type = String, format = DateTime)]
+    pub tm_update: Timestamp,
+    /// When it was last closed; `null` while active.
+    #[serde(serialize_with = "optional_timestamp")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub tm_close: Option<Timestamp>,
+}
+
+impl From<&Talk> for TalkDto {
+    fn from(talk: &Talk) -> Self {
+        Self {
+            id: talk.id.as_uuid(),
+            kind: talk.kind.into(),
+            name: talk.name.clone(),
+            detail: talk.detail.clone(),
+            status: talk.status.into(),
+            creator_id: talk.creator_id.as_str().to_owned(),
+            member_count: talk.member_count,
+            tm_create: talk.tm_create,
+            tm_update: talk.tm_update,
+            tm_close: talk.tm_close,
+        }
+    }
+}
+
+list!(
+    /// A page of talks, newest first.
+    TalkList, TalkDto
+);
+
+/// `POST /v1.0/talks`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTalkRequest {
+    /// 1–200 characters for a `group` talk; optional (default `""`) for a `direct` one.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// 0–2000 characters (default `""`).
+    #[serde(default)]
+    pub detail: Option<String>,
+    /// `group` (the default) or `direct`.
+    #[serde(default, rename = "type")]
+    pub kind: Option<TalkType>,
+    /// The other agents (the caller joins anyway; duplicates are merged). A
+    /// `direct` talk names exactly one other agent.
+    #[schema(value_type = Vec<String>)]
+    pub participant_ids: Vec<AgentId>,
+}
+
+impl From<CreateTalkRequest> for talk_core::NewTalk {
+    fn from(r: CreateTalkRequest) -> Self {
+        Self {
+            kind: r.kind.unwrap_or(TalkType::Group).into(),
+            name: r.name,
+            detail: r.detail,
+            participant_ids: r.participant_ids,
+        }
+    }
+}
+
+/// `PATCH /v1.0/talks/{id}`: at least one of the fields.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateTalkRequest {
+    /// A new name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// A new detail.
+    #[serde(default)]
+    pub detail: Option<String>,
+}
+
+impl From<UpdateTalkRequest> for talk_core::TalkChanges {
+    fn from(r: UpdateTalkRequest) -> Self {
+        Self { name: r.name, detail: r.detail }
+    }
+}
