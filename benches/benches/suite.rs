@@ -778,7 +778,7 @@ async fn dispatch_fan_out(mode: Mode, n: usize) -> Row {
         tokio::spawn(async move {
             while let Some(item) = subscription.next().await {
                 if let Delivery::Event(shared) = item {
-                    std::hint::black_box(&shared.encoded);
+                    std::hint::black_box(shared.encoded(&talk_http::WireFormat).ok());
                     let _ = done.send(shared.event.seq);
                 }
             }

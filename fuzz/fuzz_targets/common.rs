@@ -8,7 +8,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::Request;
 use talk_core::{AgentId, Hub, StaticDirectory};
-use talk_http::{StaticTokens, WireEncoder};
+use talk_http::{StaticTokens};
 use talk_store_memory::MemoryStore;
 use tower::ServiceExt;
 
@@ -32,7 +32,7 @@ impl World {
             tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("a runtime");
         let hub = runtime.block_on(async {
             Hub::builder(Arc::new(MemoryStore::new()))
-                .encoder(Arc::new(WireEncoder))
+                
                 .directory(Arc::new(StaticDirectory::new(AGENTS.iter().map(|a| agent(a)))))
                 .build()
         });

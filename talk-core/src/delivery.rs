@@ -16,8 +16,9 @@
 //! function, so a subscription that replays `(since, D]` and then goes live
 //! after `D` has no gap and no duplicate.
 
+use std::any::Any;
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
@@ -74,40 +75,84 @@ impl Notifier for LocalNotifier {
     }
 }
 
-/// Turns an event into the bytes subscribers receive. The dispatcher calls
-/// it once per event and shares the result with every subscriber; an adapter
-/// plugs in its wire format here.
-pub trait EventEncoder: Send + Sync + 'static {
-    /// The encoded event.
-    fn encode(&self, event: &Event) -> String;
+/// A wire format for events: how an adapter turns an event into what its
+/// frame carries. The adapter asks each [`SharedEvent`] for its encoding
+/// ([`SharedEvent::encoded`]); the first subscriber to ask encodes it, every
+/// other one gets a clone of the same value.
+pub trait EventFormat: Send + Sync + 'static {
+    /// An encoded event: cheap to clone (shared bytes), since every
+    /// subscriber of the event gets a clone.
+    type Encoded: Clone + Send + Sync + 'static;
 
-    /// A name of the format, so that a consumer can tell whether the shared
-    /// bytes are in the format it sends (and encode again if not).
-    fn format(&self) -> &'static str;
+    /// The event in this format.
+    ///
+    /// # Errors
+    /// When the event cannot be encoded; the adapter then tells its client
+    /// rather than send a frame that is not the event.
+    fn encode(&self, event: &Event) -> Result<Self::Encoded, EncodeError>;
 }
 
-/// The default [`EventEncoder`]: the event as JSON, in talk-core's own shape.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct JsonEncoder;
-
-impl EventEncoder for JsonEncoder {
-    fn encode(&self, event: &Event) -> String {
-        serde_json::to_string(event).unwrap_or_default()
-    }
-
-    fn format(&self) -> &'static str {
-        "talk-core/json"
-    }
+/// An event could not be encoded in a wire format.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("event {seq} could not be encoded: {reason}")]
+pub struct EncodeError {
+    /// The event's `seq`.
+    pub seq: u64,
+    /// What went wrong.
+    pub reason: String,
 }
 
-/// An event with its encoded form, shared by every subscriber it goes to.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An event as delivered: shared by every subscription it goes to, with its
+/// wire encoding made once, by the first subscriber that asks, and shared
+/// by the others.
 pub struct SharedEvent {
     /// The event.
     pub event: Event,
-    /// The event as the Hub's [`EventEncoder`] encoded it.
-    pub encoded: String,
+    /// The encoding in the first format asked for: a
+    /// `Result<F::Encoded, EncodeError>` of that format `F`.
+    encoded: OnceLock<Box<dyn Any + Send + Sync>>,
 }
+
+impl SharedEvent {
+    /// `event`, not encoded yet.
+    pub fn new(event: Event) -> Self {
+        Self { event, encoded: OnceLock::new() }
+    }
+
+    /// The event in `format`: encoded at the first call, a clone of that
+    /// encoding at every later one. (An adapter uses one format; asking in a
+    /// second format encodes again on each call.)
+    ///
+    /// # Errors
+    /// The format's [`EncodeError`], the same for every caller.
+    pub fn encoded<F: EventFormat>(&self, format: &F) -> Result<F::Encoded, EncodeError> {
+        let cached = self.encoded.get_or_init(|| Box::new(format.encode(&self.event)));
+        match cached.downcast_ref::<Result<F::Encoded, EncodeError>>() {
+            Some(encoded) => encoded.clone(),
+            None => format.encode(&self.event),
+        }
+    }
+}
+
+impl Clone for SharedEvent {
+    fn clone(&self) -> Self {
+        Self::new(self.event.clone())
+    }
+}
+
+impl std::fmt::Debug for SharedEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedEvent").field("event", &self.event).finish_non_exhaustive()
+    }
+}
+
+impl PartialEq for SharedEvent {
+    fn eq(&self, other: &Self) -> bool {
+        self.event == other.event
+    }
+}
+
+impl Eq for SharedEvent {}
 
 /// What a subscription follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -234,7 +279,6 @@ struct Routes {
 pub(crate) struct Dispatcher {
     routes: Mutex<Routes>,
     store: Arc<dyn Store>,
-    encoder: Arc<dyn EventEncoder>,
     options: DeliveryOptions,
 }
 
@@ -251,7 +295,6 @@ impl Dispatcher {
     pub(crate) async fn start(
         store: Arc<dyn Store>,
         notifier: &dyn Notifier,
-        encoder: Arc<dyn EventEncoder>,
         options: DeliveryOptions,
     ) -> Result<Arc<Self>> {
         let mut wake = notifier.watch();
@@ -260,7 +303,6 @@ impl Dispatcher {
         let dispatcher = Arc::new(Self {
             routes: Mutex::new(Routes { position, next_id: 0, agents: HashMap::new(), members: HashMap::new() }),
             store,
-            encoder,
             options,
         });
         let weak = Arc::downgrade(&dispatcher);
@@ -324,11 +366,7 @@ impl Dispatcher {
     fn route(&self, events: &[Event], skip: usize) {
         let mut encoded: Vec<Option<Arc<SharedEvent>>> = vec![None; events.len()];
         let mut encode = |i: usize| -> Arc<SharedEvent> {
-            encoded[i]
-                .get_or_insert_with(|| {
-                    Arc::new(SharedEvent { event: events[i].clone(), encoded: self.encoder.encode(&events[i]) })
-                })
-                .clone()
+            encoded[i].get_or_insert_with(|| Arc::new(SharedEvent::new(events[i].clone()))).clone()
         };
         let mut routes = lock(&self.routes);
         let Routes { position, agents, members, .. } = &mut *routes;
@@ -486,7 +524,6 @@ pub struct Subscription {
     agent: AgentId,
     scope: Scope,
     store: Arc<dyn Store>,
-    encoder: Arc<dyn EventEncoder>,
     page: usize,
     dispatcher: Option<(Arc<Dispatcher>, u64)>,
     receiver: Option<mpsc::Receiver<Arc<SharedEvent>>>,
@@ -522,19 +559,11 @@ pub(crate) enum Start {
 }
 
 impl Subscription {
-    pub(crate) fn new(
-        agent: AgentId,
-        scope: Scope,
-        store: Arc<dyn Store>,
-        encoder: Arc<dyn EventEncoder>,
-        page: usize,
-        start: Start,
-    ) -> Self {
+    pub(crate) fn new(agent: AgentId, scope: Scope, store: Arc<dyn Store>, page: usize, start: Start) -> Self {
         let mut subscription = Self {
             agent,
             scope,
             store,
-            encoder,
             page: page.max(1),
             dispatcher: None,
             receiver: None,
@@ -669,8 +698,7 @@ impl Subscription {
                     next = last.seq.min(until);
                 }
                 for event in events.into_iter().take_while(|e| e.seq <= until) {
-                    let encoded = self.encoder.encode(&event);
-                    self.push_event(Arc::new(SharedEvent { event, encoded }));
+                    self.push_event(Arc::new(SharedEvent::new(event)));
                     if matches!(self.phase, Phase::Done) {
                         return;
                     }

@@ -20,7 +20,7 @@ mod talk;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use delivery::{
-    Delivery, DeliveryOptions, EndReason, EventEncoder, JsonEncoder, LocalNotifier, Notifier, Scope, SharedEvent,
+    Delivery, DeliveryOptions, EncodeError, EndReason, EventFormat, LocalNotifier, Notifier, Scope, SharedEvent,
     Subscription,
 };
 pub use directory::{AgentDirectory, AnyAgent, StaticDirectory};

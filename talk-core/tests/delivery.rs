@@ -65,7 +65,40 @@ async fn event_in_quiet_talk_after_subscribe_is_delivered() {
     let m = send(&hub, "a", talk.id, "hello").await;
     let Delivery::Event(shared) = next(&mut sub).await else { panic!("expected an event") };
     assert_eq!(shared.event.seq, m.seq);
-    assert!(shared.encoded.contains("hello"), "the encoded bytes travel with the event");
+}
+
+/// A format that counts how often it encodes.
+struct Counting(std::sync::atomic::AtomicUsize);
+
+impl talk_core::EventFormat for Counting {
+    type Encoded = Arc<str>;
+
+    fn encode(&self, event: &talk_core::Event) -> Result<Arc<str>, talk_core::EncodeError> {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(Arc::from(format!("{}:{}", event.seq, event.data.type_name())))
+    }
+}
+
+#[tokio::test]
+async fn an_event_is_encoded_once_for_every_subscriber() {
+    let hub = hub();
+    let talk = group(&hub, "a", &["b", "c"]).await;
+    let mut subs = Vec::new();
+    for who in ["a", "b", "c", "b"] {
+        let mut sub = hub.subscribe(&agent(who), Scope::All, None).await.unwrap();
+        assert!(matches!(next(&mut sub).await, Delivery::Subscribed { .. }));
+        subs.push(sub);
+    }
+    let m = send(&hub, "a", talk.id, "hello").await;
+    let format = Counting(std::sync::atomic::AtomicUsize::new(0));
+    let mut texts = Vec::new();
+    for sub in &mut subs {
+        let Delivery::Event(shared) = next(sub).await else { panic!("expected the message") };
+        texts.push(shared.encoded(&format).expect("encodes"));
+    }
+    assert_eq!(format.0.load(std::sync::atomic::Ordering::SeqCst), 1, "one encoding for four subscriptions");
+    assert!(texts.iter().all(|t| Arc::ptr_eq(t, &texts[0])), "every subscriber shares the same text");
+    assert_eq!(&*texts[0], format!("{}:message_created", m.seq));
 }
 
 #[tokio::test]

@@ -1,41 +1,43 @@
-//! [`WireEncoder`]: events encoded once, in the exact bytes of the
-//! WebSocket event frame, and shared by every subscriber.
+//! [`WireFormat`]: each event encoded once, in the exact text of the
+//! WebSocket event frame, and shared by every socket it goes to.
 
-use talk_core::{Event, EventEncoder};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::extract::ws::Utf8Bytes;
+use talk_core::{EncodeError, Event, EventFormat};
 
 use crate::dto::EventFrame;
 
-/// Encodes each event as the API's server event frame,
-/// `{"type", "seq", "talk_id", "tm_create", "data"}`.
-///
-/// Build the Hub with it, and the WebSocket sends the bytes the Hub's
-/// dispatcher encoded once per event to every subscriber as they are:
-///
-/// ```
-/// # use std::sync::Arc;
-/// # use talk_core::Hub;
-/// # use talk_store_memory::MemoryStore;
-/// let hub = Hub::builder(Arc::new(MemoryStore::new())).encoder(Arc::new(talk_http::WireEncoder)).build();
-/// assert_eq!(hub.event_format(), talk_http::WireEncoder::FORMAT);
-/// ```
-///
-/// With another encoder the adapter still works, but encodes every event
-/// again for every frame it sends.
+/// The API's server event frame, `{"type", "seq", "talk_id", "tm_create",
+/// "data"}`: the WebSocket asks each delivered event for it
+/// ([`SharedEvent::encoded`](talk_core::SharedEvent::encoded)), so the first
+/// socket to send an event encodes it and every other one sends the same
+/// bytes.
 #[derive(Debug, Default, Clone, Copy)]
-pub struct WireEncoder;
+pub struct WireFormat;
 
-impl WireEncoder {
-    /// The name of the format, as [`EventEncoder::format`] answers it.
-    pub const FORMAT: &'static str = "talk-http/v1.0";
+/// How many events could not be encoded since the process started.
+static ENCODE_FAILURES: AtomicU64 = AtomicU64::new(0);
+
+/// How many events the WebSocket could not encode since the process started
+/// (each one also logged as an error, and its socket closed with `1011`, so
+/// that the client resumes from the event before it rather than miss it).
+pub fn encode_failures() -> u64 {
+    ENCODE_FAILURES.load(Ordering::Relaxed)
 }
 
-impl EventEncoder for WireEncoder {
-    fn encode(&self, event: &Event) -> String {
-        // Serialising plain data with string keys cannot fail.
-        serde_json::to_string(&EventFrame::from(event)).unwrap_or_default()
-    }
+impl EventFormat for WireFormat {
+    type Encoded = Utf8Bytes;
 
-    fn format(&self) -> &'static str {
-        Self::FORMAT
+    fn encode(&self, event: &Event) -> Result<Utf8Bytes, EncodeError> {
+        match serde_json::to_string(&EventFrame::from(event)) {
+            Ok(text) => Ok(Utf8Bytes::from(text)),
+            Err(error) => {
+                ENCODE_FAILURES.fetch_add(1, Ordering::Relaxed);
+                let error = EncodeError { seq: event.seq, reason: error.to_string() };
+                tracing::error!(%error, "an event could not be encoded for the WebSocket");
+                Err(error)
+            }
+        }
     }
 }

@@ -20,7 +20,7 @@ use bytes::Bytes;
 use talk_core::Hub;
 
 pub use auth::{Authenticator, StaticTokens};
-pub use encoder::WireEncoder;
+pub use encoder::{WireFormat, encode_failures};
 pub use error::ApiError;
 pub use openapi::openapi;
 pub use rate_limit::RateLimit;

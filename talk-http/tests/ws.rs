@@ -10,7 +10,7 @@ use std::time::Duration;
 use common::{Api, Setup, agent, api, api_with, token};
 use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use talk_core::{DeliveryOptions, JsonEncoder, NewMessage, TalkId};
+use talk_core::{DeliveryOptions, NewMessage, TalkId};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -191,22 +191,6 @@ async fn every_event_type_arrives_exactly_as_the_events_endpoint_has_it() {
     assert_eq!(reaction["data"], json!({"message_id": message["id"], "emoji": "👀", "agent_id": "agent-id-1"}));
     let created = expected.iter().find(|f| f["type"] == "message_created" && f["data"]["id"] == message["id"]);
     assert_eq!(created.expect("the message")["data"]["text"], "", "the log keeps no deleted content");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn events_are_sent_again_in_the_wire_format_with_another_encoder() {
-    let api = api_with(Setup { encoder: std::sync::Arc::new(JsonEncoder), ..Setup::default() });
-    let address = api.serve().await;
-    let mut client = connect(address, "agent-id-1").await;
-    let (_, from) = client.subscribe("*", None).await;
-    let talk = talk_of(&api, "agent-id-1", &[]).await;
-    api.send("agent-id-1", &talk, "hi").await;
-    let expected = api.events("agent-id-1", from).await;
-    assert_eq!(client.take(expected.len()).await, expected);
-    // Replayed events too.
-    let mut again = connect(address, "agent-id-1").await;
-    let (replayed, _) = again.subscribe(&talk, Some(0)).await;
-    assert_eq!(replayed, api.events("agent-id-1", 0).await);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -24,7 +24,7 @@ use std::sync::Arc;
 
 use clap::Parser;
 use talk_core::{Hub, Notifier, StaticDirectory, Store};
-use talk_http::{Options, RateLimit, StaticTokens, WireEncoder};
+use talk_http::{Options, RateLimit, StaticTokens};
 use talk_store_memory::MemoryStore;
 use talk_store_postgres::{PostgresNotifier, PostgresOptions, PostgresStore};
 use talk_store_sqlite::{SqliteOptions, SqliteStore};
@@ -104,7 +104,7 @@ async fn serve(cli: Cli) -> Result<(), StartupError> {
     };
 
     let directory = StaticDirectory::new(agents.list.iter().map(|(agent, _)| agent.clone()));
-    let mut hub = Hub::builder(store).encoder(Arc::new(WireEncoder)).directory(Arc::new(directory));
+    let mut hub = Hub::builder(store).directory(Arc::new(directory));
     if let Some(notifier) = notifier {
         hub = hub.notifier(notifier);
     }

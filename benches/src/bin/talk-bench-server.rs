@@ -8,7 +8,7 @@
 //! ```
 //!
 //! `talk`: Talk's router (`talk_http::router_with_options`, default
-//! options) on a Hub with the `WireEncoder`, on a MemoryStore, or on a
+//! options) on a Hub on a MemoryStore, or on a
 //! SqliteStore at `PATH` (default options: `synchronous=FULL`); the agents
 //! `agent-0` … `agent-(N-1)` with tokens `token-0` … (`StaticTokens`); with
 //! `--participants-max`, that many active participants per talk instead of
@@ -26,7 +26,7 @@ use std::sync::Arc;
 use talk_benches::baseline::{self, BoxError};
 use talk_benches::load;
 use talk_core::{AgentId, Hub, Limits, Store};
-use talk_http::{Options, StaticTokens, WireEncoder};
+use talk_http::{Options, StaticTokens};
 use talk_store_memory::MemoryStore;
 use talk_store_sqlite::{SqliteOptions, SqliteStore};
 
@@ -72,7 +72,7 @@ fn talk_router(args: &Args) -> Result<axum::Router, BoxError> {
     if let Some(max) = args.participants_max {
         limits.participants_per_talk_max = max;
     }
-    let hub = Hub::builder(store).encoder(Arc::new(WireEncoder)).limits(limits).build();
+    let hub = Hub::builder(store).limits(limits).build();
     let mut tokens = StaticTokens::default();
     for i in 0..args.agents {
         tokens.insert(load::token(i), AgentId::parse(&load::agent_name(i))?);

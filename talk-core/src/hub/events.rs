@@ -66,14 +66,7 @@ impl Hub {
     }
 
     fn subscription(&self, agent: &AgentId, scope: Scope, start: Start) -> Subscription {
-        Subscription::new(
-            agent.clone(),
-            scope,
-            self.inner.store.clone(),
-            self.inner.encoder.clone(),
-            self.inner.delivery.page,
-            start,
-        )
+        Subscription::new(agent.clone(), scope, self.inner.store.clone(), self.inner.delivery.page, start)
     }
 
     /// The events `agent` sees after `since`, oldest first, at most a page:

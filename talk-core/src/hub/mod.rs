@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::clock::{Clock, SystemClock};
-use crate::delivery::{DeliveryOptions, Dispatcher, EventEncoder, JsonEncoder, LocalNotifier, Notifier};
+use crate::delivery::{DeliveryOptions, Dispatcher, LocalNotifier, Notifier};
 use crate::directory::{AgentDirectory, AnyAgent};
 use crate::error::{Error, Result, StoreError};
 use crate::event::Event;
@@ -67,7 +67,6 @@ pub struct HubBuilder {
     limits: Limits,
     retry: RetryPolicy,
     notifier: Arc<dyn Notifier>,
-    encoder: Arc<dyn EventEncoder>,
     delivery: DeliveryOptions,
     retention: Option<u64>,
 }
@@ -77,13 +76,6 @@ impl HubBuilder {
     /// in-process one; several processes on one store need a cross-process one).
     pub fn notifier(mut self, notifier: Arc<dyn Notifier>) -> Self {
         self.notifier = notifier;
-        self
-    }
-
-    /// Encodes each event once for every subscriber with this encoder
-    /// (default: talk-core's JSON).
-    pub fn encoder(mut self, encoder: Arc<dyn EventEncoder>) -> Self {
-        self.encoder = encoder;
         self
     }
 
@@ -142,7 +134,6 @@ impl HubBuilder {
                 limits: self.limits,
                 retry: self.retry,
                 notifier: self.notifier,
-                encoder: self.encoder,
                 delivery: self.delivery,
                 retention: self.retention,
                 next_prune: AtomicU64::new(0),
@@ -160,7 +151,6 @@ struct Inner {
     limits: Limits,
     retry: RetryPolicy,
     notifier: Arc<dyn Notifier>,
-    encoder: Arc<dyn EventEncoder>,
     delivery: DeliveryOptions,
     retention: Option<u64>,
     /// The head at which the log is pruned next, when a retention is set.
@@ -246,7 +236,6 @@ impl Hub {
             limits: Limits::default(),
             retry: RetryPolicy::default(),
             notifier: Arc::new(LocalNotifier::new()),
-            encoder: Arc::new(JsonEncoder),
             delivery: DeliveryOptions::default(),
             retention: None,
         }
@@ -255,12 +244,6 @@ impl Hub {
     /// The limits in force.
     pub fn limits(&self) -> &Limits {
         &self.inner.limits
-    }
-
-    /// The name of the format the Hub's [`EventEncoder`] encodes events in
-    /// ([`SharedEvent::encoded`](crate::SharedEvent::encoded)).
-    pub fn event_format(&self) -> &'static str {
-        self.inner.encoder.format()
     }
 
     fn store(&self) -> &dyn Store {
@@ -355,9 +338,7 @@ impl Hub {
         let inner = &self.inner;
         let dispatcher = inner
             .dispatcher
-            .get_or_try_init(|| {
-                Dispatcher::start(inner.store.clone(), inner.notifier.as_ref(), inner.encoder.clone(), inner.delivery)
-            })
+            .get_or_try_init(|| Dispatcher::start(inner.store.clone(), inner.notifier.as_ref(), inner.delivery))
             .await?;
         Ok(dispatcher.clone())
     }

@@ -41,14 +41,14 @@ use axum::response::Response;
 use bytes::Bytes;
 use futures::stream::{SplitSink, SplitStream};
 use futures::{SinkExt, StreamExt};
-use talk_core::{AgentId, Delivery, EndReason, EventEncoder, Hub, Scope, SharedEvent, Subscription};
+use talk_core::{AgentId, Delivery, EndReason, Hub, Scope, Subscription};
 use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, timeout};
 
 use crate::auth::Caller;
 use crate::dto::{ClientFrame, ControlFrame, ErrorBody, UnsubscribeReason};
-use crate::encoder::WireEncoder;
+use crate::encoder::WireFormat;
 use crate::error::ApiError;
 use crate::extract::{Document, NoQuery, parse_json};
 use crate::rate_limit::Limiter;
@@ -61,6 +61,8 @@ pub(crate) use self::slots::SocketSlots;
 pub(crate) const CLOSE_LAGGED: u16 = 4008;
 /// Close code when the store failed under a subscription (resubscribe with `since`).
 const CLOSE_UNAVAILABLE: u16 = 1011;
+/// Close code when an event could not be encoded.
+const CLOSE_INTERNAL: u16 = 1011;
 /// Close code when the Hub shuts down.
 const CLOSE_GOING_AWAY: u16 = 1001;
 
@@ -107,28 +109,6 @@ fn error_frame(error: &ApiError) -> Message {
     control(&ControlFrame::Error { code: error.code().to_owned(), message: error.message().to_owned() })
 }
 
-/// The shared bytes of an event, lent to a frame without a copy.
-struct SharedText(Arc<SharedEvent>);
-
-impl AsRef<[u8]> for SharedText {
-    fn as_ref(&self) -> &[u8] {
-        self.0.encoded.as_bytes()
-    }
-}
-
-/// The frame of an event: the Hub's shared bytes when they are in this API's
-/// format, else the event encoded again.
-fn event_frame(shared: Arc<SharedEvent>, shared_is_wire: bool) -> Message {
-    let text = if shared_is_wire {
-        let fallback = shared.clone();
-        Utf8Bytes::try_from(Bytes::from_owner(SharedText(shared)))
-            .unwrap_or_else(|_| Utf8Bytes::from(fallback.encoded.clone()))
-    } else {
-        Utf8Bytes::from(WireEncoder.encode(&shared.event))
-    };
-    Message::Text(text)
-}
-
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -152,7 +132,6 @@ struct Signals {
 struct Outlets {
     out: mpsc::Sender<Message>,
     signals: Arc<Signals>,
-    shared_is_wire: bool,
 }
 
 impl Outlets {
@@ -171,7 +150,13 @@ impl Outlets {
 async fn forward(mut subscription: Subscription, scope: Scope, generation: u64, outlets: Outlets) {
     while let Some(item) = subscription.next().await {
         let frame = match item {
-            Delivery::Event(shared) => event_frame(shared, outlets.shared_is_wire),
+            // Encoded once per event, by the first socket that sends it.
+            Delivery::Event(shared) => match shared.encoded(&WireFormat) {
+                Ok(text) => Message::Text(text),
+                // Counted and logged by the format: close rather than skip
+                // the event; the client resumes before it.
+                Err(_) => return outlets.close(CLOSE_INTERNAL, "internal"),
+            },
             Delivery::Subscribed { seq } => control(&ControlFrame::Subscribed { talk_id: scope, seq }),
             Delivery::ResyncRequired { seq } => control(&ControlFrame::ResyncRequired { talk_id: scope, seq }),
             Delivery::Ended(EndReason::Left) => {
@@ -342,7 +327,6 @@ async fn run(
     options: Arc<Options>,
     limiter: Option<Arc<Limiter>>,
 ) {
-    let shared_is_wire = hub.event_format() == WireEncoder::FORMAT;
     let (sink, mut stream) = socket.split();
     let (out, out_rx) = mpsc::channel(options.outbound_frames);
     let signals = Arc::new(Signals { heard: AtomicBool::new(true), ..Signals::default() });
@@ -350,7 +334,7 @@ async fn run(
     let mut connection = Connection {
         hub,
         agent,
-        outlets: Outlets { out, signals: signals.clone(), shared_is_wire },
+        outlets: Outlets { out, signals: signals.clone() },
         subscriptions: HashMap::new(),
         generation: 0,
         max_subscriptions: options.max_subscriptions_per_socket,

@@ -11,8 +11,8 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Request, header};
 use serde_json::{Value, json};
 use talk_core::store::StoreError;
-use talk_core::{AgentId, DeliveryOptions, EventEncoder, Hub, Limits, ManualClock, StaticDirectory};
-use talk_http::{Options, StaticTokens, WireEncoder};
+use talk_core::{AgentId, DeliveryOptions, Hub, Limits, ManualClock, StaticDirectory};
+use talk_http::{Options, StaticTokens};
 use talk_store_memory::MemoryStore;
 use talk_testing::{ForwardingStore, StoreMethod};
 use tower::ServiceExt;
@@ -47,23 +47,14 @@ pub enum Failure {
 }
 
 /// What a test may change of the set-up.
+#[derive(Default)]
 pub struct Setup {
     pub limits: Limits,
     pub delivery: DeliveryOptions,
     pub options: Options,
-    pub encoder: Arc<dyn EventEncoder>,
 }
 
-impl Default for Setup {
-    fn default() -> Self {
-        Self {
-            limits: Limits::default(),
-            delivery: DeliveryOptions::default(),
-            options: Options::default(),
-            encoder: Arc::new(WireEncoder),
-        }
-    }
-}
+
 
 /// The router, the Hub behind it, and its store.
 #[derive(Clone)]
@@ -123,7 +114,6 @@ pub fn api_with(setup: Setup) -> Api {
         .directory(Arc::new(StaticDirectory::new(AGENTS.iter().map(|a| agent(a)))))
         .limits(setup.limits)
         .delivery(setup.delivery)
-        .encoder(setup.encoder)
         .build();
     let tokens = StaticTokens::new(AGENTS.iter().map(|a| (token(a), agent(a))));
     let app = talk_http::router_with_options(hub.clone(), Arc::new(tokens), setup.options);
