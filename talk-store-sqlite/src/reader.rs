@@ -22,6 +22,7 @@ use crate::codec::{self, id};
 use crate::error::{Error, OpenError};
 use crate::options::SqliteOptions;
 use crate::sql;
+use crate::writer::exec;
 
 /// The read-only connections and the permits that hand them out.
 pub(crate) struct ReadPool {
@@ -128,14 +129,14 @@ impl Drop for Lease<'_> {
 /// Runs `read` in one read transaction: every query in it sees the same
 /// committed state.
 pub(crate) fn snapshot<T>(conn: &Connection, read: impl FnOnce(&Connection) -> Result<T, Error>) -> Result<T, Error> {
-    conn.prepare_cached(sql::BEGIN_READ)?.execute([])?;
+    exec(conn, sql::BEGIN_READ)?;
     match read(conn) {
         Ok(value) => {
-            conn.prepare_cached(sql::COMMIT)?.execute([])?;
+            exec(conn, sql::COMMIT)?;
             Ok(value)
         }
         Err(error) => {
-            let _ = conn.prepare_cached(sql::ROLLBACK).and_then(|mut s| s.execute([]));
+            let _ = exec(conn, sql::ROLLBACK);
             Err(error)
         }
     }

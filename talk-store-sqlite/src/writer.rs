@@ -147,7 +147,7 @@ enum BatchFailed {
     OutcomeUnknown(Error),
 }
 
-/// Runs one statement of the writer (or of a reader) that answers no rows.
+/// Runs a statement that answers no rows (`BEGIN`, `COMMIT`, …).
 pub(crate) fn exec(conn: &Connection, statement: &str) -> rusqlite::Result<()> {
     conn.prepare_cached(statement)?.execute([])?;
     Ok(())
