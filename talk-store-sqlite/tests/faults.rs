@@ -140,6 +140,15 @@ fn send(talk: TalkId, text: &str) -> ChangeSet {
     ChangeSetBuilder::new().insert_message(&builders::message(talk, &agent("alice"), text)).build()
 }
 
+/// A store with a talk, and its head.
+async fn store_with_talk(dir: &tempfile::TempDir) -> (Arc<SqliteStore>, TalkId, u64) {
+    let store = open_store(dir);
+    let (talk, create) = new_talk();
+    store.apply(create).await.expect("create");
+    let head = store.head().await.expect("head");
+    (store, talk.id, head)
+}
+
 /// Applies `changes` on a task of its own.
 fn spawn_apply(
     store: &Arc<SqliteStore>,
@@ -179,30 +188,31 @@ impl Batches {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_change_set_finding_the_writer_idle_commits_on_the_callers_thread() {
+/// Creates a talk and sends `sends` messages in it, one after the other,
+/// on a new store; answers the batches they went in.
+async fn batches_of_lone_change_sets(sends: usize) -> Vec<(usize, bool)> {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = open_store(&dir);
     let batches = Batches::record(&store.fail_points());
     let (talk, create) = new_talk();
     store.apply(create).await.expect("create");
-    for k in 0..3 {
+    for k in 0..sends {
         let events = store.apply(send(talk.id, &format!("m{k}"))).await.expect("send");
         assert_eq!(events.len(), 1);
     }
-    assert_eq!(batches.sizes(), [(1, false); 4], "four batches of one, none on the writer thread");
-    assert_eq!(store.events(0, 100).await.expect("events").len(), 5, "every event is in the log");
+    assert_eq!(store.events(0, 100).await.expect("events").len(), 2 + sends, "every event is in the log");
+    batches.sizes()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_set_finding_the_writer_idle_commits_on_the_callers_thread() {
+    let batches = batches_of_lone_change_sets(3).await;
+    assert_eq!(batches, [(1, false); 4], "four batches of one, none on the writer thread");
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn on_a_current_thread_runtime_the_writer_thread_commits() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = open_store(&dir);
-    let batches = Batches::record(&store.fail_points());
-    let (talk, create) = new_talk();
-    store.apply(create).await.expect("create");
-    store.apply(send(talk.id, "m")).await.expect("send");
-    assert_eq!(batches.sizes(), [(1, true); 2]);
+    assert_eq!(batches_of_lone_change_sets(1).await, [(1, true); 2]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -270,12 +280,9 @@ async fn batch_of_three(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_transaction_rolled_back_whole_acknowledges_nobody_and_leaves_no_hole() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = open_store(&dir);
-    let (talk, create) = new_talk();
-    store.apply(create).await.expect("create");
-    let head = store.head().await.expect("head");
+    let (store, talk, head) = store_with_talk(&dir).await;
 
-    let results = batch_of_three(&store, talk.id, |points| {
+    let results = batch_of_three(&store, talk, |points| {
         points.arm_when(FailPoint::AfterWrite(0), Failure::IoErrorRollsBack, |index| index == 1);
     })
     .await;
@@ -285,7 +292,7 @@ async fn a_transaction_rolled_back_whole_acknowledges_nobody_and_leaves_no_hole(
     assert_eq!(store.head().await.expect("head"), head);
     assert_eq!(store.events(0, 100).await.expect("events").len() as u64, head, "nothing of the batch is visible");
 
-    let events = store.apply(send(talk.id, "next")).await.expect("the writer goes on");
+    let events = store.apply(send(talk, "next")).await.expect("the writer goes on");
     assert_eq!(events[0].seq, head + 1, "the rolled-back batch left no hole");
 }
 
@@ -293,12 +300,9 @@ async fn a_transaction_rolled_back_whole_acknowledges_nobody_and_leaves_no_hole(
 async fn a_writer_panic_fails_waiting_and_later_callers_instead_of_hanging_them() {
     talk_testing::faults::quiet_injected_panics();
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = open_store(&dir);
-    let (talk, create) = new_talk();
-    store.apply(create).await.expect("create");
-    let head = store.head().await.expect("head");
+    let (store, talk, head) = store_with_talk(&dir).await;
 
-    let results = batch_of_three(&store, talk.id, |points| {
+    let results = batch_of_three(&store, talk, |points| {
         points.arm_when(FailPoint::AfterWrite(0), Failure::Panic, |index| index == 1);
     })
     .await;
@@ -307,12 +311,12 @@ async fn a_writer_panic_fails_waiting_and_later_callers_instead_of_hanging_them(
         assert!(format!("{error:?}").contains("panicked"), "{error:?}");
     }
     let deadline = Duration::from_secs(10);
-    let later = tokio::time::timeout(deadline, store.apply(send(talk.id, "later"))).await.expect("no hang");
+    let later = tokio::time::timeout(deadline, store.apply(send(talk, "later"))).await.expect("no hang");
     let error = later.expect_err("the writer is gone");
     assert!(format!("{error:?}").contains("panicked"), "{error:?}");
     // Reads go on, and see nothing of the failed batch.
     assert_eq!(store.events(0, 100).await.expect("events").len() as u64, head);
-    assert_eq!(store.talk(talk.id).await.expect("read").map(|t| t.id), Some(talk.id));
+    assert_eq!(store.talk(talk).await.expect("read").map(|t| t.id), Some(talk));
 }
 
 // ------------------------------------------------------- mixed batches
@@ -400,15 +404,6 @@ fn answer(result: &Result<Vec<talk_core::Event>, StoreError>) -> Answer {
         Err(StoreError::Backend(_)) => Answer::Backend,
         other => panic!("expected a failure, got {other:?}"),
     }
-}
-
-/// A store with a talk, and its head.
-async fn store_with_talk(dir: &tempfile::TempDir) -> (Arc<SqliteStore>, TalkId, u64) {
-    let store = open_store(dir);
-    let (talk, create) = new_talk();
-    store.apply(create).await.expect("create");
-    let head = store.head().await.expect("head");
-    (store, talk.id, head)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

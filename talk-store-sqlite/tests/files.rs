@@ -3,13 +3,14 @@
 //! message's text is in no file once the WAL is checkpointed; an online
 //! backup taken while writers go on is a consistent database of its own.
 
-use std::collections::HashSet;
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use talk_core::store::StoreError;
-use talk_core::{AgentId, Event, EventData, Hub, MessageId, NewMessage, NewTalk, Store, TalkId, TalkKind};
+use talk_core::{AgentId, Hub, MessageId, NewMessage, NewTalk, Store, TalkId, TalkKind};
 use talk_store_sqlite::{SqliteOptions, SqliteStore};
 
 fn alice() -> AgentId {
@@ -39,70 +40,32 @@ async fn scene(dir: &tempfile::TempDir) -> (PathBuf, Arc<SqliteStore>, Hub, Talk
     (path, store, hub, talk)
 }
 
-/// Sends `count` messages; answers their ids.
-async fn send_many(hub: &Hub, talk: TalkId, count: usize) -> Vec<MessageId> {
+/// A store on a new database in `dir` with 40 messages sent through a Hub:
+/// the database, the store, the Hub, the talk, the messages and the head.
+async fn with_messages(dir: &tempfile::TempDir) -> (PathBuf, Arc<SqliteStore>, Hub, TalkId, Vec<MessageId>, u64) {
+    let (path, store, hub, talk) = scene(dir).await;
     let mut sent = Vec::new();
-    for k in 0..count {
-        sent.push(send(hub, talk, &format!("message {k}")).await);
+    for k in 0..40 {
+        sent.push(send(&hub, talk, &format!("message {k}")).await);
     }
-    sent
+    let head = store.head().await.expect("head");
+    (path, store, hub, talk, sent, head)
 }
 
 /// Copies the database file alone (no `-wal`, no `-shm`) into a new
-/// directory.
-fn copy_main_file_alone(path: &Path) -> (tempfile::TempDir, PathBuf) {
+/// directory, and checks that the copy holds every message of `sent` and
+/// ends at `head`.
+async fn the_file_alone_holds(path: &Path, sent: &[MessageId], head: u64) {
     let dir = tempfile::tempdir().expect("tempdir");
     let copy = dir.path().join("copy.db");
     std::fs::copy(path, &copy).expect("copy the database file");
-    (dir, copy)
-}
-
-/// Reads the whole log in pages.
-async fn whole_log(store: &dyn Store) -> Vec<Event> {
-    let mut log: Vec<Event> = Vec::new();
-    loop {
-        let page = store.events(log.last().map_or(0, |e| e.seq), 1_000).await.expect("events");
-        if page.is_empty() {
-            return log;
-        }
-        log.extend(page);
-    }
-}
-
-/// Checks that a database holds a log `1..=head` without holes, a message
-/// row for each `message_created`, and every message of `expected`;
-/// answers its head.
-async fn check_database(path: &Path, expected: &[MessageId]) -> u64 {
-    let conn = rusqlite::Connection::open(path).expect("connection");
-    let integrity: String = conn.query_row("PRAGMA integrity_check", [], |row| row.get(0)).expect("integrity_check");
-    assert_eq!(integrity, "ok");
-    drop(conn);
-    let store = open(path);
-    let log = whole_log(store.as_ref()).await;
-    let head = store.head().await.expect("head");
-    assert_eq!(log.iter().map(|e| e.seq).collect::<Vec<_>>(), (1..=head).collect::<Vec<_>>(), "no holes");
-    let created: HashSet<MessageId> = log
-        .iter()
-        .filter_map(|e| match &e.data {
-            EventData::MessageCreated(m) => Some(m.id),
-            _ => None,
-        })
-        .collect();
-    for id in &created {
-        assert!(store.message(*id, 0).await.expect("read").is_some(), "{id} has its row");
-    }
-    for id in expected {
-        assert!(created.contains(id), "{id} is in the database");
-    }
-    head
+    assert_eq!(common::check_database(&copy, sent, "the copy of the database file alone").await.1, head);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_close_the_database_file_alone_holds_every_message() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (path, store, hub, talk) = scene(&dir).await;
-    let sent = send_many(&hub, talk, 40).await;
-    let head = store.head().await.expect("head");
+    let (path, store, hub, talk, sent, head) = with_messages(&dir).await;
 
     store.close().await.expect("close");
     let refused = hub.send_message(&alice(), talk, NewMessage { text: "late".into(), ..NewMessage::default() }).await;
@@ -110,8 +73,7 @@ async fn after_close_the_database_file_alone_holds_every_message() {
     assert!(matches!(store.head().await, Err(StoreError::Unavailable(_))), "reads are refused too");
     store.close().await.expect("a second close answers at once");
 
-    let (_copy_dir, copy) = copy_main_file_alone(&path);
-    assert_eq!(check_database(&copy, &sent).await, head);
+    the_file_alone_holds(&path, &sent, head).await;
     // The lock file is free: the database opens again.
     drop(open(&path));
 }
@@ -119,14 +81,10 @@ async fn after_close_the_database_file_alone_holds_every_message() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dropping_the_last_handle_also_leaves_every_message_in_the_database_file() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (path, store, hub, talk) = scene(&dir).await;
-    let sent = send_many(&hub, talk, 40).await;
-    let head = store.head().await.expect("head");
+    let (path, store, hub, _, sent, head) = with_messages(&dir).await;
     drop(hub);
     drop(store);
-
-    let (_copy_dir, copy) = copy_main_file_alone(&path);
-    assert_eq!(check_database(&copy, &sent).await, head);
+    the_file_alone_holds(&path, &sent, head).await;
 }
 
 /// The bytes of the database file and of its WAL, if it has one.
@@ -195,14 +153,8 @@ async fn a_backup_taken_while_writers_send_is_a_consistent_database() {
         tokio::task::yield_now().await;
     }
     let backed_up = store.head().await.expect("head");
-    let before: Vec<MessageId> = whole_log(store.as_ref())
-        .await
-        .into_iter()
-        .filter_map(|e| match e.data {
-            EventData::MessageCreated(m) => Some(m.id),
-            _ => None,
-        })
-        .collect();
+    let before: Vec<MessageId> =
+        common::created_messages(&common::whole_log(store.as_ref()).await).into_iter().collect();
     let copy = dir.path().join("backup.db");
     store.backup_to(&copy).await.expect("backup");
     let after = store.head().await.expect("head");
@@ -214,7 +166,7 @@ async fn a_backup_taken_while_writers_send_is_a_consistent_database() {
     assert!(!Path::new(&format!("{}-partial", copy.display())).exists(), "no partial copy is left");
     let refused = store.backup_to(&copy).await;
     assert!(refused.is_err(), "an existing file is not overwritten");
-    let head = check_database(&copy, &before).await;
+    let (_, head) = common::check_database(&copy, &before, "the backup").await;
     assert!(backed_up <= head && head <= after, "the copy is the database as of one moment during the backup");
     // The original goes on.
     send(&hub, talk, "after the backup").await;
