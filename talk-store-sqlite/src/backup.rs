@@ -18,26 +18,27 @@ use crate::error::Error;
 /// never blocks the writer, whereas a copy in several steps would start
 /// over after every commit of the writer in between.
 pub(crate) fn backup(conn: &Connection, destination: &Path) -> Result<(), Error> {
-    let file_error = |what, path: &Path| {
-        let path = path.to_owned();
-        move |source| Error::BackupFile { what, path, source }
-    };
     if destination.exists() {
-        let exists = std::io::Error::from(std::io::ErrorKind::AlreadyExists);
-        return Err(file_error("destination", destination)(exists));
+        return Err(file_error("refusing to overwrite", destination, std::io::ErrorKind::AlreadyExists.into()));
     }
     let partial = partial_path(destination);
     match std::fs::remove_file(&partial) {
-        Ok(()) => {}
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
-        Err(error) => return Err(file_error("cannot remove the leftover", &partial)(error)),
+        Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+            return Err(file_error("cannot remove the leftover", &partial, error));
+        }
+        _ => {}
     }
-    let copied = copy(conn, &partial)
-        .and_then(|()| std::fs::rename(&partial, destination).map_err(file_error("cannot rename", &partial)));
+    let copied = copy(conn, &partial).and_then(|()| {
+        std::fs::rename(&partial, destination).map_err(|error| file_error("cannot rename", &partial, error))
+    });
     if copied.is_err() {
         let _ = std::fs::remove_file(&partial);
     }
     copied
+}
+
+fn file_error(what: &'static str, path: &Path, source: std::io::Error) -> Error {
+    Error::BackupFile { what, path: path.to_owned(), source }
 }
 
 /// Where the copy is made before it is complete.

@@ -175,11 +175,11 @@ impl SqliteStore {
         self.reads.close().await;
         let thread = self.writer_thread.lock().unwrap_or_else(PoisonError::into_inner).take();
         let Some(thread) = thread else { return Ok(()) };
-        let ended = tokio::task::spawn_blocking(move || thread.join()).await;
-        match ended {
+        let stopped = |why: String| StoreError::from(Error::WriterStopped(Some(why)));
+        match tokio::task::spawn_blocking(move || thread.join()).await {
             Ok(Ok(closed)) => Ok(closed?),
-            Ok(Err(_)) => Err(Error::WriterStopped(Some("it panicked while closing".to_owned())).into()),
-            Err(error) => Err(Error::ReadTask(error.to_string()).into()),
+            Ok(Err(_)) => Err(stopped("it panicked while closing".to_owned())),
+            Err(error) => Err(stopped(format!("could not wait for it to close: {error}"))),
         }
     }
 
@@ -270,12 +270,15 @@ fn rows<T>(
 impl Store for SqliteStore {
     /// Commits the change set on the calling thread when it is the only one
     /// under way and the writer is idle (on a multi-threaded runtime);
-    /// otherwise queues it to the writer
-    /// thread (waiting for room when the queue is full) and waits for the
-    /// commit of its batch. An empty change set answers at once. A change
-    /// set that is refused (a guard, a unique key) or fails fails alone; a
-    /// batch whose transaction fails fails every caller in it, nothing of it
-    /// applied.
+    /// otherwise queues it to the writer thread (waiting for room when the
+    /// queue is full) and waits for the commit of its batch. An empty change
+    /// set answers at once. A change set that is refused (a guard, a unique
+    /// key) or fails fails alone; a batch whose transaction fails fails
+    /// every caller in it, nothing of it applied; a batch whose `COMMIT`
+    /// failed after it may have reached the disk answers every caller
+    /// [`StoreError::OutcomeUnknown`]. `SQLITE_BUSY`, `SQLITE_FULL` and
+    /// `SQLITE_IOERR…` that applied nothing, and a closed store, answer
+    /// [`StoreError::Unavailable`].
     async fn apply(&self, changes: ChangeSet) -> Result<Vec<Event>, StoreError> {
         if changes.is_empty() {
             return Ok(Vec::new());
