@@ -34,6 +34,11 @@ pub(crate) fn ts_opt(value: Option<&Timestamp>) -> Result<Option<i64>, Error> {
     value.map(ts).transpose()
 }
 
+/// A UUID as stored: its 16 bytes.
+pub(crate) fn id(uuid: &Uuid) -> &[u8] {
+    uuid.as_bytes()
+}
+
 /// A `seq` or version as stored.
 pub(crate) fn num(value: u64) -> Result<i64, Error> {
     crate::error::to_i64(value, "seq or version above i64::MAX")

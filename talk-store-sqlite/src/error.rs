@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use rusqlite::ErrorCode;
 use talk_core::store::StoreError;
 
 /// Why [`SqliteStore::open`](crate::SqliteStore::open) refused a database.
@@ -115,18 +116,67 @@ pub(crate) enum Error {
     Malformed(#[from] talk_core::store::MalformedChangeSet),
     #[error("the writer thread stopped{}", .0.as_deref().map(|why| format!(": {why}")).unwrap_or_default())]
     WriterStopped(Option<String>),
+    #[error("the store is closed")]
+    Closed,
     #[error("a read task failed: {0}")]
     ReadTask(String),
     #[error("the transaction of this change set's batch was rolled back, nothing of it was applied: {0}")]
     BatchRolledBack(Arc<Error>),
-    #[cfg(any(test, feature = "fault-injection"))]
+    #[error("the commit of this change set's batch failed after it may have reached the disk: {0}")]
+    CommitOutcomeUnknown(Arc<Error>),
+    #[error("the answer to a committed change set was lost: {0}")]
+    AnswerLost(Arc<Error>),
+    #[error("the checkpoint could not copy the whole WAL into the database file: a read was under way")]
+    CheckpointBusy,
+    #[error("backup: {what} {path}: {source}")]
+    BackupFile {
+        what: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[cfg(feature = "fault-injection")]
     #[error("injected by a test: {0}")]
     Injected(&'static str),
 }
 
+impl Error {
+    /// SQLite's error code, for an error of SQLite.
+    pub(crate) fn sqlite_code(&self) -> Option<ErrorCode> {
+        match self {
+            Self::Sqlite(error) => error.sqlite_error_code(),
+            _ => None,
+        }
+    }
+
+    /// Whether the failure is of the moment (the database is busy, the disk
+    /// full or failing, the store closed) and applied nothing: the caller
+    /// may retry later.
+    fn is_transient(&self) -> bool {
+        match self {
+            Self::Closed => true,
+            Self::BatchRolledBack(cause) => cause.is_transient(),
+            _ => matches!(
+                self.sqlite_code(),
+                Some(ErrorCode::DatabaseBusy | ErrorCode::DiskFull | ErrorCode::SystemIoFailure)
+            ),
+        }
+    }
+}
+
+/// A commit of unknown outcome is [`StoreError::OutcomeUnknown`]; a failure
+/// of the moment that applied nothing (`SQLITE_BUSY`, `SQLITE_FULL`,
+/// `SQLITE_IOERR…`, a closed store) is [`StoreError::Unavailable`] (HTTP
+/// 503); anything else is [`StoreError::Backend`].
 impl From<Error> for StoreError {
     fn from(error: Error) -> Self {
-        StoreError::backend(error)
+        if matches!(error, Error::CommitOutcomeUnknown(_)) {
+            StoreError::outcome_unknown(error)
+        } else if error.is_transient() {
+            StoreError::Unavailable(error.to_string())
+        } else {
+            StoreError::backend(error)
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! Fail points (feature `fault-injection`, for tests only): places inside
-//! the writer where a test makes a change set or a whole batch fail, a way
-//! to hold the writer so that several change sets form one batch, and a
-//! real full disk.
+//! the writer where a test makes a change set, a whole batch or its
+//! `COMMIT` fail, a way to hold the writer so that several change sets form
+//! one batch, and a real full disk.
 //!
 //! ```no_run
 //! # fn demo(store: &talk_store_sqlite::SqliteStore) {
@@ -15,10 +15,13 @@
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use rusqlite::Connection;
+use rusqlite::ffi;
 use talk_testing::faults::FailPoints;
 use tokio::sync::mpsc;
 
-use crate::writer::{Command, Shared};
+use crate::error::Error;
+use crate::sql;
+use crate::writer::{Command, Shared, WRITER_THREAD, exec};
 
 /// A point of the writer where a test can make it fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -31,6 +34,19 @@ pub enum FailPoint {
     AfterEvent(usize),
     /// After every change set of the batch, before `COMMIT`.
     BeforeCommit,
+    /// `COMMIT` fails before it wrote anything: nothing of the batch is
+    /// committed. With [`Failure::Busy`] SQLite keeps the transaction open
+    /// (as it does when `COMMIT` cannot take its lock); with any other
+    /// failure it has rolled the transaction back, as it does whenever
+    /// `COMMIT` fails otherwise, so the store cannot tell from SQLite's
+    /// answer whether the commit reached the disk.
+    CommitBeforeDisk,
+    /// `COMMIT` wrote the batch to the WAL, then failed (its `fsync`, say):
+    /// SQLite answers an error and has rolled its transaction back, but the
+    /// batch is committed and readable, as when recovery replays such a
+    /// commit. Every failure but [`Failure::Error`] and [`Failure::Panic`]
+    /// answers `SQLITE_IOERR_FSYNC` here.
+    CommitAfterDisk,
     /// After `COMMIT`, before the callers are answered: the batch is
     /// committed, the answers are lost.
     AfterCommit,
@@ -49,6 +65,9 @@ pub enum Failure {
     /// `SQLITE_IOERR` after SQLite rolled back the whole transaction, as it
     /// does on some I/O errors: every change set of the batch fails.
     IoErrorRollsBack,
+    /// `SQLITE_BUSY`, with the transaction still open: another connection
+    /// holds a lock longer than the busy timeout.
+    Busy,
     /// The writer thread panics: the store stops taking writes.
     Panic,
 }
@@ -113,14 +132,74 @@ impl FaultState {
             None => {}
         }
     }
+
+    /// For [`fail_point!`](crate::hooks::fail_point): the failure armed at
+    /// `point` for the change set at `index` of its batch, as the error it
+    /// makes on `conn` (or its panic).
+    pub(crate) fn fire(&self, conn: &Connection, point: FailPoint, index: usize) -> Result<(), Error> {
+        match self.points.fire(point, index) {
+            Some(failure) => Err(injected(conn, failure, point)),
+            None => Ok(()),
+        }
+    }
+
+    /// Commits the batch's transaction, or fails its `COMMIT` as armed at
+    /// [`FailPoint::CommitBeforeDisk`] or [`FailPoint::CommitAfterDisk`].
+    pub(crate) fn commit(&self, conn: &Connection) -> Result<(), Error> {
+        let point = FailPoint::CommitBeforeDisk;
+        if let Some(failure) = self.points.fire(point, 0) {
+            if failure != Failure::Busy {
+                // SQLite rolls back the transaction of any failed COMMIT but a busy one.
+                let _ = exec(conn, sql::ROLLBACK);
+            }
+            return Err(injected(conn, failure, point));
+        }
+        exec(conn, sql::COMMIT)?;
+        let point = FailPoint::CommitAfterDisk;
+        match self.points.fire(point, 0) {
+            Some(failure @ (Failure::Error | Failure::Panic)) => Err(injected(conn, failure, point)),
+            Some(_) => Err(sqlite_error(ffi::SQLITE_IOERR_FSYNC, point)),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The error `failure` makes at `point` (after rolling the transaction
+/// back, for [`Failure::IoErrorRollsBack`]), or the panic.
+fn injected(conn: &Connection, failure: Failure, point: FailPoint) -> Error {
+    match failure {
+        Failure::Error => Error::Injected("an error injected at a fail point"),
+        Failure::DiskFull => sqlite_error(ffi::SQLITE_FULL, point),
+        Failure::IoError => sqlite_error(ffi::SQLITE_IOERR, point),
+        Failure::IoErrorRollsBack => {
+            let _ = exec(conn, sql::ROLLBACK);
+            sqlite_error(ffi::SQLITE_IOERR, point)
+        }
+        Failure::Busy => sqlite_error(ffi::SQLITE_BUSY, point),
+        Failure::Panic => panic!("{} at {point:?}", talk_testing::faults::INJECTED_PANIC),
+    }
+}
+
+/// SQLite's error `code`, saying where it was injected.
+fn sqlite_error(code: i32, point: FailPoint) -> Error {
+    let error = ffi::Error::new(code);
+    let message = format!("{error} (injected at {point:?})");
+    Error::Sqlite(rusqlite::Error::SqliteFailure(error, Some(message)))
+}
+
+/// Whether the calling thread is the store's writer thread, which commits
+/// the change sets that queue (rather than their callers): for a predicate
+/// of [`FailPoints::arm_when`] that tells who commits.
+pub fn on_writer_thread() -> bool {
+    std::thread::current().name() == Some(WRITER_THREAD)
 }
 
 /// The fail points of a [`SqliteStore`](crate::SqliteStore), from
 /// [`SqliteStore::fail_points`](crate::SqliteStore::fail_points): arm points
 /// through [`FailPoints`] (it dereferences to it), hold the writer, fill the
 /// disk. The index a predicate of [`FailPoints::arm_when`] sees is the
-/// change set's place in its batch; [`FailPoint::BeforeCommit`] and
-/// [`FailPoint::AfterCommit`] see `0`.
+/// change set's place in its batch; the points of the whole batch
+/// ([`FailPoint::BeforeCommit`] and after) see `0`.
 pub struct SqliteFailPoints {
     pub(crate) shared: Arc<Shared>,
     pub(crate) queue: Option<mpsc::WeakSender<Command>>,
@@ -192,27 +271,5 @@ impl Drop for WriterHold {
     fn drop(&mut self) {
         self.shared.faults.gate().held = false;
         self.shared.faults.opened.notify_all();
-    }
-}
-
-/// Counts the steps of one change set, for [`FailPoint::AfterWrite`] and
-/// [`FailPoint::AfterEvent`].
-#[derive(Debug, Default)]
-pub(crate) struct Steps {
-    writes: usize,
-    events: usize,
-}
-
-impl Steps {
-    /// The point after the next write.
-    pub(crate) fn write(&mut self) -> FailPoint {
-        self.writes += 1;
-        FailPoint::AfterWrite(self.writes)
-    }
-
-    /// The point after the next event.
-    pub(crate) fn event(&mut self) -> FailPoint {
-        self.events += 1;
-        FailPoint::AfterEvent(self.events)
     }
 }

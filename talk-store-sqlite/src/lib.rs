@@ -1,23 +1,26 @@
 #![doc = include_str!("../README.md")]
 
+mod apply;
+mod backup;
 mod codec;
 mod error;
 #[cfg(feature = "fault-injection")]
 pub mod faults;
+mod hooks;
+mod open;
 mod options;
 mod reader;
 mod schema;
 mod sql;
 mod writer;
 
-use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 
 use async_trait::async_trait;
-use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use talk_core::store::Cursor;
 use talk_core::store::Named;
 use talk_core::store::{ChangeSet, StoreError, TalkAndRecords};
@@ -28,11 +31,14 @@ use talk_core::{
 use tokio::sync::{mpsc, oneshot, watch};
 
 pub use error::{BoxedError, OpenError};
+pub use open::lock_file_path;
 pub use options::{SqliteOptions, Synchronous};
 
+use crate::codec::id;
 use crate::error::Error;
+use crate::open::classify_open_error;
 use crate::reader::{ReadPool, ReadSize, after, before, limit};
-use crate::writer::{Command, Shared, SharedWriter, id};
+use crate::writer::{Command, Entry, Shared, SharedWriter, Stop};
 
 /// Talk's SQLite [`Store`]: one database file in WAL mode, one write
 /// connection committing queued change sets in batches, a small pool of
@@ -43,13 +49,19 @@ use crate::writer::{Command, Shared, SharedWriter, id};
 /// commit of a lone change set run on the calling thread inside
 /// `block_in_place`; concurrent change sets are committed in batches by the
 /// writer thread; on a current-thread runtime, reads of a page run on the
-/// blocking thread pool. Dropping the store closes it: it waits for the
-/// batch being committed, if any, then closes the database and releases its
-/// lock file.
+/// blocking thread pool.
+///
+/// Close it with [`SqliteStore::close`] when the program stops: it answers
+/// the writes under way, copies the WAL into the database file and releases
+/// the lock file, and says whether that went well. Dropping the last handle
+/// does the same, as well as it can: it blocks the dropping thread until
+/// then, and a failure goes unnoticed.
 pub struct SqliteStore {
     path: PathBuf,
-    commands: Option<mpsc::Sender<Command>>,
-    writer_thread: Option<JoinHandle<()>>,
+    /// The writer thread's queue; `None` once the store is closed.
+    commands: Mutex<Option<mpsc::Sender<Command>>>,
+    /// The writer thread, answering how its closing checkpoint went.
+    writer_thread: Mutex<Option<JoinHandle<Result<(), Error>>>>,
     writer: SharedWriter,
     /// How many `apply` calls are under way: one alone may commit on its
     /// own thread; several are left to the writer thread to batch.
@@ -81,73 +93,6 @@ impl std::fmt::Debug for SqliteStore {
     }
 }
 
-/// The lock file of a database: `<database>-lock`, next to SQLite's own
-/// `-wal` and `-shm` files.
-pub fn lock_file_path(database: &Path) -> PathBuf {
-    let mut name = database.as_os_str().to_owned();
-    name.push("-lock");
-    PathBuf::from(name)
-}
-
-/// Takes the database's lock file, held with an OS file lock for as long as
-/// the store is open; the OS releases it when the process ends, however it
-/// ends.
-fn take_lock(database: &Path) -> Result<File, OpenError> {
-    let lock = lock_file_path(database);
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&lock)
-        .map_err(|source| OpenError::LockFile { lock: lock.clone(), source })?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(TryLockError::WouldBlock) => Err(OpenError::Locked { path: database.to_owned(), lock }),
-        Err(TryLockError::Error(source)) => Err(OpenError::LockFile { lock, source }),
-    }
-}
-
-/// Turns an SQLite error met while opening into the [`OpenError`] that says
-/// what is wrong with the file.
-pub(crate) fn classify_open_error(path: &Path, error: rusqlite::Error) -> OpenError {
-    let path = path.to_owned();
-    match error.sqlite_error_code() {
-        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => {
-            OpenError::NotADatabase { path, source: error.into() }
-        }
-        Some(ErrorCode::ReadOnly) => OpenError::ReadOnly { path, source: Some(error.into()) },
-        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => OpenError::Busy { path, source: error.into() },
-        _ => OpenError::Sqlite { path, source: error.into() },
-    }
-}
-
-/// Opens and sets up the write connection.
-fn open_writer(path: &Path, options: &SqliteOptions) -> Result<Connection, OpenError> {
-    let sqlite = |source| classify_open_error(path, source);
-    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(path, flags).map_err(sqlite)?;
-    conn.busy_timeout(options.busy_timeout).map_err(sqlite)?;
-    conn.set_prepared_statement_cache_capacity(sql::STATEMENT_CACHE);
-    // Reading the header first makes a file that is not a database say so.
-    conn.query_row("PRAGMA schema_version", [], |_| Ok(())).map_err(sqlite)?;
-    if conn.is_readonly("main").map_err(sqlite)? {
-        return Err(OpenError::ReadOnly { path: path.to_owned(), source: None });
-    }
-    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0)).map_err(sqlite)?;
-    if !mode.eq_ignore_ascii_case("wal") {
-        return Err(OpenError::Sqlite {
-            path: path.to_owned(),
-            source: format!("cannot switch the database to WAL mode (it stays in {mode} mode)").into(),
-        });
-    }
-    conn.pragma_update(None, "synchronous", options.synchronous.pragma()).map_err(sqlite)?;
-    conn.pragma_update(None, "temp_store", "MEMORY").map_err(sqlite)?;
-    // After a checkpoint, the WAL file is truncated back to this size.
-    conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024).map_err(sqlite)?;
-    Ok(conn)
-}
-
 impl SqliteStore {
     /// Opens (creating it if missing) the database at `path` and brings its
     /// schema up to date. Blocking: it does file I/O (call it at start-up,
@@ -164,8 +109,8 @@ impl SqliteStore {
     /// schema is newer than this crate knows, or SQLite failed.
     pub fn open(path: impl AsRef<Path>, options: SqliteOptions) -> Result<Self, OpenError> {
         let path = path.as_ref().to_owned();
-        let lock = take_lock(&path)?;
-        let mut conn = open_writer(&path, &options)?;
+        let lock = open::take_lock(&path)?;
+        let mut conn = open::open_writer(&path, &options)?;
         schema::migrate(&mut conn, &path)?;
         let head: i64 = conn
             .prepare_cached(sql::HEAD)
@@ -177,19 +122,14 @@ impl SqliteStore {
         })?;
         let reads = Arc::new(ReadPool::open(&path, &options)?);
         let (head_tx, _) = watch::channel(head);
-        let shared = Arc::new(Shared {
-            head: head_tx,
-            stopped: Mutex::new(None),
-            #[cfg(feature = "fault-injection")]
-            faults: faults::FaultState::default(),
-        });
+        let shared = Arc::new(Shared { head: head_tx, stopped: Mutex::new(None), faults: Default::default() });
         let (commands, receiver) = mpsc::channel(options.queue_bound.max(1));
         let (writer_thread, writer) =
             writer::spawn(conn, lock, receiver, Arc::clone(&shared), options.max_batch).map_err(OpenError::Thread)?;
         Ok(Self {
             path,
-            commands: Some(commands),
-            writer_thread: Some(writer_thread),
+            commands: Mutex::new(Some(commands)),
+            writer_thread: Mutex::new(Some(writer_thread)),
             writer,
             applying: AtomicUsize::new(0),
             reads,
@@ -211,9 +151,67 @@ impl SqliteStore {
         self.shared.head.subscribe()
     }
 
-    async fn send(&self, command: Command) -> Result<(), StoreError> {
-        let commands = self.commands.as_ref().ok_or_else(|| self.shared.stopped_error())?;
-        commands.send(command).await.map_err(|_| self.shared.stopped_error())
+    /// Closes the store cleanly; call it when the program stops. It refuses
+    /// new reads and writes ([`StoreError::Unavailable`] from then on),
+    /// waits for the reads under way, answers every write already taken,
+    /// then checkpoints: copies the WAL into the database file and
+    /// truncates it (`PRAGMA wal_checkpoint(TRUNCATE)`), so that the
+    /// database file alone holds every commit, closes the database and
+    /// releases the lock file. When it returns, the database can be opened
+    /// again, or copied as one file. A second call answers at once.
+    ///
+    /// Dropping the last handle of the store does the same as well as it
+    /// can (it cannot wait for reads on other threads, blocks the dropping
+    /// thread, and swallows a failure): prefer `close`.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the checkpoint or the closing of the
+    /// database failed (everything committed is still in the database and
+    /// its WAL, which the next open reads), or the writer thread had
+    /// stopped after a panic.
+    pub async fn close(&self) -> Result<(), StoreError> {
+        self.shared.stop(Stop::Closed);
+        drop(self.commands.lock().unwrap_or_else(PoisonError::into_inner).take());
+        self.reads.close().await;
+        let thread = self.writer_thread.lock().unwrap_or_else(PoisonError::into_inner).take();
+        let Some(thread) = thread else { return Ok(()) };
+        let stopped = |why: String| StoreError::from(Error::WriterStopped(Some(why)));
+        match tokio::task::spawn_blocking(move || thread.join()).await {
+            Ok(Ok(closed)) => Ok(closed?),
+            Ok(Err(_)) => Err(stopped("it panicked while closing".to_owned())),
+            Err(error) => Err(stopped(format!("could not wait for it to close: {error}"))),
+        }
+    }
+
+    /// Backs the running store up into a new database file at
+    /// `destination`: a copy of the database as of one moment, made by
+    /// SQLite's online backup API on one of the store's read connections,
+    /// so that writes go on meanwhile (the copy holds none of those that
+    /// commit after it started). The copy is an ordinary database that
+    /// [`SqliteStore::open`] opens. It is written under a temporary name
+    /// (`<destination>-partial`) and renamed once complete.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when `destination` exists, or the copy or the
+    /// file system failed (nothing is left at `destination` then);
+    /// [`StoreError::Unavailable`] once the store is closed.
+    pub async fn backup_to(&self, destination: impl AsRef<Path>) -> Result<(), StoreError> {
+        let destination = destination.as_ref().to_owned();
+        self.read(ReadSize::Long, move |conn| backup::backup(conn, &destination)).await
+    }
+
+    /// The writer thread's queue, while the store is open.
+    fn sender(&self) -> Result<mpsc::Sender<Command>, StoreError> {
+        let commands = self.commands.lock().unwrap_or_else(PoisonError::into_inner);
+        commands.clone().ok_or_else(|| self.shared.stopped_error())
+    }
+
+    /// Queues an entry for the writer thread and waits for its answer.
+    async fn queue(&self, commands: mpsc::Sender<Command>, entry: Entry) -> Result<Vec<Event>, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        commands.send((entry, reply)).await.map_err(|_| self.shared.stopped_error())?;
+        drop(commands);
+        answer.await.map_err(|_| self.shared.stopped_error())?
     }
 
     /// Runs a read on the read pool; `size` says where (see [`ReadSize`]).
@@ -229,26 +227,22 @@ impl SqliteStore {
     /// see [`faults`].
     #[cfg(feature = "fault-injection")]
     pub fn fail_points(&self) -> faults::SqliteFailPoints {
+        let commands = self.commands.lock().unwrap_or_else(PoisonError::into_inner);
         faults::SqliteFailPoints {
             shared: Arc::clone(&self.shared),
-            queue: self.commands.as_ref().map(mpsc::Sender::downgrade),
+            queue: commands.as_ref().map(mpsc::Sender::downgrade),
         }
-    }
-
-    #[cfg(test)]
-    async fn test_hook(&self, hook: writer::TestHook) {
-        let _ = self.send(Command::Test(hook)).await;
     }
 }
 
 impl Drop for SqliteStore {
     fn drop(&mut self) {
         // Closing the queue ends the writer once it has answered what is
-        // queued; joining it means the database and the lock file are
-        // closed when `drop` returns, so the database can be opened again
-        // at once.
-        drop(self.commands.take());
-        if let Some(writer) = self.writer_thread.take() {
+        // queued; it then checkpoints and closes the database and the lock
+        // file. Joining it means both are closed when `drop` returns, so the
+        // database can be opened again at once.
+        drop(self.commands.get_mut().unwrap_or_else(PoisonError::into_inner).take());
+        if let Some(writer) = self.writer_thread.get_mut().unwrap_or_else(PoisonError::into_inner).take() {
             let _ = writer.join();
         }
     }
@@ -276,16 +270,20 @@ fn rows<T>(
 impl Store for SqliteStore {
     /// Commits the change set on the calling thread when it is the only one
     /// under way and the writer is idle (on a multi-threaded runtime);
-    /// otherwise queues it to the writer
-    /// thread (waiting for room when the queue is full) and waits for the
-    /// commit of its batch. An empty change set answers at once. A change
-    /// set that is refused (a guard, a unique key) or fails fails alone; a
-    /// batch whose transaction fails fails every caller in it, nothing of it
-    /// applied.
+    /// otherwise queues it to the writer thread (waiting for room when the
+    /// queue is full) and waits for the commit of its batch. An empty change
+    /// set answers at once. A change set that is refused (a guard, a unique
+    /// key) or fails fails alone; a batch whose transaction fails fails
+    /// every caller in it, nothing of it applied; a batch whose `COMMIT`
+    /// failed after it may have reached the disk answers every caller
+    /// [`StoreError::OutcomeUnknown`]. `SQLITE_BUSY`, `SQLITE_FULL` and
+    /// `SQLITE_IOERR…` that applied nothing, and a closed store, answer
+    /// [`StoreError::Unavailable`].
     async fn apply(&self, changes: ChangeSet) -> Result<Vec<Event>, StoreError> {
         if changes.is_empty() {
             return Ok(Vec::new());
         }
+        let commands = self.sender()?;
         let (_applying, alone) = Applying::enter(&self.applying);
         let changes = if alone && on_multi_thread_runtime() {
             match writer::commit_here(&self.writer, &self.shared, changes) {
@@ -295,9 +293,7 @@ impl Store for SqliteStore {
         } else {
             changes
         };
-        let (reply, answer) = oneshot::channel();
-        self.send(Command::Apply(changes, reply)).await?;
-        answer.await.map_err(|_| self.shared.stopped_error())?
+        self.queue(commands, Entry::Apply(changes)).await
     }
 
     /// Read from the database, not from memory: the writer can only publish
@@ -324,9 +320,7 @@ impl Store for SqliteStore {
     /// Runs through the writer like a change set (in its own savepoint of a
     /// batch), so it never races a write.
     async fn prune_events(&self, through: u64) -> Result<(), StoreError> {
-        let (reply, answer) = oneshot::channel();
-        self.send(Command::Prune(through, reply)).await?;
-        answer.await.map_err(|_| self.shared.stopped_error())?.map(|_| ())
+        self.queue(self.sender()?, Entry::Prune(through)).await.map(drop)
     }
 
     async fn talk(&self, talk_id: TalkId) -> Result<Option<Talk>, StoreError> {

@@ -1,7 +1,11 @@
-//! Reads: a small pool of read-only connections, used from
-//! `tokio::task::spawn_blocking`. In WAL mode a reader never waits for the
-//! writer and sees only committed transactions; a read that takes several
-//! queries runs them in one read transaction, so it sees one snapshot.
+//! Reads: a small pool of read-only connections. A read of a few rows runs
+//! right on the calling task; a read of a page runs inside
+//! `tokio::task::block_in_place` on a multi-threaded Tokio runtime, on the
+//! blocking thread pool on a current-thread one; a long read (a backup)
+//! always on the blocking pool (see [`ReadPool::run`]). In WAL mode a reader
+//! never waits for the writer and sees only committed transactions; a read
+//! that takes several queries runs them in one read transaction, so it sees
+//! one snapshot.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -9,40 +13,41 @@ use std::rc::Rc;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use rusqlite::types::Value;
-use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use talk_core::store::TalkAndRecords;
 use talk_core::{AgentId, Emoji, Message, MessageId, ReactionSummary, TalkId};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::codec;
+use crate::codec::{self, id};
 use crate::error::{Error, OpenError};
 use crate::options::SqliteOptions;
 use crate::sql;
-use crate::writer::id;
+use crate::writer::exec;
 
 /// The read-only connections and the permits that hand them out.
 pub(crate) struct ReadPool {
     idle: Mutex<Vec<Connection>>,
     permits: Arc<Semaphore>,
-}
-
-/// Opens one read-only connection.
-fn open_reader(path: &Path, options: &SqliteOptions) -> Result<Connection, OpenError> {
-    let sqlite = |source| crate::classify_open_error(path, source);
-    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(path, flags).map_err(sqlite)?;
-    conn.busy_timeout(options.busy_timeout).map_err(sqlite)?;
-    conn.set_prepared_statement_cache_capacity(sql::STATEMENT_CACHE);
-    rusqlite::vtab::array::load_module(&conn).map_err(sqlite)?;
-    Ok(conn)
+    /// How many connections it has.
+    size: u32,
 }
 
 impl ReadPool {
     /// Opens the pool's connections.
     pub(crate) fn open(path: &Path, options: &SqliteOptions) -> Result<Self, OpenError> {
-        let size = options.read_connections.max(1);
-        let idle = (0..size).map(|_| open_reader(path, options)).collect::<Result<Vec<_>, _>>()?;
-        Ok(Self { idle: Mutex::new(idle), permits: Arc::new(Semaphore::new(size)) })
+        let size = u32::try_from(options.read_connections.max(1)).unwrap_or(u32::MAX);
+        let idle = (0..size).map(|_| crate::open::open_reader(path, options)).collect::<Result<Vec<_>, _>>()?;
+        Ok(Self { idle: Mutex::new(idle), permits: Arc::new(Semaphore::new(size as usize)), size })
+    }
+
+    /// Closes the pool: waits for the reads under way (later ones queue
+    /// behind), then closes every connection; reads from then on fail with
+    /// [`Error::Closed`].
+    pub(crate) async fn close(&self) {
+        let every = self.permits.acquire_many(self.size).await;
+        self.permits.close();
+        self.idle.lock().unwrap_or_else(PoisonError::into_inner).clear();
+        drop(every);
     }
 
     /// Runs `read` on an idle connection; waits (asynchronously) for one
@@ -56,21 +61,19 @@ impl ReadPool {
     /// calling thread inside [`tokio::task::block_in_place`] on a
     /// multi-threaded Tokio runtime, which moves the worker's other tasks to
     /// another thread meanwhile, and on the blocking thread pool elsewhere.
+    /// A [`ReadSize::Long`] read runs on the blocking thread pool.
     pub(crate) async fn run<T, F>(self: &Arc<Self>, size: ReadSize, read: F) -> Result<T, Error>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, Error> + Send + 'static,
     {
-        let permit = Arc::clone(&self.permits)
-            .acquire_owned()
-            .await
-            .map_err(|_| Error::ReadTask("the read pool is closed".to_owned()))?;
+        let permit = Arc::clone(&self.permits).acquire_owned().await.map_err(|_| Error::Closed)?;
         match size {
             ReadSize::Point => self.read_now(permit, read),
             ReadSize::List if crate::on_multi_thread_runtime() => {
                 tokio::task::block_in_place(|| self.read_now(permit, read))
             }
-            ReadSize::List => {
+            ReadSize::List | ReadSize::Long => {
                 let pool = Arc::clone(self);
                 // The permit goes with the work: if the caller stops waiting,
                 // the connection stays taken until the work is done.
@@ -101,6 +104,8 @@ pub(crate) enum ReadSize {
     Point,
     /// A page of a list or of the log: up to a caller's limit of rows.
     List,
+    /// The whole database (a backup).
+    Long,
 }
 
 /// A connection taken from the pool; goes back on drop, even after a panic,
@@ -124,14 +129,14 @@ impl Drop for Lease<'_> {
 /// Runs `read` in one read transaction: every query in it sees the same
 /// committed state.
 pub(crate) fn snapshot<T>(conn: &Connection, read: impl FnOnce(&Connection) -> Result<T, Error>) -> Result<T, Error> {
-    conn.prepare_cached(sql::BEGIN_READ)?.execute([])?;
+    exec(conn, sql::BEGIN_READ)?;
     match read(conn) {
         Ok(value) => {
-            conn.prepare_cached(sql::COMMIT)?.execute([])?;
+            exec(conn, sql::COMMIT)?;
             Ok(value)
         }
         Err(error) => {
-            let _ = conn.prepare_cached(sql::ROLLBACK).and_then(|mut s| s.execute([]));
+            let _ = exec(conn, sql::ROLLBACK);
             Err(error)
         }
     }

@@ -19,6 +19,8 @@ pub(crate) const ROLLBACK: &str = "ROLLBACK";
 pub(crate) const SAVEPOINT: &str = "SAVEPOINT change_set";
 pub(crate) const RELEASE: &str = "RELEASE change_set";
 pub(crate) const ROLLBACK_TO: &str = "ROLLBACK TO change_set";
+/// On closing: copies the whole WAL into the database file and truncates it.
+pub(crate) const CHECKPOINT: &str = "PRAGMA wal_checkpoint(TRUNCATE)";
 
 /// The next `seq`, read inside the change set's savepoint: rolled back with
 /// it, so a refused change set leaves no hole. Above the low-water mark too,

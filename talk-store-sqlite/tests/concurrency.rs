@@ -7,6 +7,8 @@
 //! (`agent_events(agent, None, 0, ..)`), each once, in `seq` order. Bounded
 //! in operations; nothing asserts a duration.
 
+mod common;
+
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
@@ -138,17 +140,6 @@ async fn load(
     (acked, refused)
 }
 
-async fn whole_log(store: &dyn Store) -> Vec<Event> {
-    let mut log: Vec<Event> = Vec::new();
-    loop {
-        let page = store.events(log.last().map_or(0, |e| e.seq), 5_000).await.expect("events");
-        if page.is_empty() {
-            return log;
-        }
-        log.extend(page);
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn many_agents_at_once_lose_nothing_duplicate_nothing_and_every_subscriber_gets_its_events() {
     let dir = tempfile::tempdir().expect("temporary directory");
@@ -191,7 +182,7 @@ async fn many_agents_at_once_lose_nothing_duplicate_nothing_and_every_subscriber
 
     // The log: 1..=head, no holes, nothing twice.
     let head = store.head().await.expect("head");
-    let log = whole_log(store.as_ref()).await;
+    let log = common::whole_log(store.as_ref()).await;
     let seqs: Vec<u64> = log.iter().map(|e| e.seq).collect();
     assert_eq!(seqs, (1..=head).collect::<Vec<_>>(), "the log is 1..=head without holes");
     let mut made = HashSet::new();

@@ -1,0 +1,312 @@
+//! Applying one change set on the write connection, inside its savepoint:
+//! the guards as `SELECT`s, the next `seq` read from the database, the
+//! writes as statements whose unique indexes raise the conflicts, the
+//! redaction of a deleted message's content from the log, and the append of
+//! the events. Retention (`prune`) runs the same way. Committing, batching
+//! and failing whole batches is the writer's part ([`crate::writer`]).
+
+use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
+use talk_core::store::Named;
+use talk_core::store::{ChangeSet, Conflict, Guard, ResolvedChangeSet, Write};
+use talk_core::{Event, EventData};
+
+use crate::codec::{id, num, ts, ts_opt};
+use crate::error::Error;
+use crate::hooks::{Faults, fail_point};
+use crate::sql;
+
+/// Why a change set was not applied.
+pub(crate) enum Refusal {
+    /// A guard or unique key: the caller's change set is refused.
+    Conflict(Conflict),
+    /// The backend failed.
+    Failed(Error),
+}
+
+impl From<rusqlite::Error> for Refusal {
+    fn from(error: rusqlite::Error) -> Self {
+        Self::Failed(error.into())
+    }
+}
+
+impl From<Error> for Refusal {
+    fn from(error: Error) -> Self {
+        Self::Failed(error)
+    }
+}
+
+impl From<serde_json::Error> for Refusal {
+    fn from(error: serde_json::Error) -> Self {
+        Self::Failed(error.into())
+    }
+}
+
+/// Retention: removes the events with `seq ≤ through` (at most the head)
+/// and moves the low-water mark there; a `through` at or below the mark
+/// changes nothing.
+pub(crate) fn prune(conn: &Connection, through: u64) -> Result<Vec<Event>, Refusal> {
+    let head: i64 = conn.prepare_cached(sql::HEAD)?.query_row([], |row| row.get(0))?;
+    let mark: i64 = conn.prepare_cached(sql::LOW_WATER_MARK)?.query_row([], |row| row.get(0))?;
+    let through = i64::try_from(through).unwrap_or(i64::MAX).min(head);
+    if through > mark {
+        conn.prepare_cached(sql::PRUNE_EVENTS)?.execute([through])?;
+        conn.prepare_cached(sql::SET_LOW_WATER_MARK)?.execute([through])?;
+    }
+    Ok(Vec::new())
+}
+
+/// Checks the guards, numbers the events, applies the writes and appends
+/// the events, in that order, on `conn` inside the change set's savepoint.
+/// `index` is the change set's place in its batch, for the fail points.
+pub(crate) fn apply(
+    conn: &Connection,
+    faults: &Faults,
+    index: usize,
+    changes: ChangeSet,
+) -> Result<Vec<Event>, Refusal> {
+    for guard in &changes.guards {
+        check(conn, guard)?;
+    }
+    let first_seq: i64 = conn.prepare_cached(sql::NEXT_SEQ)?.query_row([], |row| row.get(0))?;
+    let first_seq = crate::error::to_u64(first_seq, "seq")?;
+    let ResolvedChangeSet { writes, events, .. } = changes.resolve(first_seq).map_err(Error::from)?;
+    fail_point!(faults, conn, index, AfterWrite(0))?;
+    for (k, change) in writes.iter().enumerate() {
+        write(conn, change)?;
+        fail_point!(faults, conn, index, AfterWrite(k + 1))?;
+    }
+    for (k, event) in events.iter().enumerate() {
+        append(conn, event)?;
+        fail_point!(faults, conn, index, AfterEvent(k + 1))?;
+    }
+    Ok(events)
+}
+
+fn check(conn: &Connection, guard: &Guard) -> Result<(), Refusal> {
+    let (holds, conflict) = match guard {
+        Guard::TalkVersion { talk_id, version } => {
+            let stored: Option<i64> =
+                conn.prepare_cached(sql::TALK_VERSION)?.query_row([id(&talk_id.0)], |r| r.get(0)).optional()?;
+            (stored == Some(num(*version)?), Conflict::TalkVersion)
+        }
+        Guard::ParticipantActive { participant_id } => {
+            let status: Option<String> = conn
+                .prepare_cached(sql::PARTICIPANT_STATUS)?
+                .query_row([id(&participant_id.0)], |r| r.get(0))
+                .optional()?;
+            (status.as_deref() == Some("active"), Conflict::ParticipantNotActive)
+        }
+        Guard::MessageVersion { message_id, version } => {
+            let stored: Option<i64> =
+                conn.prepare_cached(sql::MESSAGE_VERSION)?.query_row([id(&message_id.0)], |r| r.get(0)).optional()?;
+            (stored == Some(num(*version)?), Conflict::MessageVersion)
+        }
+    };
+    if holds { Ok(()) } else { Err(Refusal::Conflict(conflict)) }
+}
+
+/// Whether the row `key` exists, by a `SELECT 1 … WHERE id = ?1` statement.
+fn exists(conn: &Connection, statement: &str, key: &uuid::Uuid) -> Result<bool, Refusal> {
+    Ok(conn.prepare_cached(statement)?.query_row([id(key)], |_| Ok(())).optional()?.is_some())
+}
+
+/// Runs a statement that must change one row; none is a [`Conflict::RowMismatch`].
+fn change_one(conn: &Connection, statement: &str, params: impl rusqlite::Params) -> Result<(), Refusal> {
+    match conn.prepare_cached(statement)?.execute(params)? {
+        0 => Err(Refusal::Conflict(Conflict::RowMismatch)),
+        _ => Ok(()),
+    }
+}
+
+fn write(conn: &Connection, write: &Write) -> Result<(), Refusal> {
+    match write {
+        Write::InsertTalk(t) => {
+            let pair = t.direct_pair.as_ref().map(|p| p.agents());
+            let inserted = conn.prepare_cached(sql::INSERT_TALK)?.execute(params![
+                id(&t.id.0),
+                Named::as_str(t.kind),
+                pair.map(|p| p[0].as_str()),
+                pair.map(|p| p[1].as_str()),
+                t.name,
+                t.detail,
+                Named::as_str(t.status),
+                t.creator_id.as_str(),
+                t.member_count,
+                num(t.version)?,
+                num(t.created_seq)?,
+                ts(&t.tm_create)?,
+                ts(&t.tm_update)?,
+                ts_opt(t.tm_close.as_ref())?,
+            ])?;
+            if inserted == 0 {
+                let conflict = if exists(conn, sql::TALK_EXISTS, &t.id.0)? {
+                    Conflict::RowMismatch
+                } else {
+                    Conflict::DirectPairTaken
+                };
+                return Err(Refusal::Conflict(conflict));
+            }
+        }
+        Write::UpdateTalk(t) => change_one(
+            conn,
+            sql::UPDATE_TALK,
+            params![
+                id(&t.id.0),
+                t.name,
+                t.detail,
+                Named::as_str(t.status),
+                t.member_count,
+                num(t.version)?,
+                ts(&t.tm_update)?,
+                ts_opt(t.tm_close.as_ref())?,
+            ],
+        )?,
+        Write::InsertParticipant(p) => {
+            let inserted = conn.prepare_cached(sql::INSERT_PARTICIPANT)?.execute(params![
+                id(&p.id.0),
+                id(&p.talk_id.0),
+                p.agent_id.as_str(),
+                Named::as_str(p.status),
+                p.left_reason.map(Named::as_str),
+                num(p.seq)?,
+                num(p.joined_seq)?,
+                p.left_seq.map(num).transpose()?,
+                ts(&p.tm_joined)?,
+                ts_opt(p.tm_left.as_ref())?,
+            ])?;
+            if inserted == 0 {
+                let conflict = if exists(conn, sql::PARTICIPANT_EXISTS, &p.id.0)? {
+                    Conflict::RowMismatch
+                } else {
+                    Conflict::ActiveParticipantExists
+                };
+                return Err(Refusal::Conflict(conflict));
+            }
+        }
+        Write::UpdateParticipant(p) => {
+            let updated = conn.prepare_cached(sql::UPDATE_PARTICIPANT)?.execute(params![
+                id(&p.id.0),
+                Named::as_str(p.status),
+                p.left_reason.map(Named::as_str),
+                p.left_seq.map(num).transpose()?,
+                ts_opt(p.tm_left.as_ref())?,
+            ]);
+            match updated {
+                Ok(0) => return Err(Refusal::Conflict(Conflict::RowMismatch)),
+                Ok(_) => {}
+                // Making a record active again next to another active one.
+                Err(error) if error.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) => {
+                    return Err(Refusal::Conflict(Conflict::ActiveParticipantExists));
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Write::InsertMessage(m) => {
+            let inserted = conn.prepare_cached(sql::INSERT_MESSAGE)?.execute(params![
+                id(&m.id.0),
+                id(&m.talk_id.0),
+                m.parent_id.as_ref().map(|p| id(&p.0)),
+                Named::as_str(m.kind),
+                m.agent_id.as_ref().map(|a| a.as_str()),
+                m.text,
+                serde_json::to_string(&m.medias)?,
+                m.system.as_ref().map(serde_json::to_string).transpose()?,
+                num(m.version)?,
+                num(m.seq)?,
+                m.request_digest,
+                ts(&m.tm_create)?,
+                ts(&m.tm_update)?,
+                ts_opt(m.tm_edit.as_ref())?,
+                ts_opt(m.tm_delete.as_ref())?,
+            ])?;
+            if inserted == 0 {
+                return Err(Refusal::Conflict(Conflict::MessageIdTaken));
+            }
+        }
+        Write::UpdateMessage(m) => change_one(
+            conn,
+            sql::UPDATE_MESSAGE,
+            params![
+                id(&m.id.0),
+                m.text,
+                serde_json::to_string(&m.medias)?,
+                num(m.version)?,
+                ts(&m.tm_update)?,
+                ts_opt(m.tm_edit.as_ref())?,
+                ts_opt(m.tm_delete.as_ref())?,
+            ],
+        )?,
+        Write::SetMessageVersion { message_id, version } => {
+            change_one(conn, sql::SET_MESSAGE_VERSION, params![id(&message_id.0), num(*version)?])?;
+        }
+        Write::IncrementReplyCount(message_id) => {
+            change_one(conn, sql::INCREMENT_REPLY_COUNT, [id(&message_id.0)])?;
+        }
+        Write::InsertReaction(r) => {
+            let message = id(&r.message_id.0);
+            let inserted = conn.prepare_cached(sql::INSERT_REACTION)?.execute(params![
+                message,
+                r.emoji.as_str(),
+                r.agent_id.as_str(),
+                num(r.seq)?,
+                ts(&r.tm_create)?,
+            ])?;
+            if inserted == 0 {
+                return Err(Refusal::Conflict(Conflict::ReactionExists));
+            }
+            change_one(conn, sql::TOUCH_MESSAGE, params![message, ts(&r.tm_create)?])?;
+            conn.prepare_cached(sql::ADD_EMOJI)?.execute(params![message, r.emoji.as_str(), num(r.seq)?])?;
+        }
+        Write::DeleteReaction { message_id, emoji, agent_id, tm_update } => {
+            let message = id(&message_id.0);
+            change_one(conn, sql::DELETE_REACTION, params![message, emoji.as_str(), agent_id.as_str()])?;
+            conn.prepare_cached(sql::REMOVE_EMOJI)?.execute(params![message, emoji.as_str()])?;
+            conn.prepare_cached(sql::DROP_UNUSED_EMOJI)?.execute(params![message, emoji.as_str()])?;
+            change_one(conn, sql::TOUCH_MESSAGE, params![message, ts(tm_update)?])?;
+        }
+        Write::DeleteAllReactions(message_id) => {
+            if !exists(conn, sql::MESSAGE_EXISTS, &message_id.0)? {
+                return Err(Refusal::Conflict(Conflict::RowMismatch));
+            }
+            conn.prepare_cached(sql::DELETE_ALL_REACTIONS)?.execute([id(&message_id.0)])?;
+            conn.prepare_cached(sql::DELETE_ALL_EMOJI)?.execute([id(&message_id.0)])?;
+        }
+        Write::RedactMessage(message_id) => redact(conn, message_id)?,
+    }
+    Ok(())
+}
+
+/// Removes a message's content from every event payload already in the
+/// log, found through the `events_by_message` index.
+fn redact(conn: &Connection, message_id: &talk_core::MessageId) -> Result<(), Refusal> {
+    let stored: Vec<(i64, String)> = conn
+        .prepare_cached(sql::MESSAGE_EVENTS)?
+        .query_map([id(&message_id.0)], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (seq, json) in stored {
+        let mut data: EventData = serde_json::from_str(&json)?;
+        if data.redact_message(*message_id) {
+            conn.prepare_cached(sql::REWRITE_EVENT)?.execute(params![seq, serde_json::to_string(&data)?])?;
+        }
+    }
+    Ok(())
+}
+
+/// Appends an event to the log.
+fn append(conn: &Connection, event: &Event) -> Result<(), Refusal> {
+    // Only payloads that carry a message's content are indexed by
+    // message: they are what redaction rewrites.
+    let message = match &event.data {
+        EventData::MessageCreated(m) | EventData::MessageUpdated(m) | EventData::MessageDeleted(m) => Some(m.id),
+        _ => None,
+    };
+    conn.prepare_cached(sql::INSERT_EVENT)?.execute(params![
+        num(event.seq)?,
+        id(&event.talk_id.0),
+        message.as_ref().map(|m| id(&m.0)),
+        ts(&event.tm_create)?,
+        event.data.type_name(),
+        serde_json::to_string(&event.data)?,
+    ])?;
+    Ok(())
+}
