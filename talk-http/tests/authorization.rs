@@ -12,16 +12,12 @@
 mod common;
 
 use std::collections::{BTreeSet, HashMap};
-use std::time::Duration;
 
-use common::{Api, api, token};
-use futures::{SinkExt, StreamExt};
+use common::{Api, api, next_text, token};
+use futures::SinkExt;
 use serde_json::{Value, json};
 use tokio_tungstenite::connect_async;
 use tokio_tungstenite::tungstenite::Message;
-
-/// Long enough for anything this machine does; no test asserts a time.
-const PATIENCE: Duration = Duration::from_secs(20);
 
 /// Who calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -291,13 +287,7 @@ async fn subscribe(fx: &Fixture, row: &Row, caller: Caller) -> Expect {
     };
     socket.send(Message::text(frame.to_string())).await.expect("sent");
     loop {
-        let message = tokio::time::timeout(PATIENCE, socket.next())
-            .await
-            .expect("a frame in time")
-            .expect("the socket is open")
-            .expect("a frame");
-        let Message::Text(text) = message else { continue };
-        let frame: Value = serde_json::from_str(&text).expect("JSON");
+        let frame = next_text(&mut socket).await;
         match frame["type"].as_str().expect("a type") {
             "subscribed" => return Expect::Subscribed,
             "unsubscribed" if frame["reason"] == "left" => return Expect::UnsubscribedLeft,

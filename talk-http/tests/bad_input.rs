@@ -9,19 +9,14 @@
 
 mod common;
 
-use std::time::Duration;
-
 use axum::body::Body;
 use axum::http::{Request, header};
-use common::{Api, Setup, api, api_with, token};
+use common::{Api, PATIENCE, Setup, api, api_with, next_text, token};
 use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use talk_http::Options;
 use tokio_tungstenite::connect_async;
 use tokio_tungstenite::tungstenite::Message;
-
-/// Long enough for anything this machine does; no test asserts a time.
-const PATIENCE: Duration = Duration::from_secs(20);
 
 /// The JSON content type, for rows that want the usual one.
 const JSON: Option<&str> = Some("application/json");
@@ -454,19 +449,4 @@ async fn an_oversized_websocket_frame_closes_the_socket() {
 
 fn uuid_like() -> String {
     "0192d3e4-0000-7000-8000-000000000000".to_owned()
-}
-
-async fn next_text(
-    socket: &mut tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
-) -> Value {
-    loop {
-        let message = tokio::time::timeout(PATIENCE, socket.next())
-            .await
-            .expect("a frame in time")
-            .expect("the socket is open")
-            .expect("a frame");
-        if let Message::Text(text) = message {
-            return serde_json::from_str(&text).expect("JSON");
-        }
-    }
 }

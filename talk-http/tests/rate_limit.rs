@@ -11,15 +11,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::http::header;
-use common::{Api, Setup, api, api_with, token};
-use futures::{SinkExt, StreamExt};
-use serde_json::{Value, json};
+use common::{Api, Setup, api, api_with, next_text, token};
+use futures::SinkExt;
+use serde_json::json;
 use talk_http::{Options, RateLimit};
 use tokio_tungstenite::connect_async;
 use tokio_tungstenite::tungstenite::Message;
-
-/// Long enough for anything this machine does; no test asserts a time.
-const PATIENCE: Duration = Duration::from_secs(20);
 
 /// An API limited to `per_second` with `burst`, on a clock that moves only
 /// when the test says (milliseconds).
@@ -85,21 +82,6 @@ async fn unauthenticated_requests_are_not_counted_and_answer_401_first() {
     // Over the limit, a bad path id is not even looked at: 429 answers first.
     api.get("agent-id-1", "/v1.0/talks/nope").await.assert_error(429, "rate_limited");
     api.call("GET", "/v1.0/talks", None, None).await.assert_error(401, "unauthenticated");
-}
-
-async fn next_text(
-    socket: &mut tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
-) -> Value {
-    loop {
-        let message = tokio::time::timeout(PATIENCE, socket.next())
-            .await
-            .expect("a frame in time")
-            .expect("the socket is open")
-            .expect("a frame");
-        if let Message::Text(text) = message {
-            return serde_json::from_str(&text).expect("JSON");
-        }
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

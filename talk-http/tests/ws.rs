@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use common::{Api, Setup, agent, api, api_with, token};
+use common::{Api, PATIENCE, Setup, agent, api, api_with, next_text, token};
 use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use talk_core::{DeliveryOptions, NewMessage, TalkId};
@@ -15,9 +15,6 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
-
-/// Long enough for anything this machine does; no test asserts a time.
-const PATIENCE: Duration = Duration::from_secs(20);
 
 struct Client {
     socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
@@ -37,18 +34,7 @@ impl Client {
 
     /// The next text frame, as JSON.
     async fn next(&mut self) -> Value {
-        loop {
-            let message = tokio::time::timeout(PATIENCE, self.socket.next())
-                .await
-                .expect("a frame in time")
-                .expect("the socket is open")
-                .expect("a frame");
-            match message {
-                Message::Text(text) => return serde_json::from_str(&text).expect("JSON"),
-                Message::Ping(_) | Message::Pong(_) => {}
-                other => panic!("unexpected frame {other:?}"),
-            }
-        }
+        next_text(&mut self.socket).await
     }
 
     /// Subscribes; answers the replayed events and the `subscribed` seq.

@@ -5,17 +5,42 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, header};
+use futures::StreamExt;
 use serde_json::{Value, json};
 use talk_core::store::StoreError;
 use talk_core::{AgentId, DeliveryOptions, Hub, Limits, ManualClock, StaticDirectory};
 use talk_http::{Options, StaticTokens};
 use talk_store_memory::MemoryStore;
 use talk_testing::{ForwardingStore, StoreMethod};
+use tokio_tungstenite::tungstenite::Message;
 use tower::ServiceExt;
+
+/// How long a test waits for something that should come at once.
+pub const PATIENCE: Duration = Duration::from_secs(20);
+
+/// A WebSocket client's end of a connection to the test server.
+pub type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// The next text frame, as JSON (pings and pongs skipped).
+pub async fn next_text(socket: &mut Socket) -> Value {
+    loop {
+        let message = tokio::time::timeout(PATIENCE, socket.next())
+            .await
+            .expect("a frame in time")
+            .expect("the socket is open")
+            .expect("a frame");
+        match message {
+            Message::Text(text) => return serde_json::from_str(&text).expect("JSON"),
+            Message::Ping(_) | Message::Pong(_) => {}
+            other => panic!("unexpected frame {other:?}"),
+        }
+    }
+}
 
 /// The agents the directory knows.
 pub const AGENTS: [&str; 10] = [
@@ -53,8 +78,6 @@ pub struct Setup {
     pub delivery: DeliveryOptions,
     pub options: Options,
 }
-
-
 
 /// The router, the Hub behind it, and its store.
 #[derive(Clone)]
