@@ -103,8 +103,8 @@ pub enum Write {
     /// for a direct talk its [`AgentPair`], ever ([`Conflict::DirectPairTaken`]).
     /// Its `created_seq` is the `seq` of the change set's `talk_created` event.
     ///
-    /// [`Conflict::RowMismatch`]: crate::Conflict::RowMismatch
-    /// [`Conflict::DirectPairTaken`]: crate::Conflict::DirectPairTaken
+    /// [`Conflict::RowMismatch`]: crate::store::Conflict::RowMismatch
+    /// [`Conflict::DirectPairTaken`]: crate::store::Conflict::DirectPairTaken
     InsertTalk(Talk),
     /// Replaces a talk's row (everything but `id`, `kind`, `direct_pair`,
     /// `creator_id`, `created_seq`, `tm_create`). The talk must exist.
@@ -114,7 +114,7 @@ pub enum Write {
     /// `joined_seq` is the change set's first `seq`, its `seq` that of its own
     /// `participant_joined` event.
     ///
-    /// [`Conflict::ActiveParticipantExists`]: crate::Conflict::ActiveParticipantExists
+    /// [`Conflict::ActiveParticipantExists`]: crate::store::Conflict::ActiveParticipantExists
     InsertParticipant(Participant),
     /// Replaces a participant record's status, reason, `left_seq` and
     /// `tm_left`. The record must exist. Its `left_seq` is the `seq` of its
@@ -124,7 +124,7 @@ pub enum Write {
     /// Its `seq` is that of its `message_created` event. Its `reactions` and
     /// `reply_count` start empty whatever the value says.
     ///
-    /// [`Conflict::MessageIdTaken`]: crate::Conflict::MessageIdTaken
+    /// [`Conflict::MessageIdTaken`]: crate::store::Conflict::MessageIdTaken
     InsertMessage(Message),
     /// Replaces a message's own fields: `text`, `medias`, `version`,
     /// `tm_update`, `tm_edit`, `tm_delete`. The counters the store keeps
@@ -146,7 +146,7 @@ pub enum Write {
     /// its place among the message's reactions if it has one, else takes the
     /// last place. Its `seq` is that of its `reaction_added` event.
     ///
-    /// [`Conflict::ReactionExists`]: crate::Conflict::ReactionExists
+    /// [`Conflict::ReactionExists`]: crate::store::Conflict::ReactionExists
     InsertReaction(Reaction),
     /// Deletes one reaction and sets the message's `tm_update`. The reaction
     /// must exist. An emoji whose last reaction goes loses its place.

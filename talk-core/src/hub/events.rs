@@ -92,7 +92,7 @@ impl Hub {
     }
 
     /// Removes the events with `seq ≤ through` from the log and moves the
-    /// low-water mark there (see [`HubBuilder::retain_events`] for automatic
+    /// low-water mark there (see [`HubBuilder::retain_events`](crate::HubBuilder::retain_events) for automatic
     /// retention).
     pub async fn prune_events(&self, through: u64) -> Result<()> {
         Ok(self.inner.store.prune_events(through).await?)

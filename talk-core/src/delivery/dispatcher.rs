@@ -1,0 +1,273 @@
+//! The one dispatcher of a Hub: reads each new range of the log once and
+//! routes each event to the subscriptions it concerns.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use super::{DeliveryOptions, EndReason, EndSlot, Notifier, Scope, SharedEvent, lock};
+use crate::error::{Result, StoreError};
+use crate::event::{Event, EventData};
+use crate::id::{AgentId, TalkId};
+use crate::participant::Participant;
+use crate::store::Store;
+
+/// A subscription as the dispatcher routes to it.
+struct LiveSub {
+    id: u64,
+    scope: Scope,
+    sender: mpsc::Sender<Arc<SharedEvent>>,
+    end: Arc<EndSlot>,
+    last_queued: u64,
+}
+
+/// The talks a subscribed agent is in now (as of the dispatcher's
+/// position), and its subscriptions.
+struct AgentRoute {
+    talks: HashSet<TalkId>,
+    subs: Vec<LiveSub>,
+}
+
+struct Routes {
+    /// The last `seq` routed.
+    position: u64,
+    next_id: u64,
+    agents: HashMap<AgentId, AgentRoute>,
+    /// For each talk, the subscribed agents active in it.
+    members: HashMap<TalkId, HashSet<AgentId>>,
+}
+
+/// The one dispatcher of a Hub.
+pub(crate) struct Dispatcher {
+    routes: Mutex<Routes>,
+    store: Arc<dyn Store>,
+    options: DeliveryOptions,
+}
+
+/// A registration: what a new subscription needs from the dispatcher.
+pub(crate) struct Registration {
+    pub(crate) id: u64,
+    pub(crate) position: u64,
+    pub(super) receiver: mpsc::Receiver<Arc<SharedEvent>>,
+    pub(super) end: Arc<EndSlot>,
+}
+
+impl Dispatcher {
+    /// Starts the dispatcher at the store's current head and spawns its loop.
+    pub(crate) async fn start(
+        store: Arc<dyn Store>,
+        notifier: &dyn Notifier,
+        options: DeliveryOptions,
+    ) -> Result<Arc<Self>> {
+        let mut wake = notifier.watch();
+        wake.borrow_and_update();
+        let position = store.head().await?;
+        let dispatcher = Arc::new(Self {
+            routes: Mutex::new(Routes { position, next_id: 0, agents: HashMap::new(), members: HashMap::new() }),
+            store,
+            options,
+        });
+        let weak = Arc::downgrade(&dispatcher);
+        tokio::spawn(async move {
+            loop {
+                let Some(dispatcher) = weak.upgrade() else { return };
+                if let Err(error) = dispatcher.catch_up().await {
+                    // The store failed: try again shortly; nothing is lost,
+                    // the log still holds every event after the position.
+                    drop(dispatcher);
+                    let _ = error;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+                let poll = dispatcher.options.poll_interval;
+                drop(dispatcher);
+                tokio::select! {
+                    changed = wake.changed() => if changed.is_err() { return },
+                    () = tokio::time::sleep(poll) => {}
+                }
+            }
+        });
+        Ok(dispatcher)
+    }
+
+    pub(crate) fn position(&self) -> u64 {
+        lock(&self.routes).position
+    }
+
+    /// Routes every event after the position up to the store's head.
+    async fn catch_up(&self) -> Result<(), StoreError> {
+        loop {
+            let position = self.position();
+            let batch = self.store.events(position, self.options.page).await?;
+            let Some(first) = batch.first().map(|e| e.seq) else { return Ok(()) };
+            // A participant's span starts at the first event of the change
+            // that added it, which may lie before this batch: read those too.
+            let span_start = batch
+                .iter()
+                .filter_map(|e| match &e.data {
+                    EventData::ParticipantJoined(p) => Some(p.joined_seq),
+                    _ => None,
+                })
+                .min()
+                .unwrap_or(first);
+            let mut context = if span_start < first {
+                let count = usize::try_from(first - span_start).unwrap_or(usize::MAX);
+                self.store.events(span_start - 1, count).await?
+            } else {
+                Vec::new()
+            };
+            context.retain(|e| e.seq < first);
+            let skip = context.len();
+            context.extend(batch);
+            self.route(&context, skip);
+        }
+    }
+
+    /// Routes `events[skip..]`; `events[..skip]` are earlier events kept for
+    /// the spans of participants who join in this batch.
+    fn route(&self, events: &[Event], skip: usize) {
+        let mut encoded: Vec<Option<Arc<SharedEvent>>> = vec![None; events.len()];
+        let mut encode = |i: usize| -> Arc<SharedEvent> {
+            encoded[i].get_or_insert_with(|| Arc::new(SharedEvent::new(events[i].clone()))).clone()
+        };
+        let mut routes = lock(&self.routes);
+        let Routes { position, agents, members, .. } = &mut *routes;
+        for (i, event) in events.iter().enumerate().skip(skip) {
+            if event.seq <= *position {
+                continue;
+            }
+            let talk = event.talk_id;
+            if let EventData::ParticipantJoined(p) = &event.data
+                && let Some(route) = agents.get_mut(&p.agent_id)
+                && route.talks.insert(talk)
+            {
+                members.entry(talk).or_default().insert(p.agent_id.clone());
+                // Deliver the events of the same change before the join: the span starts there.
+                for (j, earlier) in events.iter().enumerate().take(i) {
+                    if earlier.seq >= p.joined_seq && earlier.talk_id == talk {
+                        let shared = encode(j);
+                        deliver(route, talk, &shared);
+                    }
+                }
+            }
+            if let Some(subscribed) = members.get(&talk) {
+                for agent in subscribed {
+                    if let Some(route) = agents.get_mut(agent) {
+                        let shared = encode(i);
+                        deliver(route, talk, &shared);
+                    }
+                }
+            }
+            if let EventData::ParticipantLeft(p) = &event.data
+                && let Some(route) = agents.get_mut(&p.agent_id)
+            {
+                route.talks.remove(&talk);
+                if let Some(set) = members.get_mut(&talk) {
+                    set.remove(&p.agent_id);
+                    if set.is_empty() {
+                        members.remove(&talk);
+                    }
+                }
+                route.subs.retain(|sub| {
+                    let ends = sub.scope == Scope::Talk(talk);
+                    if ends {
+                        sub.end.set(EndReason::Left);
+                    }
+                    !ends
+                });
+            }
+            *position = event.seq;
+        }
+        // Forget agents whose every subscription ended.
+        let gone: Vec<AgentId> =
+            agents.iter().filter(|(_, route)| route.subs.is_empty()).map(|(agent, _)| agent.clone()).collect();
+        for agent in gone {
+            forget(agents, members, &agent);
+        }
+    }
+
+    /// Registers a subscription at the current position `D`, with the
+    /// agent's `memberships` (its records active or ended after a position
+    /// at or before `D`, read when the store's head was `head`). Answers
+    /// `None` when the dispatcher has moved past `head`: read again.
+    pub(crate) fn register(
+        &self,
+        agent: &AgentId,
+        scope: Scope,
+        memberships: &[Participant],
+        head: u64,
+    ) -> Option<Registration> {
+        let mut routes = lock(&self.routes);
+        let position = routes.position;
+        if position > head {
+            return None;
+        }
+        let Routes { next_id, agents, members, .. } = &mut *routes;
+        *next_id += 1;
+        let id = *next_id;
+        let route = agents.entry(agent.clone()).or_insert_with(|| {
+            let talks: HashSet<TalkId> = memberships
+                .iter()
+                .filter(|p| p.joined_seq <= position && p.left_seq.is_none_or(|left| left > position))
+                .map(|p| p.talk_id)
+                .collect();
+            for talk in &talks {
+                members.entry(*talk).or_default().insert(agent.clone());
+            }
+            AgentRoute { talks, subs: Vec::new() }
+        });
+        let (sender, receiver) = mpsc::channel(self.options.queue_bound.max(1));
+        let end = Arc::new(EndSlot::default());
+        route.subs.push(LiveSub { id, scope, sender, end: end.clone(), last_queued: position });
+        Some(Registration { id, position, receiver, end })
+    }
+
+    /// Removes a subscription (when it is dropped or ends).
+    pub(crate) fn unregister(&self, agent: &AgentId, id: u64) {
+        let mut routes = lock(&self.routes);
+        let Routes { agents, members, .. } = &mut *routes;
+        if let Some(route) = agents.get_mut(agent) {
+            route.subs.retain(|sub| sub.id != id);
+            if route.subs.is_empty() {
+                forget(agents, members, agent);
+            }
+        }
+    }
+}
+
+fn forget(agents: &mut HashMap<AgentId, AgentRoute>, members: &mut HashMap<TalkId, HashSet<AgentId>>, agent: &AgentId) {
+    if let Some(route) = agents.remove(agent) {
+        for talk in route.talks {
+            if let Some(set) = members.get_mut(&talk) {
+                set.remove(agent);
+                if set.is_empty() {
+                    members.remove(&talk);
+                }
+            }
+        }
+    }
+}
+
+/// Queues an event for every subscription of `route` that covers `talk`;
+/// a full queue ends its subscription as lagged.
+fn deliver(route: &mut AgentRoute, talk: TalkId, shared: &Arc<SharedEvent>) {
+    let seq = shared.event.seq;
+    route.subs.retain_mut(|sub| {
+        if !sub.scope.covers(talk) || sub.last_queued >= seq {
+            return true;
+        }
+        match sub.sender.try_send(shared.clone()) {
+            Ok(()) => {
+                sub.last_queued = seq;
+                true
+            }
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                sub.end.set(EndReason::Lagged { resume_after: 0 });
+                false
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        }
+    });
+}

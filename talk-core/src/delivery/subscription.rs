@@ -1,0 +1,244 @@
+//! A subscription: a replay from the log, then live events from the
+//! dispatcher, with no gap and no duplicate.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+
+use super::dispatcher::{Dispatcher, Registration};
+use super::{Delivery, EndReason, EndSlot, Scope, SharedEvent};
+use crate::event::EventData;
+use crate::id::AgentId;
+use crate::store::Store;
+
+/// Where a subscription is.
+enum Phase {
+    /// Replaying `(after, until]` from the store.
+    Replay { after: u64, until: u64 },
+    /// Receiving from the dispatcher.
+    Live,
+    /// Nothing more.
+    Done,
+}
+
+/// A stream of the events an agent sees, replayed then live. Get items with
+/// [`Subscription::next`]; dropping it unsubscribes.
+pub struct Subscription {
+    agent: AgentId,
+    scope: Scope,
+    store: Arc<dyn Store>,
+    page: usize,
+    dispatcher: Option<(Arc<Dispatcher>, u64)>,
+    receiver: Option<mpsc::Receiver<Arc<SharedEvent>>>,
+    end: Option<Arc<EndSlot>>,
+    phase: Phase,
+    /// Announced when the replay is done.
+    after_replay: Option<Delivery>,
+    buffer: VecDeque<Delivery>,
+    /// The last `seq` queued in `buffer` (or the `since` asked for): nothing
+    /// at or below it is queued again.
+    queued_through: u64,
+    /// The last `seq` handed to the caller (or the `since` asked for).
+    last_seq: u64,
+}
+
+impl std::fmt::Debug for Subscription {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Subscription")
+            .field("agent", &self.agent)
+            .field("scope", &self.scope)
+            .field("last_seq", &self.last_seq)
+            .field("queued_through", &self.queued_through)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How a subscription starts.
+pub(crate) enum Start {
+    /// Registered live at `registration.position`; replay from `since` first.
+    Live { registration: Registration, dispatcher: Arc<Dispatcher>, since: Option<u64>, resync: bool },
+    /// A talk the agent has left: replay `(since, until]` and end.
+    ReplayOnly { since: u64, until: u64 },
+}
+
+impl Subscription {
+    pub(crate) fn new(agent: AgentId, scope: Scope, store: Arc<dyn Store>, page: usize, start: Start) -> Self {
+        let mut subscription = Self {
+            agent,
+            scope,
+            store,
+            page: page.max(1),
+            dispatcher: None,
+            receiver: None,
+            end: None,
+            phase: Phase::Done,
+            after_replay: None,
+            buffer: VecDeque::new(),
+            queued_through: 0,
+            last_seq: 0,
+        };
+        match start {
+            Start::Live { registration, dispatcher, since, resync } => {
+                let position = registration.position;
+                subscription.dispatcher = Some((dispatcher, registration.id));
+                subscription.receiver = Some(registration.receiver);
+                subscription.end = Some(registration.end);
+                match since {
+                    Some(since) if !resync => {
+                        subscription.queued_through = since;
+                        subscription.last_seq = since;
+                        subscription.phase = Phase::Replay { after: since, until: position };
+                        subscription.after_replay = Some(Delivery::Subscribed { seq: position });
+                    }
+                    _ => {
+                        subscription.queued_through = position;
+                        subscription.last_seq = position;
+                        subscription.phase = Phase::Live;
+                        subscription.buffer.push_back(if resync {
+                            Delivery::ResyncRequired { seq: position }
+                        } else {
+                            Delivery::Subscribed { seq: position }
+                        });
+                    }
+                }
+            }
+            Start::ReplayOnly { since, until } => {
+                subscription.queued_through = since;
+                subscription.last_seq = since;
+                subscription.phase = Phase::Replay { after: since, until };
+            }
+        }
+        subscription
+    }
+
+    /// The agent.
+    pub fn agent(&self) -> &AgentId {
+        &self.agent
+    }
+
+    /// The scope.
+    pub fn scope(&self) -> Scope {
+        self.scope
+    }
+
+    /// The `seq` of the last event [`next`](Subscription::next) returned (or
+    /// where the subscription started: its `since`, or the position it went
+    /// live at). Subscribing again with it as `since` goes on without a gap.
+    pub fn last_seq(&self) -> u64 {
+        self.last_seq
+    }
+
+    /// The next item: events in `seq` order, each once, with `Subscribed`
+    /// after the replay; `Ended` last, then `None`.
+    pub async fn next(&mut self) -> Option<Delivery> {
+        loop {
+            if let Some(item) = self.buffer.pop_front() {
+                if let Delivery::Event(shared) = &item {
+                    self.last_seq = shared.event.seq;
+                }
+                return Some(item);
+            }
+            match self.phase {
+                Phase::Done => return None,
+                Phase::Replay { after, until } => self.replay_page(after, until).await,
+                Phase::Live => self.receive().await,
+            }
+        }
+    }
+
+    /// Queues one item: an event (ending a single-talk subscription after
+    /// the agent's own `participant_left`).
+    fn push_event(&mut self, shared: Arc<SharedEvent>) {
+        if shared.event.seq <= self.queued_through {
+            return;
+        }
+        self.queued_through = shared.event.seq;
+        let own_left = matches!(
+            (&shared.event.data, self.scope),
+            (EventData::ParticipantLeft(p), Scope::Talk(talk)) if p.agent_id == self.agent && p.talk_id == talk
+        );
+        self.buffer.push_back(Delivery::Event(shared));
+        if own_left {
+            self.finish(EndReason::Left);
+        }
+    }
+
+    fn finish(&mut self, reason: EndReason) {
+        self.buffer.push_back(Delivery::Ended(reason));
+        self.phase = Phase::Done;
+        self.receiver = None;
+        self.unregister();
+    }
+
+    fn unregister(&mut self) {
+        if let Some((dispatcher, id)) = self.dispatcher.take() {
+            dispatcher.unregister(&self.agent, id);
+        }
+    }
+
+    async fn replay_page(&mut self, after: u64, until: u64) {
+        if after >= until {
+            if self.receiver.is_none() {
+                // A replay-only subscription that did not meet the agent's
+                // own `participant_left` (the log was pruned): it ends anyway.
+                self.finish(EndReason::Left);
+                return;
+            }
+            self.phase = Phase::Live;
+            if let Some(announce) = self.after_replay.take() {
+                self.buffer.push_back(announce);
+            }
+            return;
+        }
+        let talk = match self.scope {
+            Scope::Talk(talk) => Some(talk),
+            Scope::All => None,
+        };
+        match self.store.agent_events(&self.agent, talk, after, self.page).await {
+            Ok(events) => {
+                let mut next = until;
+                if let Some(last) = events.last() {
+                    next = last.seq.min(until);
+                }
+                for event in events.into_iter().take_while(|e| e.seq <= until) {
+                    self.push_event(Arc::new(SharedEvent::new(event)));
+                    if matches!(self.phase, Phase::Done) {
+                        return;
+                    }
+                }
+                self.phase = Phase::Replay { after: next, until };
+            }
+            Err(_) => {
+                let resume_after = self.queued_through;
+                self.finish(EndReason::Unavailable { resume_after });
+            }
+        }
+    }
+
+    async fn receive(&mut self) {
+        let Some(receiver) = self.receiver.as_mut() else {
+            self.phase = Phase::Done;
+            return;
+        };
+        match receiver.recv().await {
+            Some(shared) => self.push_event(shared),
+            None => {
+                let reason = match self.end.as_ref().and_then(|slot| slot.take()) {
+                    Some(EndReason::Lagged { .. }) => EndReason::Lagged { resume_after: self.queued_through },
+                    Some(reason) => reason,
+                    None => EndReason::Shutdown,
+                };
+                if !matches!(self.phase, Phase::Done) {
+                    self.finish(reason);
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.unregister();
+    }
+}
