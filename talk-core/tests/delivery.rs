@@ -12,6 +12,7 @@ use talk_core::{
     Scope, Store, Subscription,
 };
 use talk_store_memory::MemoryStore;
+use talk_testing::{ForwardingStore, StoreMethod};
 
 /// The next item, failing the test instead of hanging when none comes.
 async fn next(sub: &mut Subscription) -> Delivery {
@@ -389,4 +390,48 @@ async fn a_commit_whose_announcement_never_came_is_delivered_by_the_poll() {
     let m = send(&writing_hub, "a", talk.id, "unannounced here").await;
     let Delivery::Event(shared) = next(&mut sub).await else { panic!("expected the message") };
     assert_eq!(shared.event.seq, m.seq);
+}
+
+/// A Hub on a [`ForwardingStore`] over a MemoryStore, and that store.
+fn hooked_hub(builder: impl FnOnce(talk_core::HubBuilder) -> talk_core::HubBuilder) -> (Hub, Arc<ForwardingStore>) {
+    let store = Arc::new(ForwardingStore::new(Arc::new(MemoryStore::new())));
+    let hub = builder(Hub::builder(store.clone()).clock(Arc::new(ManualClock::default()))).build();
+    (hub, store)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscribe_racing_own_leave_never_hangs() {
+    let (hub, store) = hooked_hub(|b| b);
+    let talk = group(&hub, "a", &["b"]).await;
+    let mut watcher = hub.subscribe(&agent("a"), Scope::Talk(talk.id), None).await.unwrap();
+    assert!(matches!(next(&mut watcher).await, Delivery::Subscribed { .. }));
+    // After b's subscribe has checked that b is in the talk and noted the
+    // dispatcher's position, before it reads the head and registers: b
+    // leaves, and the dispatcher routes the leave.
+    let armed = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let (leaver, watched) = (hub.clone(), Arc::new(tokio::sync::Mutex::new(watcher)));
+    let hook_watched = watched.clone();
+    store.set_async_hook(move |method| {
+        let fire = method == StoreMethod::Head && armed.swap(false, std::sync::atomic::Ordering::SeqCst);
+        let (leaver, watched) = (leaver.clone(), hook_watched.clone());
+        Box::pin(async move {
+            if fire {
+                leaver.remove_participant(&agent("b"), talk.id, ParticipantRef::Me).await.expect("b leaves");
+                let mut watcher = watched.lock().await;
+                while !matches!(next(&mut watcher).await, Delivery::Event(e) if e.event.data.type_name() == "participant_left")
+                {}
+            }
+            Ok(())
+        })
+    });
+    match hub.subscribe(&agent("b"), Scope::Talk(talk.id), None).await {
+        Err(error) => assert_eq!(error.code(), "not_participant"),
+        Ok(mut subscription) => loop {
+            match next(&mut subscription).await {
+                Delivery::Ended(EndReason::Left) => break,
+                Delivery::Subscribed { .. } | Delivery::Event(_) => {}
+                other => panic!("unexpected {other:?}"),
+            }
+        },
+    }
 }

@@ -14,6 +14,9 @@ use common::fresh_store;
 #[cfg(talk_postgres_tests)]
 talk_testing::store_conformance_tests!(async_factory = fresh_store);
 
+#[cfg(talk_postgres_tests)]
+talk_testing::delivery_tests!(async_factory = fresh_store);
+
 #[cfg(not(talk_postgres_tests))]
 #[test]
 fn conformance_suite_is_skipped_without_a_test_database() {

@@ -46,6 +46,15 @@ pub(crate) struct Dispatcher {
     options: DeliveryOptions,
 }
 
+/// Why the dispatcher did not register a subscription.
+pub(crate) enum Refused {
+    /// It moved past the head the caller read: read again.
+    Moved,
+    /// The agent is not active in the single talk asked for at the
+    /// dispatcher's position.
+    NotMember,
+}
+
 /// A registration: what a new subscription needs from the dispatcher.
 pub(crate) struct Registration {
     pub(crate) id: u64,
@@ -190,38 +199,54 @@ impl Dispatcher {
 
     /// Registers a subscription at the current position `D`, with the
     /// agent's `memberships` (its records active or ended after a position
-    /// at or before `D`, read when the store's head was `head`). Answers
-    /// `None` when the dispatcher has moved past `head`: read again.
+    /// at or before `D`, read when the store's head was `head`).
+    ///
+    /// # Errors
+    /// [`Refused::Moved`] when the dispatcher has moved past `head` (read
+    /// again); [`Refused::NotMember`] for a single talk the agent is not
+    /// active in at `D` (it left since the caller looked).
     pub(crate) fn register(
         &self,
         agent: &AgentId,
         scope: Scope,
         memberships: &[Participant],
         head: u64,
-    ) -> Option<Registration> {
+    ) -> Result<Registration, Refused> {
         let mut routes = lock(&self.routes);
         let position = routes.position;
         if position > head {
-            return None;
+            return Err(Refused::Moved);
         }
         let Routes { next_id, agents, members, .. } = &mut *routes;
-        *next_id += 1;
-        let id = *next_id;
-        let route = agents.entry(agent.clone()).or_insert_with(|| {
+        let covered = |talks: &HashSet<TalkId>| match scope {
+            Scope::Talk(talk) => talks.contains(&talk),
+            Scope::All => true,
+        };
+        if let Some(route) = agents.get(agent) {
+            if !covered(&route.talks) {
+                return Err(Refused::NotMember);
+            }
+        } else {
             let talks: HashSet<TalkId> = memberships
                 .iter()
                 .filter(|p| p.joined_seq <= position && p.left_seq.is_none_or(|left| left > position))
                 .map(|p| p.talk_id)
                 .collect();
+            if !covered(&talks) {
+                return Err(Refused::NotMember);
+            }
             for talk in &talks {
                 members.entry(*talk).or_default().insert(agent.clone());
             }
-            AgentRoute { talks, subs: Vec::new() }
-        });
+            agents.insert(agent.clone(), AgentRoute { talks, subs: Vec::new() });
+        }
+        let Some(route) = agents.get_mut(agent) else { return Err(Refused::Moved) };
+        *next_id += 1;
+        let id = *next_id;
         let (sender, receiver) = mpsc::channel(self.options.queue_bound.max(1));
         let end = Arc::new(EndSlot::default());
         route.subs.push(LiveSub { id, scope, sender, end: end.clone(), last_queued: position });
-        Some(Registration { id, position, receiver, end })
+        Ok(Registration { id, position, receiver, end })
     }
 
     /// Removes a subscription (when it is dropped or ends).

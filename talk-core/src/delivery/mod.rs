@@ -25,7 +25,7 @@ use tokio::sync::watch;
 mod dispatcher;
 mod subscription;
 
-pub(crate) use dispatcher::Dispatcher;
+pub(crate) use dispatcher::{Dispatcher, Refused};
 pub(crate) use subscription::Start;
 pub use subscription::Subscription;
 
