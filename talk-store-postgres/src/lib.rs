@@ -205,7 +205,9 @@ impl PostgresStore {
         let lock = tx.prepare_cached(sql::LOCK_TAIL).await?;
         let row = tx.query_one(&lock, &[]).await?;
         let (tail, mark): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
-        let through = clamp(through).min(tail);
+        let lowest_hold = tx.prepare_cached(sql::LOWEST_HOLD).await?;
+        let held: Option<i64> = tx.query_one(&lowest_hold, &[]).await?.try_get(0)?;
+        let through = clamp(through).min(tail).min(held.unwrap_or(i64::MAX));
         if through > mark {
             let prune = tx.prepare_cached(sql::PRUNE).await?;
             tx.execute(&prune, &[&mark, &through]).await?;
@@ -254,6 +256,17 @@ impl Store for PostgresStore {
 
     async fn prune_events(&self, through: u64) -> Result<(), StoreError> {
         Ok(self.prune(through).await?)
+    }
+
+    async fn hold_events(&self, holder: &str, position: u64, lease: Option<Duration>) -> Result<(), StoreError> {
+        let lease = lease.map(|lease| clamp(lease.as_millis()));
+        self.rows(sql::HOLD_EVENTS, &[&holder, &clamp(position), &lease]).await?;
+        Ok(())
+    }
+
+    async fn release_events(&self, holder: &str) -> Result<(), StoreError> {
+        self.rows(sql::RELEASE_EVENTS, &[&holder]).await?;
+        Ok(())
     }
 
     async fn talk(&self, id: TalkId) -> Result<Option<Talk>, StoreError> {

@@ -7,6 +7,7 @@ use std::any::Any;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use talk_core::store::{ChangeSet, Cursor, StoreError, TalkAndRecords};
@@ -25,6 +26,8 @@ pub enum StoreMethod {
     Head,
     LowWaterMark,
     PruneEvents,
+    HoldEvents,
+    ReleaseEvents,
     Talk,
     DirectTalk,
     TalksOfAgent,
@@ -130,6 +133,14 @@ impl Store for ForwardingStore {
     async fn prune_events(&self, through: u64) -> Result<(), StoreError> {
         self.ask(StoreMethod::PruneEvents).await?;
         self.inner.prune_events(through).await
+    }
+    async fn hold_events(&self, holder: &str, position: u64, lease: Option<Duration>) -> Result<(), StoreError> {
+        self.ask(StoreMethod::HoldEvents).await?;
+        self.inner.hold_events(holder, position, lease).await
+    }
+    async fn release_events(&self, holder: &str) -> Result<(), StoreError> {
+        self.ask(StoreMethod::ReleaseEvents).await?;
+        self.inner.release_events(holder).await
     }
     async fn talk(&self, id: TalkId) -> Result<Option<Talk>, StoreError> {
         self.ask(StoreMethod::Talk).await?;

@@ -203,8 +203,16 @@ impl Subscription {
             Scope::Talk(talk) => Some(talk),
             Scope::All => None,
         };
-        match self.store.agent_events(&self.agent, talk, after, self.page).await {
-            Ok(events) => {
+        let page = match self.store.agent_events(&self.agent, talk, after, self.page).await {
+            // Read the low-water mark after the page: if retention pruned
+            // past `after` before the page was read, the page may skip
+            // events; then the mark is past `after` too.
+            Ok(events) => self.store.low_water_mark().await.map(|low_water| (events, low_water)),
+            Err(error) => Err(error),
+        };
+        match page {
+            Ok((_, low_water)) if low_water > after => self.resync(until),
+            Ok((events, _)) => {
                 let mut next = until;
                 if let Some(last) = events.last() {
                     next = last.seq.min(until);
@@ -221,6 +229,20 @@ impl Subscription {
                 let resume_after = self.queued_through;
                 self.finish(EndReason::Unavailable { resume_after });
             }
+        }
+    }
+
+    /// The replay found events it needed pruned: the subscriber resyncs
+    /// from the current state, and live events after `until` follow (a
+    /// replay-only subscription ends).
+    fn resync(&mut self, until: u64) {
+        self.after_replay = None;
+        self.queued_through = until;
+        self.buffer.push_back(Delivery::ResyncRequired { seq: until });
+        if self.receiver.is_some() {
+            self.phase = Phase::Live;
+        } else {
+            self.finish(EndReason::Left);
         }
     }
 

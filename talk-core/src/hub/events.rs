@@ -101,17 +101,21 @@ impl Hub {
             return Err(Error::invalid_request("events continue after a since, not a page_token"));
         }
         let store = self.store();
+        let events = store.agent_events(agent, None, since, size as usize).await?;
+        // The mark is read after the events: if retention pruned past
+        // `since` before they were read, they may skip some, and the mark
+        // shows it.
         if since < store.low_water_mark().await? {
             return Err(Error::ResyncRequired { since });
         }
-        let events = store.agent_events(agent, None, since, size as usize).await?;
         let next_since = events.last().map_or(since, |e| e.seq);
         Ok(EventPage { events, next_since })
     }
 
     /// Removes the events with `seq ≤ through` from the log and moves the
-    /// low-water mark there (see [`HubBuilder::retain_events`](crate::HubBuilder::retain_events) for automatic
-    /// retention).
+    /// low-water mark there, never past an event a live reader still needs
+    /// (see [`HubBuilder::retain_events`](crate::HubBuilder::retain_events)
+    /// for automatic retention).
     pub async fn prune_events(&self, through: u64) -> Result<()> {
         Ok(self.inner.store.prune_events(through).await?)
     }

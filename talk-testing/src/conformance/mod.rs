@@ -179,6 +179,8 @@ macro_rules! store_conformance_tests {
             agent_events_page_after_a_cursor,
             prune_events_removes_events_through_a_seq_and_moves_the_low_water_mark,
             prune_events_never_lets_a_seq_be_reused,
+            prune_never_passes_a_live_hold,
+            released_or_expired_holds_hold_nothing_back,
             message_pages_never_skip_or_repeat_while_messages_are_added,
             reply_pages_never_skip_or_repeat_while_replies_are_added,
             event_pages_never_skip_or_repeat_while_events_are_added,
