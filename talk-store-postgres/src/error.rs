@@ -78,7 +78,7 @@ pub enum ConnectError {
 /// Every failure inside the store, before it becomes a [`StoreError`].
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum Error {
-    #[error("postgres: {0}")]
+    #[error("postgres: {}", describe(.0))]
     Postgres(#[from] tokio_postgres::Error),
     #[error("cannot get a connection from the pool: {0}")]
     Pool(#[from] deadpool_postgres::PoolError),
@@ -134,6 +134,15 @@ impl From<Error> for StoreError {
             error @ Error::CommitUnknown(_) => StoreError::outcome_unknown(error),
             other => StoreError::backend(other),
         }
+    }
+}
+
+/// A PostgreSQL error with what the server said, when it said something
+/// (the error's own `Display` says only "db error").
+fn describe(error: &tokio_postgres::Error) -> String {
+    match error.as_db_error() {
+        Some(db) => format!("{error}: {} {}: {}", db.severity(), db.code().code(), db.message()),
+        None => error.to_string(),
     }
 }
 

@@ -564,3 +564,29 @@ impl Store for PostgresStore {
         Ok(codec::all(&rows, codec::event)?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_connection_carries_the_timeouts_and_keepalives() {
+        let options = PostgresOptions { schema: Some("talk".into()), ..PostgresOptions::default() };
+        let config = options.config("postgres://talk@db/talk?options=-c%20lock_timeout%3D1000").expect("config");
+        assert_eq!(
+            config.get_options(),
+            Some(
+                "-c lock_timeout=1000 -c search_path=\"talk\" -c statement_timeout=5000ms \
+                 -c idle_in_transaction_session_timeout=3000ms -c tcp_keepalives_idle=10000ms \
+                 -c tcp_keepalives_interval=5000ms -c tcp_keepalives_count=3"
+            )
+        );
+        assert!(config.get_keepalives());
+        assert_eq!(config.get_keepalives_idle(), Duration::from_secs(10));
+        assert_eq!(config.get_keepalives_interval(), Some(Duration::from_secs(5)));
+        assert_eq!(config.get_keepalives_retries(), Some(3));
+        assert_eq!(config.get_connect_timeout(), Some(&Duration::from_secs(10)));
+        let given = options.config("postgres://talk@db/talk?connect_timeout=2").expect("config");
+        assert_eq!(given.get_connect_timeout(), Some(&Duration::from_secs(2)), "the connection string's wins");
+    }
+}
