@@ -10,8 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{TestSchema, admin, database_url, new_talk, url_with_options};
-use talk_core::Store;
 use talk_core::store::StoreError;
+use talk_core::{Event, Store};
 use talk_store_postgres::{PostgresOptions, PostgresStore};
 use tokio_postgres::Client;
 
@@ -70,7 +70,7 @@ async fn terminate_writer_during(admin: &Client, name: &str, query: &str) {
     .await;
 }
 
-fn assert_unavailable(outcome: Result<Vec<talk_core::Event>, StoreError>, why: &str) {
+fn assert_unavailable(outcome: Result<Vec<Event>, StoreError>, why: &str) {
     match outcome {
         Err(StoreError::Unavailable(message)) => assert!(message.contains(why), "expected {why:?} in: {message}"),
         other => panic!("expected Unavailable ({why}), got {other:?}"),
@@ -161,79 +161,60 @@ async fn a_statement_timeout_inside_a_change_set_fails_only_that_change_set() {
     assert_eq!(store.head().await.expect("head"), 8, "four talks of two events each");
 }
 
+/// Applies a talk named `talk` through a store whose writer then sleeps in
+/// `trigger`, ends the writer's session while it runs a statement like
+/// `query`, and answers what `apply` said, once checked that the change set
+/// was not applied (the session ended before anything was durable) and
+/// that the store goes on.
+async fn writer_killed_during(url: &str, trigger: &str, talk: &str, query: &str) -> Result<Vec<Event>, StoreError> {
+    let schema = TestSchema::new(url);
+    let name = format!("killed-{}", schema.name);
+    let options = PostgresOptions {
+        application_name: name.clone(),
+        statement_timeout: Duration::ZERO,
+        call_timeout: Duration::from_secs(60),
+        ..schema.options()
+    };
+    let store = Arc::new(schema.store_with(options).await);
+    let admin = admin(url).await;
+    nap_trigger(&admin, &schema.name, trigger).await;
+
+    let (id, changes) = new_talk(talk);
+    let apply = tokio::spawn({
+        let store = Arc::clone(&store);
+        async move { store.apply(changes).await }
+    });
+    terminate_writer_during(&admin, &name, query).await;
+    let outcome = within("apply", apply).await.expect("the apply panicked");
+    assert!(store.talk(id).await.expect("talk").is_none(), "{talk}: applied");
+    assert_eq!(store.head().await.expect("head"), 0);
+    goes_on(&store, 1).await;
+    outcome
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connection_lost_before_commit_answers_unavailable_and_applies_nothing() {
     let Some(url) = database_url("a_connection_lost_before_commit_answers_unavailable_and_applies_nothing") else {
         return;
     };
-    let schema = TestSchema::new(&url);
-    let name = format!("lost-{}", schema.name);
-    let options = PostgresOptions {
-        application_name: name.clone(),
-        statement_timeout: Duration::ZERO,
-        call_timeout: Duration::from_secs(60),
-        ..schema.options()
-    };
-    let store = Arc::new(schema.store_with(options).await);
-    let admin = admin(&url).await;
-    nap_trigger(
-        &admin,
-        &schema.name,
-        "CREATE TRIGGER stuck BEFORE INSERT ON \"{s}\".talks FOR EACH ROW WHEN (NEW.name = 'stuck') \
-         EXECUTE FUNCTION \"{s}\".nap(20)",
-    )
-    .await;
-
-    let (id, changes) = new_talk("stuck");
-    let apply = tokio::spawn({
-        let store = Arc::clone(&store);
-        async move { store.apply(changes).await }
-    });
-    terminate_writer_during(&admin, &name, "%INSERT INTO talks%").await;
-    let outcome = within("apply", apply).await.expect("the apply panicked");
+    let trigger = "CREATE TRIGGER stuck BEFORE INSERT ON \"{s}\".talks FOR EACH ROW WHEN (NEW.name = 'stuck') \
+                   EXECUTE FUNCTION \"{s}\".nap(20)";
+    let outcome = writer_killed_during(&url, trigger, "stuck", "%INSERT INTO talks%").await;
     assert_unavailable(outcome, "terminating connection");
-    assert!(store.talk(id).await.expect("talk").is_none());
-    assert_eq!(store.head().await.expect("head"), 0);
-    goes_on(&store, 1).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connection_lost_while_committing_answers_outcome_unknown() {
     let Some(url) = database_url("a_connection_lost_while_committing_answers_outcome_unknown") else { return };
-    let schema = TestSchema::new(&url);
-    let name = format!("commit-{}", schema.name);
-    let options = PostgresOptions {
-        application_name: name.clone(),
-        statement_timeout: Duration::ZERO,
-        call_timeout: Duration::from_secs(60),
-        ..schema.options()
-    };
-    let store = Arc::new(schema.store_with(options).await);
-    let admin = admin(&url).await;
     // Deferred: runs inside COMMIT.
-    nap_trigger(
-        &admin,
-        &schema.name,
-        "CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT ON \"{s}\".talks DEFERRABLE INITIALLY DEFERRED \
-         FOR EACH ROW WHEN (NEW.name = 'slow commit') EXECUTE FUNCTION \"{s}\".nap(20)",
-    )
-    .await;
-
-    let (id, changes) = new_talk("slow commit");
-    let apply = tokio::spawn({
-        let store = Arc::clone(&store);
-        async move { store.apply(changes).await }
-    });
-    terminate_writer_during(&admin, &name, "COMMIT").await;
-    match within("apply", apply).await.expect("the apply panicked") {
+    let trigger = "CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT ON \"{s}\".talks \
+                   DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.name = 'slow commit') \
+                   EXECUTE FUNCTION \"{s}\".nap(20)";
+    // Here the change set was not applied, but the store cannot know it.
+    match writer_killed_during(&url, trigger, "slow commit", "COMMIT").await {
         Err(StoreError::OutcomeUnknown(_)) => {}
         other => panic!("a connection lost during COMMIT must answer OutcomeUnknown, got {other:?}"),
     }
-    // Whole or not at all: this time PostgreSQL ended the session before
-    // the commit was durable, so not at all.
-    assert!(store.talk(id).await.expect("talk").is_none());
-    assert_eq!(store.head().await.expect("head"), 0);
-    goes_on(&store, 1).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
