@@ -69,7 +69,10 @@ type Opened = (Arc<dyn Store>, Option<Arc<dyn Notifier>>);
 async fn open_store(cli: &Cli) -> Result<Opened, StartupError> {
     if let Some(url) = &cli.postgres {
         let failed = |source| StartupError::Postgres { url: shown_url(url), source };
-        let options = PostgresOptions { schema: cli.postgres_schema.clone(), ..PostgresOptions::default() };
+        let mut options = PostgresOptions { schema: cli.postgres_schema.clone(), ..PostgresOptions::default() };
+        if let Some(name) = &cli.postgres_application_name {
+            options.application_name.clone_from(name);
+        }
         let store = PostgresStore::connect(url, options).await.map_err(failed)?;
         let notifier = PostgresNotifier::start(&store).await.map_err(failed)?;
         return Ok((Arc::new(store), Some(Arc::new(notifier))));

@@ -40,6 +40,9 @@ pub(crate) async fn migrate(client: &mut Client, schema: Option<&str>) -> Result
     let asked = schema.unwrap_or_default().to_owned();
     let setup = |source| ConnectError::Setup { schema: asked.clone(), source };
     let tx = client.transaction().await.map_err(setup)?;
+    // A migration may take long (and wait for another node's): it is not
+    // bounded by the store's statement_timeout.
+    tx.batch_execute("SET LOCAL statement_timeout = 0").await.map_err(setup)?;
     let schema = match schema {
         Some(schema) => {
             tx.execute(LOCK, &[&schema]).await.map_err(setup)?;

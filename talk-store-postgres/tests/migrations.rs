@@ -86,8 +86,7 @@ async fn without_a_schema_the_store_works_in_the_search_path_schema() {
 #[tokio::test]
 async fn a_search_path_without_an_existing_schema_is_refused() {
     let Some(url) = database_url("a_search_path_without_an_existing_schema_is_refused") else { return };
-    let separator = if url.contains('?') { '&' } else { '?' };
-    let with_path = format!("{url}{separator}options=-c%20search_path%3Dtalk_test_missing_schema");
+    let with_path = common::url_with_options(&url, "-c search_path=talk_test_missing_schema");
     let refused = PostgresStore::connect(&with_path, PostgresOptions::default()).await;
     assert!(matches!(refused, Err(ConnectError::NoSchema)), "got {refused:?}");
 }
@@ -103,8 +102,17 @@ async fn invalid_schema_names_and_options_are_refused_before_connecting() {
             other => panic!("schema {bad:?} must be refused, got {other:?}"),
         }
     }
-    let zero = PostgresOptions { pool_size: 0, ..PostgresOptions::default() };
-    assert!(matches!(PostgresStore::connect(url, zero).await, Err(ConnectError::InvalidOptions(_))));
+    let second = std::time::Duration::from_secs(1);
+    for bad in [
+        PostgresOptions { pool_size: 0, ..PostgresOptions::default() },
+        PostgresOptions { call_timeout: std::time::Duration::ZERO, ..PostgresOptions::default() },
+        PostgresOptions { keepalives_idle: second / 2, ..PostgresOptions::default() },
+        PostgresOptions { keepalives_interval: second / 2, ..PostgresOptions::default() },
+        PostgresOptions { keepalives_retries: 0, ..PostgresOptions::default() },
+    ] {
+        let refused = PostgresStore::connect(url, bad.clone()).await;
+        assert!(matches!(refused, Err(ConnectError::InvalidOptions(_))), "{bad:?}: got {refused:?}");
+    }
     assert!(matches!(
         PostgresStore::connect("not a url ://", PostgresOptions::default()).await,
         Err(ConnectError::InvalidUrl(_))
