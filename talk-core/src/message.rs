@@ -104,7 +104,9 @@ pub struct Message {
     /// The `seq` of its `message_created` event: messages are listed by it.
     pub seq: u64,
     /// A digest of the request that created it, for client-chosen ids (see
-    /// [`NewMessage::id`](crate::NewMessage::id)).
+    /// [`NewMessage::id`](crate::NewMessage::id)): keyed with the store's
+    /// secret, kept in the message's row only (never in an event), and
+    /// cleared by a delete.
     pub request_digest: Option<String>,
     /// When it was sent.
     pub tm_create: Timestamp,
@@ -133,6 +135,7 @@ impl Message {
         self.text.clear();
         self.medias.clear();
         self.reactions.clear();
+        self.request_digest = None;
     }
 }
 
@@ -148,7 +151,9 @@ pub struct NewMessage {
     pub medias: Vec<Media>,
     /// A client-chosen id that makes the send safe to retry: the same id
     /// from the same agent in the same talk with the same text, parent and
-    /// medias answers the stored message; any other use of a taken id
-    /// answers `id_conflict`.
+    /// medias answers the stored message; once that message is deleted, the
+    /// same id from the same agent in the same talk answers its tombstone
+    /// whatever the request (nothing of it is kept to compare with); any
+    /// other use of a taken id answers `id_conflict`.
     pub id: Option<MessageId>,
 }

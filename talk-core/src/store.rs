@@ -129,7 +129,8 @@ pub enum Write {
     /// [`Conflict::MessageIdTaken`]: crate::store::Conflict::MessageIdTaken
     InsertMessage(Message),
     /// Replaces a message's own fields: `text`, `medias`, `version`,
-    /// `tm_update`, `tm_edit`, `tm_delete`. The counters the store keeps
+    /// `request_digest` (a delete clears it), `tm_update`, `tm_edit`,
+    /// `tm_delete`. The counters the store keeps
     /// (`reactions`, `reply_count`) are left as they are. The message must exist.
     UpdateMessage(Message),
     /// Sets a message's `version`, and nothing else: its reactions took a
@@ -464,6 +465,13 @@ pub trait Store: Send + Sync + 'static {
 
     /// Ends `holder`'s hold; none is fine.
     async fn release_events(&self, holder: &str) -> Result<(), StoreError>;
+
+    /// The store's secret: 32 random bytes made once, when the store was
+    /// created, and kept with its data (never in the event log). The Hub
+    /// keys the digests it keeps of client-chosen ids' requests with it, so
+    /// that a copy of the rows or the log alone confirms no guess of what a
+    /// request said. Every call answers the same bytes.
+    async fn secret_key(&self) -> Result<[u8; 32], StoreError>;
 
     /// A talk by id.
     async fn talk(&self, id: TalkId) -> Result<Option<Talk>, StoreError>;

@@ -149,6 +149,43 @@ async fn any_other_use_of_a_taken_id_is_id_conflict() {
 }
 
 #[tokio::test]
+async fn a_deleted_messages_text_and_request_digest_are_gone_from_its_row_and_the_log() {
+    let hub = hub();
+    let talk = group(&hub, "a", &[]).await;
+    let id = MessageId(uuid::Uuid::now_v7());
+    let request = NewMessage { id: Some(id), ..text("meet at the old mill") };
+    hub.send_message(&agent("a"), talk.id, request).await.unwrap();
+    let digest = hub.store.message(id, 0).await.unwrap().and_then(|m| m.request_digest).expect("a digest in the row");
+    let log = serde_json::to_string(&all_events(&hub).await).unwrap();
+    assert!(log.contains("meet at the old mill"), "the text is in the log before the delete");
+    assert!(!log.contains(&digest), "the digest is never in the log");
+    hub.delete_message(&agent("a"), id).await.unwrap();
+    let row = hub.store.message(id, 0).await.unwrap().expect("the tombstone");
+    assert_eq!((row.text.as_str(), row.request_digest.as_deref()), ("", None), "the row keeps neither");
+    let log = serde_json::to_string(&all_events(&hub).await).unwrap();
+    assert!(!log.contains("meet at the old mill"), "the log keeps no text");
+    assert!(!log.contains(&digest), "nor the digest");
+}
+
+#[tokio::test]
+async fn resending_a_deleted_messages_id_answers_the_tombstone_whatever_the_body() {
+    let hub = hub();
+    let talk = group(&hub, "a", &["b"]).await;
+    let id = MessageId(uuid::Uuid::now_v7());
+    let request = NewMessage { id: Some(id), ..text("once") };
+    hub.send_message(&agent("a"), talk.id, request.clone()).await.unwrap();
+    hub.delete_message(&agent("a"), id).await.unwrap();
+    let before = head(&hub).await;
+    for body in [request.clone(), NewMessage { id: Some(id), ..text("anything else") }] {
+        let again = hub.send_message(&agent("a"), talk.id, body).await.unwrap();
+        assert!(!again.created);
+        assert!(again.resource.is_deleted(), "the tombstone");
+    }
+    assert_eq!(head(&hub).await, before, "no event");
+    assert_eq!(code(hub.send_message(&agent("b"), talk.id, request).await), "id_conflict", "another sender");
+}
+
+#[tokio::test]
 async fn editing_sets_tm_edit_and_emits_message_updated() {
     let hub = hub();
     let talk = group(&hub, "a", &[]).await;

@@ -37,11 +37,23 @@ use crate::state::State;
 ///   [`StoreError::Backend`] rather than trust a half-written state.
 ///
 /// Everything lives as long as the store: nothing is persisted.
-#[derive(Default)]
 pub struct MemoryStore {
     state: Mutex<State>,
+    /// The store's secret ([`Store::secret_key`]), made at creation.
+    secret_key: [u8; 32],
     #[cfg(feature = "fault-injection")]
     fail_points: faults::MemoryFailPoints,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self {
+            state: Mutex::default(),
+            secret_key: rand::random(),
+            #[cfg(feature = "fault-injection")]
+            fail_points: faults::MemoryFailPoints::default(),
+        }
+    }
 }
 
 impl MemoryStore {
@@ -99,6 +111,10 @@ impl Store for MemoryStore {
     async fn release_events(&self, holder: &str) -> Result<(), StoreError> {
         self.state()?.release_events(holder);
         Ok(())
+    }
+
+    async fn secret_key(&self) -> Result<[u8; 32], StoreError> {
+        Ok(self.secret_key)
     }
 
     async fn prune_events(&self, through: u64) -> Result<(), StoreError> {

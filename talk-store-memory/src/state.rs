@@ -447,6 +447,7 @@ impl State {
             row.text = message.text;
             row.medias = message.medias;
             row.version = message.version;
+            row.request_digest = message.request_digest;
             row.tm_update = message.tm_update;
             row.tm_edit = message.tm_edit;
             row.tm_delete = message.tm_delete;

@@ -428,6 +428,12 @@ impl Store for PostgresStore {
         Ok(())
     }
 
+    async fn secret_key(&self) -> Result<[u8; 32], StoreError> {
+        let row = self.row(sql::SECRET_KEY, &[]).await?.ok_or_else(|| StoreError::backend("no secret key"))?;
+        let key: Vec<u8> = row.try_get(0).map_err(Error::from)?;
+        key.try_into().map_err(|_| StoreError::backend("the store's secret key is not 32 bytes"))
+    }
+
     async fn talk(&self, id: TalkId) -> Result<Option<Talk>, StoreError> {
         Ok(self.row(sql::TALK, &[&id.0]).await?.as_ref().map(codec::talk).transpose()?)
     }

@@ -692,6 +692,7 @@ fn write_steps(write: &Write, steps: &mut Vec<Step>) -> Result<(), Error> {
                 m.tm_update,
                 m.tm_edit,
                 m.tm_delete,
+                m.request_digest.clone(),
             ],
             missing(),
         )),

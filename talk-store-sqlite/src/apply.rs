@@ -259,6 +259,7 @@ fn write(conn: &Connection, write: &Write) -> Result<(), Refusal> {
                 ts(&m.tm_update)?,
                 ts_opt(m.tm_edit.as_ref())?,
                 ts_opt(m.tm_delete.as_ref())?,
+                m.request_digest,
             ],
         )?,
         Write::SetMessageVersion { message_id, version } => {

@@ -335,6 +335,14 @@ impl Store for SqliteStore {
         self.queue(self.sender()?, Entry::Release(holder.to_owned())).await.map(drop)
     }
 
+    async fn secret_key(&self) -> Result<[u8; 32], StoreError> {
+        self.read(ReadSize::Point, |conn| {
+            let key: Vec<u8> = conn.prepare_cached(sql::SECRET_KEY)?.query_row([], |row| row.get(0))?;
+            key.try_into().map_err(|_| error::Error::Range("secret key"))
+        })
+        .await
+    }
+
     async fn talk(&self, talk_id: TalkId) -> Result<Option<Talk>, StoreError> {
         self.read(ReadSize::Point, move |conn| {
             Ok(conn.prepare_cached(sql::TALK)?.query_row([id(&talk_id.0)], codec::talk).optional()?)

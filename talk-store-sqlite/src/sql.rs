@@ -60,7 +60,8 @@ pub(crate) const INSERT_MESSAGE: &str = "INSERT INTO messages (id, talk_id, pare
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?11, ?12, ?13, ?14, ?15) ON CONFLICT DO NOTHING";
 pub(crate) const MESSAGE_EXISTS: &str = "SELECT 1 FROM messages WHERE id = ?1";
 pub(crate) const UPDATE_MESSAGE: &str = "UPDATE messages SET text = ?2, medias = ?3, version = ?4, \
-     tm_update = ?5, tm_edit = ?6, tm_delete = ?7 WHERE id = ?1";
+     tm_update = ?5, tm_edit = ?6, tm_delete = ?7, request_digest = ?8 WHERE id = ?1";
+pub(crate) const SECRET_KEY: &str = "SELECT key FROM secret_key";
 pub(crate) const SET_MESSAGE_VERSION: &str = "UPDATE messages SET version = ?2 WHERE id = ?1";
 pub(crate) const INCREMENT_REPLY_COUNT: &str = "UPDATE messages SET reply_count = reply_count + 1 WHERE id = ?1";
 pub(crate) const TOUCH_MESSAGE: &str = "UPDATE messages SET tm_update = ?2 WHERE id = ?1";

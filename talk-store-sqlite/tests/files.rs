@@ -1,6 +1,7 @@
 //! What the database files hold: after a clean close (or the drop of the
 //! last handle) the database file alone holds every commit; a deleted
-//! message's text is in no file once the WAL is checkpointed; an online
+//! message's text and request digest are in no file once the WAL is
+//! checkpointed; an online
 //! backup taken while writers go on is a consistent database of its own.
 
 mod common;
@@ -103,19 +104,23 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_deleted_messages_text_is_in_no_file_after_a_checkpoint() {
+async fn a_deleted_messages_text_and_digest_are_in_no_file_after_a_checkpoint() {
     const SHORT: &str = "zebra-quartz-7431-marmalade";
     const EDITED: &str = "okapi-garnet-2968-chutney";
     const LONG: &str = "narwhal-topaz-5802-compote ";
     let dir = tempfile::tempdir().expect("tempdir");
     let (path, store, hub, talk) = scene(&dir).await;
-    let short = send(&hub, talk, SHORT).await;
+    // Sent with a client-chosen id: its row keeps the request's digest.
+    let short = MessageId(uuid::Uuid::now_v7());
+    let request = NewMessage { id: Some(short), text: SHORT.to_owned(), ..NewMessage::default() };
+    hub.send_message(&alice(), talk, request).await.expect("send");
+    let digest = store.message(short, 0).await.expect("read").and_then(|m| m.request_digest).expect("a digest");
     hub.edit_message(&alice(), short, EDITED.to_owned()).await.expect("edit");
     // Long enough to spill into overflow pages, in its row and in its event.
     let long = send(&hub, talk, &LONG.repeat(4000 / LONG.len())).await;
     let kept = send(&hub, talk, "kept").await;
     let bytes = file_bytes(&path);
-    for needle in [SHORT, EDITED, LONG] {
+    for needle in [SHORT, EDITED, LONG, &digest] {
         assert!(contains(&bytes, needle), "{needle} is in the files before the delete");
     }
 
@@ -124,7 +129,7 @@ async fn a_deleted_messages_text_is_in_no_file_after_a_checkpoint() {
     store.close().await.expect("close, with its checkpoint");
 
     let bytes = file_bytes(&path);
-    for needle in [SHORT, EDITED, LONG.trim()] {
+    for needle in [SHORT, EDITED, LONG.trim(), &digest] {
         assert!(!contains(&bytes, needle), "{needle} is in the files after the delete");
     }
     assert!(contains(&bytes, "kept"), "the other message is still there");

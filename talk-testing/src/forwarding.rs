@@ -28,6 +28,7 @@ pub enum StoreMethod {
     PruneEvents,
     HoldEvents,
     ReleaseEvents,
+    SecretKey,
     Talk,
     DirectTalk,
     TalksOfAgent,
@@ -141,6 +142,10 @@ impl Store for ForwardingStore {
     async fn release_events(&self, holder: &str) -> Result<(), StoreError> {
         self.ask(StoreMethod::ReleaseEvents).await?;
         self.inner.release_events(holder).await
+    }
+    async fn secret_key(&self) -> Result<[u8; 32], StoreError> {
+        self.ask(StoreMethod::SecretKey).await?;
+        self.inner.secret_key().await
     }
     async fn talk(&self, id: TalkId) -> Result<Option<Talk>, StoreError> {
         self.ask(StoreMethod::Talk).await?;

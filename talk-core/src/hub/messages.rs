@@ -25,6 +25,7 @@ impl Hub {
     pub async fn send_message(&self, actor: &AgentId, talk_id: TalkId, input: NewMessage) -> Result<Created<Message>> {
         syntax::new_message(&input, &self.inner.limits)?;
         let listed = self.inner.limits.reactors_listed_per_emoji;
+        let key = &self.secret_key().await?;
         let input = &input;
         let applied = self
             .run(|fresh| async move {
@@ -38,7 +39,7 @@ impl Hub {
                     None => None,
                 };
                 let actor = visible.actor(actor);
-                rules::messages::send(&visible.talk, &actor, input, taken.as_ref(), parent.as_ref(), &fresh)
+                rules::messages::send(&visible.talk, &actor, input, taken.as_ref(), parent.as_ref(), key, &fresh)
             })
             .await?;
         let created = matches!(applied, super::Applied::Committed(_));

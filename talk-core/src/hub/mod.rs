@@ -139,6 +139,7 @@ impl HubBuilder {
                 retention: self.retention,
                 next_prune: AtomicU64::new(0),
                 dispatcher: tokio::sync::OnceCell::new(),
+                secret_key: tokio::sync::OnceCell::new(),
             }),
         }
     }
@@ -157,6 +158,8 @@ struct Inner {
     /// The head at which the log is pruned next, when a retention is set.
     next_prune: AtomicU64,
     dispatcher: tokio::sync::OnceCell<Arc<Dispatcher>>,
+    /// The store's secret ([`Store::secret_key`]), once read.
+    secret_key: tokio::sync::OnceCell<[u8; 32]>,
 }
 
 /// The chat service: every command and query of Talk. Cheap to clone; all
@@ -314,6 +317,12 @@ impl Hub {
             return Ok(false);
         }
         Ok(self.store().reaction(message.id, &emoji, agent).await?.is_some())
+    }
+
+    /// The store's secret, read once.
+    async fn secret_key(&self) -> Result<[u8; 32]> {
+        let store = &self.inner.store;
+        Ok(*self.inner.secret_key.get_or_try_init(|| store.secret_key()).await?)
     }
 
     async fn current_message(&self, id: MessageId) -> Result<Message> {

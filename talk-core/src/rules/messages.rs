@@ -9,36 +9,42 @@ use crate::store::{Guard, Write};
 use crate::syntax;
 use crate::talk::{Talk, TalkStatus};
 
-/// The digest of a send request, kept with a message whose id the client chose.
-pub(crate) fn request_digest(input: &NewMessage) -> String {
-    use sha2::{Digest, Sha256};
+/// The digest of a send request, kept with a message whose id the client
+/// chose: an HMAC-SHA256 keyed with the store's secret, so that the digest
+/// alone confirms no guess of the request.
+pub(crate) fn request_digest(key: &[u8; 32], input: &NewMessage) -> String {
+    use hmac::{KeyInit, Mac};
     let canonical = serde_json::json!({
         "text": input.text,
         "parent_id": input.parent_id,
         "medias": input.medias,
     });
-    let hash = Sha256::digest(canonical.to_string().as_bytes());
-    hash.iter().map(|b| format!("{b:02x}")).collect()
+    let mut mac =
+        hmac::Hmac::<sha2::Sha256>::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC takes any key"));
+    mac.update(canonical.to_string().as_bytes());
+    mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Sends a message. `taken` is the stored message with the client-chosen
-/// id, if any; `parent` the stored message named by `parent_id`, if any.
+/// id, if any; `parent` the stored message named by `parent_id`, if any;
+/// `key` the store's secret, for the request's digest.
 pub(crate) fn send(
     talk: &Talk,
     actor: &Actor<'_>,
     input: &NewMessage,
     taken: Option<&Message>,
     parent: Option<&Message>,
+    key: &[u8; 32],
     fresh: &Fresh<'_>,
 ) -> Result<Decision<Message>, Error> {
     let guard = actor.guard()?;
-    let digest = input.id.map(|_| request_digest(input));
+    let digest = input.id.map(|_| request_digest(key, input));
     if let Some(stored) = taken {
-        let same_request = stored.talk_id == talk.id
-            && stored.agent_id.as_ref() == Some(actor.agent)
-            && stored.request_digest.is_some()
-            && stored.request_digest == digest;
-        if same_request {
+        let same_sender = stored.talk_id == talk.id && stored.agent_id.as_ref() == Some(actor.agent);
+        // A deleted message kept nothing of its request to compare with: the
+        // same id from the same sender answers its tombstone.
+        let same_request = stored.is_deleted() || (stored.request_digest.is_some() && stored.request_digest == digest);
+        if same_sender && same_request {
             return Ok(Decision::Repeat(stored.clone()));
         }
     }
@@ -78,7 +84,8 @@ pub(crate) fn send(
     if let Some(parent_id) = message.parent_id {
         changes.write(Write::IncrementReplyCount(parent_id));
     }
-    changes.event(EventData::MessageCreated(message));
+    // The digest stays in the row: the log never holds it.
+    changes.event(EventData::MessageCreated(Message { request_digest: None, ..message }));
     Ok(changes.done())
 }
 
@@ -182,7 +189,7 @@ pub(crate) mod tests {
         let a = agent("a");
         let actor = Actor { agent: &a, records: &records[..1] };
         let input = NewMessage { text: "hi".into(), ..NewMessage::default() };
-        let set = change(send(&talk, &actor, &input, None, None, &fresh(&clock, &ids)));
+        let set = change(send(&talk, &actor, &input, None, None, &KEY, &fresh(&clock, &ids)));
         assert_eq!(
             set.guards,
             [
@@ -196,15 +203,28 @@ pub(crate) mod tests {
         );
     }
 
+    const KEY: [u8; 32] = [7; 32];
+
     #[test]
     fn the_request_digest_covers_text_parent_and_medias() {
+        let digest = |input: &NewMessage| request_digest(&KEY, input);
         let base = NewMessage { text: "a".into(), ..NewMessage::default() };
-        let same = request_digest(&NewMessage { id: Some(MessageId(uuid::Uuid::now_v7())), ..base.clone() });
-        assert_eq!(request_digest(&base), same, "the id itself is not part of the request");
-        assert_ne!(request_digest(&base), request_digest(&NewMessage { text: "b".into(), ..base.clone() }));
+        let same = digest(&NewMessage { id: Some(MessageId(uuid::Uuid::now_v7())), ..base.clone() });
+        assert_eq!(digest(&base), same, "the id itself is not part of the request");
+        assert_ne!(digest(&base), digest(&NewMessage { text: "b".into(), ..base.clone() }));
         let reply = NewMessage { parent_id: Some(MessageId(uuid::Uuid::now_v7())), ..base.clone() };
-        assert_ne!(request_digest(&base), request_digest(&reply));
+        assert_ne!(digest(&base), digest(&reply));
         let media = Media { media_type: "image/png".into(), url: "https://x.test/a.png".into(), name: "a.png".into() };
-        assert_ne!(request_digest(&base), request_digest(&NewMessage { medias: vec![media], ..base }));
+        assert_ne!(digest(&base), digest(&NewMessage { medias: vec![media], ..base.clone() }));
+    }
+
+    #[test]
+    fn the_request_digest_is_keyed() {
+        let input = NewMessage { text: "a short secret".into(), ..NewMessage::default() };
+        assert_ne!(request_digest(&KEY, &input), request_digest(&[8; 32], &input), "another key, another digest");
+        use sha2::Digest;
+        let canonical = serde_json::json!({"text": input.text, "parent_id": null, "medias": []}).to_string();
+        let plain: String = sha2::Sha256::digest(canonical.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+        assert_ne!(request_digest(&KEY, &input), plain, "a guess hashed without the key confirms nothing");
     }
 }

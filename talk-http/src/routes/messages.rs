@@ -33,7 +33,7 @@ fn list(page: talk_core::Page<talk_core::Message>) -> MessageList {
     request_body = SendMessageRequest,
     responses(
         (status = 201, description = "The message was sent.", body = MessageDto),
-        (status = 200, description = "A retry of a send with the same client-chosen `id`: the stored message.", body = MessageDto),
+        (status = 200, description = "A retry of a send with the same client-chosen `id` and the same request: the stored message; after that message was deleted, any request with its `id` from its sender in its talk: the tombstone.", body = MessageDto),
         (status = 400, description = "`invalid_id`, `invalid_json`, `invalid_request`, `invalid_parent`.", body = ErrorBody),
         (status = 401, description = "`unauthenticated`.", body = ErrorBody),
         (status = 403, description = "`not_participant`.", body = ErrorBody),

@@ -72,6 +72,10 @@ CREATE TABLE reactions (
     PRIMARY KEY (message_id, emoji, agent_id)
 ) WITHOUT ROWID;
 CREATE INDEX reactions_in_order ON reactions (message_id, emoji, seq);
+CREATE TABLE secret_key (
+    id  INTEGER PRIMARY KEY CHECK (id = 1),
+    key BLOB    NOT NULL CHECK (length(key) = 32)
+);
 CREATE TABLE talks (
     id           BLOB    NOT NULL PRIMARY KEY,
     kind         TEXT    NOT NULL,

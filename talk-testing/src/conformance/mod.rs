@@ -161,6 +161,7 @@ macro_rules! store_conformance_tests {
             reactions_are_listed_in_the_order_added_with_keyset_pages,
             redact_message_removes_its_content_from_earlier_events,
             reads_of_missing_rows_answer_none_or_empty,
+            the_secret_key_is_made_once_and_kept,
             direct_talk_is_found_by_its_pair,
             talks_of_agent_are_newest_first_with_keyset_pages,
             talks_of_agent_filter_by_status,

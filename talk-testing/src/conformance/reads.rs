@@ -291,3 +291,11 @@ pub async fn replies_are_oldest_first_with_keyset_pages(store: Arc<dyn Store>) {
     assert!(store.replies(parent.id, None, 0, LISTED).await.must("replies").is_empty());
     assert!(store.replies(expected[0].id, None, ALL, LISTED).await.must("replies").is_empty(), "a reply has none");
 }
+
+/// The store's secret: 32 bytes, not all alike, the same at every call.
+pub async fn the_secret_key_is_made_once_and_kept(store: Arc<dyn Store>) {
+    let key = store.secret_key().await.must("secret_key");
+    assert!(key.iter().any(|&b| b != key[0]), "32 random bytes, not {key:?}");
+    seed_group(store.as_ref(), "alice", &[]).await;
+    assert_eq!(store.secret_key().await.must("secret_key"), key, "the same key at every call");
+}

@@ -70,8 +70,9 @@ pub async fn update_participant_replaces_only_how_the_record_ended(store: Arc<dy
     assert!(store.agent_records(group.talk.id, &agent("mallory")).await.must("agent_records").is_empty());
 }
 
-/// `UpdateMessage` replaces only `text`, `medias`, `version`, `tm_update`,
-/// `tm_edit`, `tm_delete`; the counters the store keeps stay as they are.
+/// `UpdateMessage` replaces only `text`, `medias`, `version`,
+/// `request_digest`, `tm_update`, `tm_edit`, `tm_delete`; the counters the
+/// store keeps stay as they are.
 pub async fn update_message_replaces_only_the_messages_own_fields(store: Arc<dyn Store>) {
     let store = store.as_ref();
     let group = seed_group(store, "alice", &["bob"]).await;
@@ -110,6 +111,7 @@ pub async fn update_message_replaces_only_the_messages_own_fields(store: Arc<dyn
         text: "v2".into(),
         medias: vec![media("photo.png")],
         version: 5,
+        request_digest: None,
         tm_update: at(51),
         tm_edit: Some(at(52)),
         tm_delete: Some(at(53)),

@@ -957,7 +957,8 @@ impl Model {
         // 5, 6
         let t = self.visible(actor, talk)?;
         self.require_active(t, actor)?;
-        // 7: the same id, agent, talk and request
+        // 7: the same id, agent, talk and request; or, once the message is
+        // deleted, the same id, agent and talk whatever the request.
         let taken = match id {
             None => None,
             Some(ClientId::Of(m)) => Some(m),
@@ -978,7 +979,7 @@ impl Model {
                 // Taken by a message whose id the library chose: not a retry.
                 None => false,
             };
-            if same_request && msg.author.as_deref() == Some(actor) && msg.talk == t {
+            if (same_request || msg.deleted) && msg.author.as_deref() == Some(actor) && msg.talk == t {
                 return Ok(Answer::Message(self.p_msg(m), Some(false)));
             }
         }
