@@ -1,10 +1,13 @@
 #![doc = include_str!("../README.md")]
+// docs.rs (`--cfg docsrs`, nightly) marks what needs a feature.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod apply;
 mod backup;
 mod codec;
 mod error;
 #[cfg(feature = "fault-injection")]
+#[cfg_attr(docsrs, doc(cfg(feature = "fault-injection")))]
 pub mod faults;
 mod hooks;
 mod open;
@@ -226,6 +229,7 @@ impl SqliteStore {
     /// The store's fail points (feature `fault-injection`, for tests only):
     /// see [`faults`].
     #[cfg(feature = "fault-injection")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "fault-injection")))]
     pub fn fail_points(&self) -> faults::SqliteFailPoints {
         let commands = self.commands.lock().unwrap_or_else(PoisonError::into_inner);
         faults::SqliteFailPoints {
