@@ -4,7 +4,10 @@
 //! `GET /v1.0/events` says its agent sees, each once, in `seq` order.
 //!
 //! Needs `TALK_TEST_POSTGRES_URL` (for example
-//! `postgres://postgres@127.0.0.1:5432/test`); skipped without it.
+//! `postgres://postgres@127.0.0.1:5432/test`): ignored unless run with
+//! `--ignored` (as `.ci/run` does), and then fails without it.
+
+mod common;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -193,14 +196,10 @@ async fn follow(follower: Arc<Follower>, addresses: Arc<Mutex<Vec<SocketAddr>>>,
 
 // ------------------------------------------------------------ the test
 
+#[ignore = "needs TALK_TEST_POSTGRES_URL"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn three_nodes_one_killed_lose_nothing() {
-    let Ok(url) = std::env::var("TALK_TEST_POSTGRES_URL") else {
-        eprintln!(
-            "multi_node: skipped, TALK_TEST_POSTGRES_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/test)"
-        );
-        return;
-    };
+async fn postgres_three_nodes_one_killed_lose_nothing() {
+    let url = common::postgres_url();
     let (admin, connection) =
         within("connecting to TALK_TEST_POSTGRES_URL", tokio_postgres::connect(&url, tokio_postgres::NoTls))
             .await

@@ -117,3 +117,15 @@ pub(crate) fn get_status(address: SocketAddr, path: &str, token: &str) -> u16 {
     stream.read_to_string(&mut response).expect("the response");
     response.split_whitespace().nth(1).and_then(|status| status.parse().ok()).expect("a status line")
 }
+
+/// The PostgreSQL server of the tests that need one: each is
+/// `#[ignore = "needs TALK_TEST_POSTGRES_URL"]` and has `postgres` in its
+/// name (`.ci/run` runs them with `-- --ignored postgres`).
+///
+/// # Panics
+/// When `TALK_TEST_POSTGRES_URL` is not set.
+pub(crate) fn postgres_url() -> String {
+    std::env::var("TALK_TEST_POSTGRES_URL").ok().filter(|url| !url.trim().is_empty()).unwrap_or_else(|| {
+        panic!("TALK_TEST_POSTGRES_URL is not set: set it to a PostgreSQL URL (e.g. postgres://postgres@127.0.0.1:5432/test)")
+    })
+}

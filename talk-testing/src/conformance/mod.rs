@@ -1,4 +1,4 @@
-//! The store conformance suite: every sentence of the [`Store`] contract
+//! The store conformance suite: every sentence of the [`Store`](talk_core::Store) contract
 //! (see [`talk_core::store`]) as a case that any store must pass.
 //!
 //! Each case is a `pub async fn case(store: Arc<dyn Store>)` that takes a
@@ -89,27 +89,34 @@ pub use writes::*;
 /// is awaited. Each test builds a multi-threaded Tokio runtime with 4 worker
 /// threads, calls the factory inside it, and runs one case. See
 /// [`testing::conformance`](crate::conformance) for an example.
+///
+/// Attributes written before the factory go on every test, e.g. for a store
+/// that needs a server the test run may not have:
+/// `store_conformance_tests!(#[ignore = "needs MY_TEST_DATABASE_URL"] async_factory = fresh_store)`
+/// (the tests then run with `cargo test -- --ignored`).
 #[macro_export]
 macro_rules! store_conformance_tests {
-    (@cases $make:block $($case:ident),* $(,)?) => {
+    (@case [$($attr:tt)*] $make:block $case:ident) => {
+        $($attr)*
+        #[test]
+        fn $case() {
+            $crate::conformance::run(async {
+                let store: ::std::sync::Arc<dyn ::talk_core::Store> = $make;
+                $crate::conformance::$case(store).await;
+            });
+        }
+    };
+    (@cases $attrs:tt $make:block $($case:ident),* $(,)?) => {
         /// The store conformance suite of talk-core, one test per case.
         mod conformance {
             #[allow(unused_imports)]
             use super::*;
 
-            $(
-                #[test]
-                fn $case() {
-                    $crate::conformance::run(async {
-                        let store: ::std::sync::Arc<dyn ::talk_core::Store> = $make;
-                        $crate::conformance::$case(store).await;
-                    });
-                }
-            )*
+            $( $crate::store_conformance_tests! { @case $attrs $make $case } )*
         }
     };
-    (@make $make:block) => {
-        $crate::store_conformance_tests! { @cases $make
+    (@make $attrs:tt $make:block) => {
+        $crate::store_conformance_tests! { @cases $attrs $make
             first_change_set_is_numbered_from_one,
             apply_returns_the_events_as_stored,
             refused_change_set_uses_no_seq,
@@ -200,11 +207,18 @@ macro_rules! store_conformance_tests {
             readers_see_change_sets_whole_or_not_at_all,
         }
     };
-    (async_factory = $factory:expr $(,)?) => {
-        $crate::store_conformance_tests! { @make { ($factory)().await } }
+    // The attributes given first, one at a time, then the factory.
+    (@attrs [$($attr:tt)*] #[$meta:meta] $($rest:tt)*) => {
+        $crate::store_conformance_tests! { @attrs [$($attr)* #[$meta]] $($rest)* }
     };
-    ($factory:expr $(,)?) => {
-        $crate::store_conformance_tests! { @make { ($factory)() } }
+    (@attrs $attrs:tt async_factory = $factory:expr $(,)?) => {
+        $crate::store_conformance_tests! { @make $attrs { ($factory)().await } }
+    };
+    (@attrs $attrs:tt $factory:expr $(,)?) => {
+        $crate::store_conformance_tests! { @make $attrs { ($factory)() } }
+    };
+    ($($input:tt)*) => {
+        $crate::store_conformance_tests! { @attrs [] $($input)* }
     };
 }
 
