@@ -5,7 +5,7 @@ mod common;
 
 use common::run;
 
-const FLAGS: [&str; 8] = [
+const FLAGS: [&str; 9] = [
     "--listen",
     "--db",
     "--postgres",
@@ -14,6 +14,7 @@ const FLAGS: [&str; 8] = [
     "--agents-file",
     "--tokens-file",
     "--rate-limit",
+    "--backup",
 ];
 
 #[test]
