@@ -64,13 +64,17 @@ fn after_sigterm_or_ctrl_c_the_database_file_alone_holds_every_message() {
     }
 }
 
+/// The files `names` in `dir`, as the command line names them.
+fn files<const N: usize>(dir: &tempfile::TempDir, names: [&str; N]) -> [String; N] {
+    names.map(|name| dir.path().join(name).to_str().expect("a UTF-8 path").to_owned())
+}
+
 #[test]
 fn backup_copies_the_database_of_a_running_server() {
     let dir = tempfile::tempdir().expect("a directory");
-    let db = dir.path().join("talk.db");
-    let copy = dir.path().join("copy.db");
-    let (db_arg, copy_arg) = (db.to_str().expect("a UTF-8 path"), copy.to_str().expect("a UTF-8 path"));
-    let server = serve(&db);
+    let [db_arg, copy_arg] = files(&dir, ["talk.db", "copy.db"]);
+    let (db_arg, copy_arg) = (db_arg.as_str(), copy_arg.as_str());
+    let server = serve(Path::new(db_arg));
     let talk = chat(server.address);
 
     let backed_up = run(&["--db", db_arg, "--backup", copy_arg]);
@@ -86,15 +90,14 @@ fn backup_copies_the_database_of_a_running_server() {
     assert!(again.stderr.contains(copy_arg) && again.stderr.contains("--backup"), "{}", again.stderr);
     drop(server);
 
-    holds_every_message(&copy, &talk);
+    holds_every_message(Path::new(copy_arg), &talk);
 }
 
 #[test]
 fn backup_without_a_database_file_says_so() {
     let dir = tempfile::tempdir().expect("a directory");
-    let missing = dir.path().join("missing.db");
-    let copy = dir.path().join("copy.db");
-    let (missing, copy) = (missing.to_str().expect("a UTF-8 path"), copy.to_str().expect("a UTF-8 path"));
+    let [missing, copy] = files(&dir, ["missing.db", "copy.db"]);
+    let (missing, copy) = (missing.as_str(), copy.as_str());
     for (db, words) in [(missing, [missing, "--db"]), (":memory:", [":memory:", "--db"])] {
         let ended = run(&["--db", db, "--backup", copy]);
         assert_eq!(ended.status.code(), Some(1), "{ended:?}");
