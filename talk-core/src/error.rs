@@ -219,6 +219,9 @@ impl From<StoreError> for Error {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::Unavailable(why) => Self::Unavailable(why),
+            StoreError::OutcomeUnknown(_) => {
+                Self::Unavailable("the store could not tell whether the change was made; read it again or retry".into())
+            }
             StoreError::Conflict(conflict) => Self::Unavailable(format!("write kept conflicting: {conflict}")),
             other => Self::Internal(Box::new(other)),
         }

@@ -55,6 +55,8 @@
 //! every sentence of this contract; run it against any store with
 //! `talk_testing::store_conformance_tests!`.
 
+use std::time::Duration;
+
 use async_trait::async_trait;
 
 pub use crate::error::{Conflict, StoreError};
@@ -443,9 +445,25 @@ pub trait Store: Send + Sync + 'static {
 
     /// Removes the events with `seq ≤ through` from the log (retention) and
     /// moves the low-water mark there. `through` above the head is taken as
-    /// the head; below the current mark it changes nothing. Rows (talks,
-    /// messages, …) are untouched, and `seq` values are never reused.
+    /// the head, and above the position of a live hold
+    /// ([`Store::hold_events`]) as that position: a reader that holds events
+    /// never finds them pruned. Below the current mark it changes nothing.
+    /// Rows (talks, messages, …) are untouched, and `seq` values are never
+    /// reused.
     async fn prune_events(&self, through: u64) -> Result<(), StoreError>;
+
+    /// Records that `holder` — a reader that must see every event after
+    /// `position`: a node's dispatcher, a durable consumer — still needs the
+    /// events after `position`: [`Store::prune_events`] keeps them while the
+    /// hold lives. A hold with a `lease` lives until that long has passed
+    /// without another call for the same holder (by the store's clock), so
+    /// that a node that died stops holding the log back; one without a lease
+    /// lives until [`Store::release_events`]. A call replaces the holder's
+    /// position and lease, forward or back.
+    async fn hold_events(&self, holder: &str, position: u64, lease: Option<Duration>) -> Result<(), StoreError>;
+
+    /// Ends `holder`'s hold; none is fine.
+    async fn release_events(&self, holder: &str) -> Result<(), StoreError>;
 
     /// A talk by id.
     async fn talk(&self, id: TalkId) -> Result<Option<Talk>, StoreError>;

@@ -12,6 +12,7 @@ use talk_core::{
     Scope, Store, Subscription,
 };
 use talk_store_memory::MemoryStore;
+use talk_testing::{ForwardingStore, StoreMethod};
 
 /// The next item, failing the test instead of hanging when none comes.
 async fn next(sub: &mut Subscription) -> Delivery {
@@ -389,4 +390,125 @@ async fn a_commit_whose_announcement_never_came_is_delivered_by_the_poll() {
     let m = send(&writing_hub, "a", talk.id, "unannounced here").await;
     let Delivery::Event(shared) = next(&mut sub).await else { panic!("expected the message") };
     assert_eq!(shared.event.seq, m.seq);
+}
+
+/// A Hub on a [`ForwardingStore`] over a MemoryStore, and that store.
+fn hooked_hub(builder: impl FnOnce(talk_core::HubBuilder) -> talk_core::HubBuilder) -> (Hub, Arc<ForwardingStore>) {
+    let store = Arc::new(ForwardingStore::new(Arc::new(MemoryStore::new())));
+    let hub = builder(Hub::builder(store.clone()).clock(Arc::new(ManualClock::default()))).build();
+    (hub, store)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscribe_racing_own_leave_never_hangs() {
+    let (hub, store) = hooked_hub(|b| b);
+    let talk = group(&hub, "a", &["b"]).await;
+    let mut watcher = hub.subscribe(&agent("a"), Scope::Talk(talk.id), None).await.unwrap();
+    assert!(matches!(next(&mut watcher).await, Delivery::Subscribed { .. }));
+    // After b's subscribe has checked that b is in the talk and noted the
+    // dispatcher's position, before it reads the head and registers: b
+    // leaves, and the dispatcher routes the leave.
+    let armed = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let (leaver, watched) = (hub.clone(), Arc::new(tokio::sync::Mutex::new(watcher)));
+    let hook_watched = watched.clone();
+    store.set_async_hook(move |method| {
+        let fire = method == StoreMethod::Head && armed.swap(false, std::sync::atomic::Ordering::SeqCst);
+        let (leaver, watched) = (leaver.clone(), hook_watched.clone());
+        Box::pin(async move {
+            if fire {
+                leaver.remove_participant(&agent("b"), talk.id, ParticipantRef::Me).await.expect("b leaves");
+                let mut watcher = watched.lock().await;
+                while !matches!(next(&mut watcher).await, Delivery::Event(e) if e.event.data.type_name() == "participant_left")
+                {}
+            }
+            Ok(())
+        })
+    });
+    match hub.subscribe(&agent("b"), Scope::Talk(talk.id), None).await {
+        Err(error) => assert_eq!(error.code(), "not_participant"),
+        Ok(mut subscription) => loop {
+            match next(&mut subscription).await {
+                Delivery::Ended(EndReason::Left) => break,
+                Delivery::Subscribed { .. } | Delivery::Event(_) => {}
+                other => panic!("unexpected {other:?}"),
+            }
+        },
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_never_prunes_past_the_dispatcher() {
+    // Keep nothing: every commit prunes through the head, as far as it may.
+    let (hub, store) = hooked_hub(|b| b.retain_events(Some(0)));
+    let talk = group(&hub, "a", &["b"]).await;
+    let mut sub = hub.subscribe(&agent("b"), Scope::All, None).await.unwrap();
+    assert!(matches!(next(&mut sub).await, Delivery::Subscribed { .. }));
+    // The dispatcher falls behind: its reads of the log wait at a gate.
+    let gate = Arc::new(tokio::sync::Semaphore::new(0));
+    let hook_gate = gate.clone();
+    store.set_async_hook(move |method| {
+        let gate = hook_gate.clone();
+        Box::pin(async move {
+            if method == StoreMethod::Events {
+                drop(gate.acquire().await);
+            }
+            Ok(())
+        })
+    });
+    // More than one pruning step (the Hub prunes every 64 commits or so).
+    let mut sent = Vec::new();
+    for i in 0..150 {
+        sent.push(send(&hub, "a", talk.id, &format!("m{i}")).await.seq);
+    }
+    gate.add_permits(1_000);
+    let mut got = Vec::new();
+    while got.len() < sent.len() {
+        match next(&mut sub).await {
+            Delivery::Event(shared) => got.push(shared.event.seq),
+            other => panic!("after {got:?}: {other:?}, not the events the dispatcher had not read yet"),
+        }
+    }
+    assert_eq!(got, sent, "every event reaches the live subscriber, none pruned under the dispatcher");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_racing_replay_answers_resync_not_gap() {
+    let inner = Arc::new(MemoryStore::new());
+    let store = Arc::new(ForwardingStore::new(inner.clone()));
+    let hub = Hub::builder(store.clone())
+        .clock(Arc::new(ManualClock::default()))
+        .delivery(DeliveryOptions { page: 4, ..DeliveryOptions::default() })
+        .build();
+    let talk = group(&hub, "a", &["b"]).await;
+    for i in 0..20 {
+        send(&hub, "a", talk.id, &format!("m{i}")).await;
+    }
+    let want = inner.agent_events(&agent("b"), None, 0, usize::MAX).await.unwrap();
+    let want: Vec<u64> = want.iter().map(|e| e.seq).collect();
+    let through = want[want.len() - 3];
+    // Between the first page of the replay and the second, retention prunes
+    // past where the replay is.
+    let pages = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (hook_pages, hook_inner) = (pages.clone(), inner.clone());
+    store.set_async_hook(move |method| {
+        let second_page =
+            method == StoreMethod::AgentEvents && hook_pages.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 1;
+        let inner = hook_inner.clone();
+        Box::pin(async move {
+            if second_page {
+                inner.prune_events(through).await?;
+            }
+            Ok(())
+        })
+    });
+    let mut sub = hub.subscribe(&agent("b"), Scope::All, Some(0)).await.unwrap();
+    let mut got = Vec::new();
+    loop {
+        match next(&mut sub).await {
+            Delivery::Event(shared) => got.push(shared.event.seq),
+            Delivery::ResyncRequired { .. } => break,
+            other => panic!("after {got:?}: {other:?}: the replay went on past pruned events"),
+        }
+    }
+    assert!(want.starts_with(&got), "what came before the resync has no gap: {got:?} of {want:?}");
 }

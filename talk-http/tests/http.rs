@@ -646,3 +646,27 @@ async fn scenario_support_escalation() {
         .await
         .assert_error(409, "talk_closed");
 }
+
+#[tokio::test]
+async fn events_endpoint_racing_retention_answers_410() {
+    let api = api();
+    let talk = api.group("agent-id-1", &["agent-id-2"]).await;
+    for i in 0..5 {
+        api.send("agent-id-1", &talk, &format!("m{i}")).await;
+    }
+    let head = api.head().await;
+    // Retention prunes past `since` after the endpoint looked at the
+    // low-water mark and before it reads the events.
+    let store = std::sync::Arc::downgrade(&api.store);
+    api.store.set_async_hook(move |method| {
+        let store = store.upgrade();
+        Box::pin(async move {
+            if let (talk_testing::StoreMethod::AgentEvents, Some(store)) = (method, store) {
+                talk_core::Store::prune_events(store.as_ref(), head - 1).await?;
+            }
+            Ok(())
+        })
+    });
+    let reply = api.get("agent-id-2", "/v1.0/events?since=0").await;
+    reply.assert_error(410, "resync_required");
+}

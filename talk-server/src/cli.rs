@@ -59,6 +59,14 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "NAME", requires = "postgres", verbatim_doc_comment)]
     pub(crate) postgres_schema: Option<String>,
 
+    /// The application_name of the --postgres sessions [default: talk-store-postgres]
+    ///
+    /// Tells the nodes apart in pg_stat_activity; the session that writes
+    /// adds " writer", the one that listens " listener".
+    /// Example: --postgres-application-name talk-node-1
+    #[arg(long, value_name = "NAME", requires = "postgres", verbatim_doc_comment)]
+    pub(crate) postgres_application_name: Option<String>,
+
     /// An agent and its token, repeatable [default: none]
     ///
     /// With it (or --agents-file) the server knows these agents instead of
@@ -168,6 +176,8 @@ mod tests {
             "--postgres",
             "postgres://x@h/d",
             "--postgres-schema=talk",
+            "--postgres-application-name",
+            "node-1",
             "--agent",
             "agent-1=t1",
             "--agent=agent-2 = t2",
@@ -182,6 +192,7 @@ mod tests {
         assert_eq!(cli.listen, ([0, 0, 0, 0], 0).into());
         assert_eq!(cli.postgres.as_deref(), Some("postgres://x@h/d"));
         assert_eq!(cli.postgres_schema.as_deref(), Some("talk"));
+        assert_eq!(cli.postgres_application_name.as_deref(), Some("node-1"));
         let agents: Vec<_> = cli.agents.iter().map(|(id, token)| (id.as_str(), token.as_str())).collect();
         assert_eq!(agents, [("agent-1", "t1"), ("agent-2", "t2")]);
         assert_eq!(cli.agents_files, [PathBuf::from("a.txt"), PathBuf::from("b.txt")]);

@@ -111,7 +111,10 @@ struct Opened {
 async fn open_store(cli: &Cli) -> Result<Opened, StartupError> {
     if let Some(url) = &cli.postgres {
         let failed = |source| StartupError::Postgres { url: shown_url(url), source };
-        let options = PostgresOptions { schema: cli.postgres_schema.clone(), ..PostgresOptions::default() };
+        let mut options = PostgresOptions { schema: cli.postgres_schema.clone(), ..PostgresOptions::default() };
+        if let Some(name) = &cli.postgres_application_name {
+            options.application_name.clone_from(name);
+        }
         let store = PostgresStore::connect(url, options).await.map_err(failed)?;
         let notifier = PostgresNotifier::start(&store).await.map_err(failed)?;
         return Ok(Opened { store: Arc::new(store), notifier: Some(Arc::new(notifier)), sqlite: None });

@@ -5,11 +5,12 @@ mod common;
 
 use common::run;
 
-const FLAGS: [&str; 9] = [
+const FLAGS: [&str; 10] = [
     "--listen",
     "--db",
     "--postgres",
     "--postgres-schema",
+    "--postgres-application-name",
     "--agent",
     "--agents-file",
     "--tokens-file",

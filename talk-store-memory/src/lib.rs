@@ -10,6 +10,7 @@ mod state;
 
 use std::fmt;
 use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use talk_core::store::{ChangeSet, Cursor, Store};
@@ -91,6 +92,16 @@ impl Store for MemoryStore {
 
     async fn low_water_mark(&self) -> Result<u64, StoreError> {
         Ok(self.state()?.low_water_mark())
+    }
+
+    async fn hold_events(&self, holder: &str, position: u64, lease: Option<Duration>) -> Result<(), StoreError> {
+        self.state()?.hold_events(holder, position, lease);
+        Ok(())
+    }
+
+    async fn release_events(&self, holder: &str) -> Result<(), StoreError> {
+        self.state()?.release_events(holder);
+        Ok(())
     }
 
     async fn prune_events(&self, through: u64) -> Result<(), StoreError> {

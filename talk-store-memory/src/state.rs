@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
+use std::time::{Duration, Instant};
 
 use foldhash::HashMap;
 
@@ -44,6 +45,9 @@ pub(crate) struct State {
     low_water_mark: u64,
     /// The event log: the event numbered `seq` is at `seq - low_water_mark - 1`.
     log: Vec<Event>,
+    /// Readers' holds on the log: the position each still needs the events
+    /// after, and until when (`None`: until released).
+    holds: HashMap<String, (u64, Option<Instant>)>,
     /// The `seq` of each event of a talk, ascending.
     talk_events: HashMap<TalkId, Vec<u64>>,
     /// The `seq` of each `message_updated` and `message_deleted` event, by
@@ -492,10 +496,23 @@ impl State {
     }
 
     /// Removes the events with `seq ≤ through` (at most the head) and moves
-    /// the low-water mark there; a `through` at or below the mark changes
-    /// nothing.
+    /// the low-water mark there, never past a live hold; a `through` at or
+    /// below the mark changes nothing.
+    /// Sets `holder`'s hold at `position`, for `lease` from now.
+    pub(crate) fn hold_events(&mut self, holder: &str, position: u64, lease: Option<Duration>) {
+        let until = lease.map(|lease| Instant::now() + lease);
+        self.holds.insert(holder.to_owned(), (position, until));
+    }
+
+    /// Ends `holder`'s hold.
+    pub(crate) fn release_events(&mut self, holder: &str) {
+        self.holds.remove(holder);
+    }
+
     pub(crate) fn prune_events(&mut self, through: u64) {
-        let through = through.min(self.head());
+        let now = Instant::now();
+        let held = self.holds.values().filter(|(_, until)| until.is_none_or(|until| until > now)).map(|(at, _)| *at);
+        let through = held.fold(through.min(self.head()), u64::min);
         if through <= self.low_water_mark {
             return;
         }

@@ -2,8 +2,10 @@
 //! [`Error`] every other failure goes through on its way to a [`StoreError`].
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use talk_core::store::StoreError;
+use tokio_postgres::error::{Severity, SqlState};
 
 /// A boxed error that keeps its source chain.
 pub type BoxedError = Box<dyn std::error::Error + Send + Sync>;
@@ -76,7 +78,7 @@ pub enum ConnectError {
 /// Every failure inside the store, before it becomes a [`StoreError`].
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum Error {
-    #[error("postgres: {0}")]
+    #[error("postgres: {}", describe(.0))]
     Postgres(#[from] tokio_postgres::Error),
     #[error("cannot get a connection from the pool: {0}")]
     Pool(#[from] deadpool_postgres::PoolError),
@@ -92,6 +94,12 @@ pub(crate) enum Error {
     Tail(String),
     #[error("the writer task stopped")]
     WriterStopped,
+    #[error("the connection to the database closed")]
+    ConnectionClosed,
+    #[error("no answer from the database within {0:?}")]
+    TimedOut(Duration),
+    #[error("nothing of this change set's batch was applied; try again later: {0}")]
+    NotApplied(Arc<Error>),
     #[error("the transaction of this change set's batch was rolled back, nothing of it was applied: {0}")]
     BatchRolledBack(Arc<Error>),
     #[error(
@@ -100,14 +108,72 @@ pub(crate) enum Error {
     CommitUnknown(Arc<Error>),
 }
 
+impl Error {
+    /// Whether trying again later may work, nothing having been applied: the
+    /// session was lost, or the server gave up on a statement for a reason
+    /// of the moment (see [`retry_later`]).
+    pub(crate) fn retry_later(&self) -> bool {
+        match self {
+            Error::Postgres(error) => session_lost(error) || retry_later(error),
+            Error::Pool(_)
+            | Error::WriterStopped
+            | Error::ConnectionClosed
+            | Error::TimedOut(_)
+            | Error::NotApplied(_) => true,
+            _ => false,
+        }
+    }
+}
+
 impl From<Error> for StoreError {
     fn from(error: Error) -> Self {
         match error {
-            // No connection could be had: nothing was sent, try later.
+            // Nothing was applied, and later may work.
             Error::Pool(pool) => StoreError::Unavailable(format!("no database connection available: {pool}")),
+            error if error.retry_later() => StoreError::Unavailable(error.to_string()),
+            error @ Error::CommitUnknown(_) => StoreError::outcome_unknown(error),
             other => StoreError::backend(other),
         }
     }
+}
+
+/// A PostgreSQL error with what the server said, when it said something
+/// (the error's own `Display` says only "db error").
+fn describe(error: &tokio_postgres::Error) -> String {
+    match error.as_db_error() {
+        Some(db) => format!("{error}: {} {}: {}", db.severity(), db.code().code(), db.message()),
+        None => error.to_string(),
+    }
+}
+
+/// Whether the error ended the session (a lost connection, or a `FATAL`
+/// such as an administrator's `pg_terminate_backend` or the server's
+/// `idle_in_transaction_session_timeout`), rather than one statement.
+pub(crate) fn session_lost(error: &tokio_postgres::Error) -> bool {
+    if error.is_closed() {
+        return true;
+    }
+    match error.as_db_error() {
+        Some(db) => matches!(db.parsed_severity(), Some(Severity::Fatal | Severity::Panic)),
+        // Reading or writing the socket failed.
+        None => std::error::Error::source(error).is_some_and(|source| source.is::<std::io::Error>()),
+    }
+}
+
+/// Whether the server refused a statement for a reason of the moment, the
+/// statement (and with it its transaction or savepoint) rolled back: a
+/// `statement_timeout` or `lock_timeout` that expired, a cancel request, a
+/// serialization failure or a deadlock.
+pub(crate) fn retry_later(error: &tokio_postgres::Error) -> bool {
+    error.code().is_some_and(|code| {
+        [
+            SqlState::QUERY_CANCELED,
+            SqlState::LOCK_NOT_AVAILABLE,
+            SqlState::T_R_SERIALIZATION_FAILURE,
+            SqlState::T_R_DEADLOCK_DETECTED,
+        ]
+        .contains(code)
+    })
 }
 
 /// A `u64` as stored (`bigint`).

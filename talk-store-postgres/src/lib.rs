@@ -10,10 +10,11 @@ mod writer;
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
 use talk_core::store::Named;
 use talk_core::store::{ChangeSet, Cursor, Store};
 use talk_core::store::{StoreError, TalkAndRecords};
@@ -22,6 +23,8 @@ use talk_core::{
     Talk, TalkId, TalkStatus,
 };
 use tokio::sync::{mpsc, oneshot};
+use tokio::time::error::Elapsed;
+use tokio::time::{Instant, timeout_at};
 use tokio_postgres::tls::{MakeTlsConnect, TlsConnect};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row, Socket};
@@ -32,6 +35,11 @@ pub use crate::notifier::{NotifierOptions, PostgresNotifier};
 use crate::connect::{Connector, PoolConnect, TlsConnector, quoted, valid_schema_name};
 use crate::error::Error;
 use crate::writer::{Request, Writer};
+
+/// How long a caller whose change set is in a batch still waits, past its
+/// deadline, for the writer's answer (which gives the batch up at that
+/// same deadline) before it answers that the outcome is unknown.
+const ANSWER_GRACE: Duration = Duration::from_secs(1);
 
 /// How a [`PostgresStore`] connects and works.
 #[derive(Debug, Clone)]
@@ -58,6 +66,46 @@ pub struct PostgresOptions {
     /// `pg_stat_activity` shows them; the writer's and the notifier's add
     /// ` writer` and ` listener` (default `talk-store-postgres`).
     pub application_name: String,
+    /// The longest a caller waits for one call of the store (default 10 s):
+    /// an [`apply`](Store::apply), from queueing to commit, or a read, from
+    /// taking a pooled connection to the last row. Past it, the call answers
+    /// [`StoreError::Unavailable`]: a change set still queued is withdrawn
+    /// (it will never be applied); one already in a batch is answered by the
+    /// writer, which gives the batch up at the earliest deadline of its
+    /// callers by dropping its connection, so that the server rolls it back
+    /// (or [`StoreError::OutcomeUnknown`] when `COMMIT` had gone out). A read
+    /// given up this way closes its connection. Connecting, the writer's and
+    /// the notifier's included, is bounded by it too (unless the connection
+    /// string sets `connect_timeout`). Must not be zero.
+    pub call_timeout: Duration,
+    /// The server's `statement_timeout` on every connection of the store
+    /// (default 5 s; zero: none): the longest one statement may run, waiting
+    /// for locks included. A writer waiting this long for the log's tail
+    /// gives its batch up: its callers get [`StoreError::Unavailable`].
+    /// Migrating the schema at connect is not bounded by it.
+    pub statement_timeout: Duration,
+    /// The server's `idle_in_transaction_session_timeout` on every connection
+    /// of the store (default 3 s; zero: none): the server ends the session
+    /// of a transaction idle that long, and rolls it back. This is what
+    /// frees the log's tail when a node freezes while it holds it (a pause,
+    /// `SIGSTOP`, a partition): no other node can write meanwhile. Keep it
+    /// below `statement_timeout`, so that the writers of the other nodes,
+    /// waiting for the tail, outlast a frozen holder rather than give up
+    /// just before it is ended. The store's own transactions are never idle
+    /// but between round trips.
+    pub idle_in_transaction_timeout: Duration,
+    /// TCP keepalives on every connection of the store, set on both ends
+    /// (the client's socket, and the server's `tcp_keepalives_idle`): how
+    /// long a connection is idle before the first probe (default 10 s, at
+    /// least 1 s). With the next two, a peer gone without a word (a crashed
+    /// host, a partition) is noticed after about `idle + interval × retries`
+    /// (25 s by default), by the node and by the server, which then ends its
+    /// session and rolls back its transaction.
+    pub keepalives_idle: Duration,
+    /// The time between two keepalive probes (default 5 s, at least 1 s).
+    pub keepalives_interval: Duration,
+    /// How many unanswered probes end the connection (default 3, at least 1).
+    pub keepalives_retries: u32,
 }
 
 impl Default for PostgresOptions {
@@ -69,7 +117,64 @@ impl Default for PostgresOptions {
             queue_size: 1024,
             acquire_timeout: Duration::from_secs(30),
             application_name: "talk-store-postgres".to_owned(),
+            call_timeout: Duration::from_secs(10),
+            statement_timeout: Duration::from_secs(5),
+            idle_in_transaction_timeout: Duration::from_secs(3),
+            keepalives_idle: Duration::from_secs(10),
+            keepalives_interval: Duration::from_secs(5),
+            keepalives_retries: 3,
         }
+    }
+}
+
+impl PostgresOptions {
+    /// Checks the options that have bounds.
+    fn check(&self) -> Result<(), ConnectError> {
+        if self.pool_size == 0 || self.max_batch == 0 || self.queue_size == 0 {
+            return Err(ConnectError::InvalidOptions("pool_size, max_batch and queue_size must be at least 1"));
+        }
+        if self.call_timeout.is_zero() {
+            return Err(ConnectError::InvalidOptions("call_timeout must not be zero"));
+        }
+        let second = Duration::from_secs(1);
+        if self.keepalives_idle < second || self.keepalives_interval < second || self.keepalives_retries == 0 {
+            return Err(ConnectError::InvalidOptions(
+                "keepalives_idle and keepalives_interval must be at least 1 s, keepalives_retries at least 1",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The connection configuration: `url`'s, with the store's schema,
+    /// timeouts and keepalives. The server-side settings go in the startup
+    /// options, after any the connection string gives (so the store's win).
+    fn config(&self, url: &str) -> Result<tokio_postgres::Config, ConnectError> {
+        let mut config: tokio_postgres::Config = url.parse().map_err(ConnectError::InvalidUrl)?;
+        let mut options: Vec<String> =
+            config.get_options().filter(|o| !o.is_empty()).map(str::to_owned).into_iter().collect();
+        if let Some(schema) = &self.schema {
+            options.push(format!("-c search_path={}", quoted(schema)));
+        }
+        let settings = [
+            ("statement_timeout", self.statement_timeout),
+            ("idle_in_transaction_session_timeout", self.idle_in_transaction_timeout),
+            ("tcp_keepalives_idle", self.keepalives_idle),
+            ("tcp_keepalives_interval", self.keepalives_interval),
+        ];
+        for (name, value) in settings {
+            options.push(format!("-c {name}={}ms", value.as_millis()));
+        }
+        options.push(format!("-c tcp_keepalives_count={}", self.keepalives_retries));
+        config
+            .options(options.join(" "))
+            .keepalives(true)
+            .keepalives_idle(self.keepalives_idle)
+            .keepalives_interval(self.keepalives_interval)
+            .keepalives_retries(self.keepalives_retries);
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(self.call_timeout);
+        }
+        Ok(config)
     }
 }
 
@@ -80,6 +185,7 @@ pub(crate) struct Shared {
     /// The schema worked in, resolved.
     pub(crate) schema: String,
     pub(crate) application_name: String,
+    pub(crate) call_timeout: Duration,
 }
 
 /// Talk's PostgreSQL [`Store`], for several server processes sharing one
@@ -91,11 +197,16 @@ pub(crate) struct Shared {
 /// - [`apply`](Store::apply) queues the change set to this store's writer
 ///   task, which commits whatever is queued in one transaction (each change
 ///   set in its own savepoint) and answers after the commit.
-/// - If the connection is lost while a batch commits, its callers get
-///   [`StoreError::Backend`] saying that the outcome is unknown: the change
-///   set may have been applied. Every other error means nothing was; when
-///   no connection can be made at all, the error is
-///   [`StoreError::Unavailable`].
+/// - Every call answers within [`PostgresOptions::call_timeout`].
+/// - What an error of [`apply`](Store::apply) means:
+///   [`StoreError::OutcomeUnknown`] when the connection was lost (or given
+///   up) after the batch's `COMMIT` went out: the change set is in the
+///   store whole or not at all, a read tells which.
+///   [`StoreError::Unavailable`] when nothing was applied and later may
+///   work: no connection, the connection lost before `COMMIT`, a timeout
+///   (the caller's, `statement_timeout`, `lock_timeout`), a deadlock or a
+///   serialization failure. [`StoreError::Conflict`] as the contract says,
+///   and [`StoreError::Backend`] for anything else, nothing applied either.
 ///
 /// The store must be made (and used) inside a tokio runtime: it spawns its
 /// writer task there. Dropping the store stops the writer once the queued
@@ -130,21 +241,11 @@ impl PostgresStore {
         T::TlsConnect: Sync + Send,
         <T::TlsConnect as TlsConnect<Socket>>::Future: Send,
     {
-        if options.pool_size == 0 || options.max_batch == 0 || options.queue_size == 0 {
-            return Err(ConnectError::InvalidOptions("pool_size, max_batch and queue_size must be at least 1"));
-        }
+        options.check()?;
         if let Some(schema) = options.schema.as_deref().filter(|s| !valid_schema_name(s)) {
             return Err(ConnectError::InvalidSchema(schema.to_owned()));
         }
-        let mut config: tokio_postgres::Config = url.parse().map_err(ConnectError::InvalidUrl)?;
-        if let Some(schema) = &options.schema {
-            let search_path = format!("-c search_path={}", quoted(schema));
-            let combined = match config.get_options() {
-                Some(existing) if !existing.is_empty() => format!("{existing} {search_path}"),
-                _ => search_path,
-            };
-            config.options(&combined);
-        }
+        let config = options.config(url)?;
         let connector: Arc<dyn Connector> = Arc::new(TlsConnector { config: config.clone(), tls });
 
         let (mut client, driver) = connector
@@ -170,7 +271,13 @@ impl PostgresStore {
             .create_timeout(Some(options.acquire_timeout))
             .build()
             .map_err(|e| ConnectError::Pool(Box::new(e)))?;
-        let shared = Arc::new(Shared { connector, pool, schema, application_name: options.application_name });
+        let shared = Arc::new(Shared {
+            connector,
+            pool,
+            schema,
+            application_name: options.application_name,
+            call_timeout: options.call_timeout,
+        });
         let (writer, requests) = mpsc::channel(options.queue_size);
         tokio::spawn(Writer::new(Arc::clone(&shared), options.max_batch).run(requests));
         Ok(Self { shared, writer })
@@ -181,11 +288,35 @@ impl PostgresStore {
         &self.shared.schema
     }
 
+    /// A pooled connection, and when the call that takes it must be done:
+    /// [`PostgresOptions::call_timeout`] from now.
+    async fn pooled(&self) -> Result<(Object, Instant), Error> {
+        let deadline = Instant::now() + self.shared.call_timeout;
+        match timeout_at(deadline, self.shared.pool.get()).await {
+            Ok(client) => Ok((client?, deadline)),
+            Err(_) => Err(Error::TimedOut(self.shared.call_timeout)),
+        }
+    }
+
+    /// The outcome of work on `client` run until its deadline (`timeout_at`).
+    /// Past it, the connection is closed rather than given back to the pool:
+    /// a statement may still be in flight on it.
+    fn settle<T>(&self, client: Object, outcome: Result<Result<T, Error>, Elapsed>) -> Result<T, Error> {
+        outcome.unwrap_or_else(|_| {
+            drop(Object::take(client));
+            Err(Error::TimedOut(self.shared.call_timeout))
+        })
+    }
+
     /// The rows of one read statement, on a pooled connection.
     async fn rows(&self, sql: &'static str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>, Error> {
-        let client = self.shared.pool.get().await?;
-        let statement = client.prepare_cached(sql).await?;
-        Ok(client.query(&statement, params).await?)
+        let (client, deadline) = self.pooled().await?;
+        let outcome = timeout_at(deadline, async {
+            let statement = client.prepare_cached(sql).await?;
+            Ok(client.query(&statement, params).await?)
+        })
+        .await;
+        self.settle(client, outcome)
     }
 
     /// The one row of a statement that answers at most one.
@@ -199,21 +330,29 @@ impl PostgresStore {
         Ok(error::to_u64(value, column)?)
     }
 
+    /// Deletes the events through `through` under the tail's lock. Given
+    /// up at the call's deadline, it answers [`Error::TimedOut`] whether or
+    /// not its `COMMIT` went out: pruning again is harmless.
     async fn prune(&self, through: u64) -> Result<(), Error> {
-        let mut client = self.shared.pool.get().await?;
-        let tx = client.transaction().await?;
-        let lock = tx.prepare_cached(sql::LOCK_TAIL).await?;
-        let row = tx.query_one(&lock, &[]).await?;
-        let (tail, mark): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
-        let through = clamp(through).min(tail);
-        if through > mark {
-            let prune = tx.prepare_cached(sql::PRUNE).await?;
-            tx.execute(&prune, &[&mark, &through]).await?;
-            let set = tx.prepare_cached(sql::SET_LOW_WATER_MARK).await?;
-            tx.execute(&set, &[&through]).await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        let (mut client, deadline) = self.pooled().await?;
+        let outcome = timeout_at(deadline, async {
+            let tx = client.transaction().await?;
+            let lock = tx.prepare_cached(sql::LOCK_TAIL).await?;
+            let row = tx.query_one(&lock, &[]).await?;
+            let (tail, mark): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
+            let lowest_hold = tx.prepare_cached(sql::LOWEST_HOLD).await?;
+            let held: Option<i64> = tx.query_one(&lowest_hold, &[]).await?.try_get(0)?;
+            let through = clamp(through).min(tail).min(held.unwrap_or(i64::MAX));
+            if through > mark {
+                let prune = tx.prepare_cached(sql::PRUNE).await?;
+                tx.execute(&prune, &[&mark, &through]).await?;
+                let set = tx.prepare_cached(sql::SET_LOW_WATER_MARK).await?;
+                tx.execute(&set, &[&through]).await?;
+            }
+            Ok(tx.commit().await?)
+        })
+        .await;
+        self.settle(client, outcome)
     }
 }
 
@@ -235,13 +374,35 @@ fn status_name(status: TalkStatus) -> &'static str {
 
 #[async_trait]
 impl Store for PostgresStore {
+    /// Queues `changes` for the writer and waits for its answer, at most
+    /// [`PostgresOptions::call_timeout`] (see there).
     async fn apply(&self, changes: ChangeSet) -> Result<Vec<Event>, StoreError> {
         if changes.is_empty() && changes.guards.is_empty() {
             return Ok(Vec::new());
         }
-        let (reply, answer) = oneshot::channel();
-        self.writer.send(Request { changes, reply }).await.map_err(|_| Error::WriterStopped)?;
-        answer.await.map_err(|_| Error::WriterStopped)?
+        let deadline = Instant::now() + self.shared.call_timeout;
+        let claimed = Arc::new(AtomicBool::new(false));
+        let (reply, mut answer) = oneshot::channel();
+        let request = Request { changes, reply, deadline, claimed: Arc::clone(&claimed) };
+        let waited = timeout_at(deadline, async {
+            self.writer.send(request).await.map_err(|_| Error::WriterStopped)?;
+            (&mut answer).await.map_err(|_| Error::WriterStopped)
+        })
+        .await;
+        match waited {
+            Ok(answered) => answered?,
+            // Withdrawn before the writer took it: it will never be applied.
+            Err(_) if writer::claim(&claimed) => Err(StoreError::Unavailable(format!(
+                "the change set waited {:?} for the writer; it was withdrawn, not applied",
+                self.shared.call_timeout
+            ))),
+            // In a batch, which the writer gives up at this same deadline:
+            // its answer is a moment away.
+            Err(_) => match tokio::time::timeout(ANSWER_GRACE, answer).await {
+                Ok(Ok(answered)) => answered,
+                _ => Err(StoreError::outcome_unknown(Error::TimedOut(self.shared.call_timeout))),
+            },
+        }
     }
 
     async fn head(&self) -> Result<u64, StoreError> {
@@ -254,6 +415,17 @@ impl Store for PostgresStore {
 
     async fn prune_events(&self, through: u64) -> Result<(), StoreError> {
         Ok(self.prune(through).await?)
+    }
+
+    async fn hold_events(&self, holder: &str, position: u64, lease: Option<Duration>) -> Result<(), StoreError> {
+        let lease = lease.map(|lease| clamp(lease.as_millis()));
+        self.rows(sql::HOLD_EVENTS, &[&holder, &clamp(position), &lease]).await?;
+        Ok(())
+    }
+
+    async fn release_events(&self, holder: &str) -> Result<(), StoreError> {
+        self.rows(sql::RELEASE_EVENTS, &[&holder]).await?;
+        Ok(())
     }
 
     async fn talk(&self, id: TalkId) -> Result<Option<Talk>, StoreError> {
@@ -290,16 +462,21 @@ impl Store for PostgresStore {
 
     /// Both queries pipelined on one connection: one round trip.
     async fn talk_and_records(&self, talk: TalkId, agent: &AgentId) -> Result<Option<TalkAndRecords>, StoreError> {
-        let client = self.shared.pool.get().await.map_err(Error::from)?;
-        let (talk_sql, records_sql) =
-            futures::try_join!(client.prepare_cached(sql::TALK), client.prepare_cached(sql::AGENT_RECORDS))
-                .map_err(Error::from)?;
+        let (client, deadline) = self.pooled().await?;
         let agent = agent.as_str();
-        let (talk_params, records_params): ([&(dyn ToSql + Sync); 1], [&(dyn ToSql + Sync); 2]) =
-            ([&talk.0], [&agent, &talk.0]);
-        let (talk_row, record_rows) =
-            futures::try_join!(client.query_opt(&talk_sql, &talk_params), client.query(&records_sql, &records_params))
-                .map_err(Error::from)?;
+        let outcome = timeout_at(deadline, async {
+            let (talk_sql, records_sql) =
+                futures::try_join!(client.prepare_cached(sql::TALK), client.prepare_cached(sql::AGENT_RECORDS))?;
+            let (talk_params, records_params): ([&(dyn ToSql + Sync); 1], [&(dyn ToSql + Sync); 2]) =
+                ([&talk.0], [&agent, &talk.0]);
+            let rows = futures::try_join!(
+                client.query_opt(&talk_sql, &talk_params),
+                client.query(&records_sql, &records_params)
+            )?;
+            Ok::<_, Error>(rows)
+        })
+        .await;
+        let (talk_row, record_rows) = self.settle(client, outcome)?;
         let Some(row) = talk_row else { return Ok(None) };
         Ok(Some(TalkAndRecords { talk: codec::talk(&row)?, records: codec::all(&record_rows, codec::participant)? }))
     }
@@ -398,5 +575,31 @@ impl Store for PostgresStore {
             Some(talk) => self.rows(sql::AGENT_EVENTS_IN_TALK, &[&agent.as_str(), &after, &limit, &talk.0]).await?,
         };
         Ok(codec::all(&rows, codec::event)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_connection_carries_the_timeouts_and_keepalives() {
+        let options = PostgresOptions { schema: Some("talk".into()), ..PostgresOptions::default() };
+        let config = options.config("postgres://talk@db/talk?options=-c%20lock_timeout%3D1000").expect("config");
+        assert_eq!(
+            config.get_options(),
+            Some(
+                "-c lock_timeout=1000 -c search_path=\"talk\" -c statement_timeout=5000ms \
+                 -c idle_in_transaction_session_timeout=3000ms -c tcp_keepalives_idle=10000ms \
+                 -c tcp_keepalives_interval=5000ms -c tcp_keepalives_count=3"
+            )
+        );
+        assert!(config.get_keepalives());
+        assert_eq!(config.get_keepalives_idle(), Duration::from_secs(10));
+        assert_eq!(config.get_keepalives_interval(), Some(Duration::from_secs(5)));
+        assert_eq!(config.get_keepalives_retries(), Some(3));
+        assert_eq!(config.get_connect_timeout(), Some(&Duration::from_secs(10)));
+        let given = options.config("postgres://talk@db/talk?connect_timeout=2").expect("config");
+        assert_eq!(given.get_connect_timeout(), Some(&Duration::from_secs(2)), "the connection string's wins");
     }
 }

@@ -194,12 +194,12 @@ async fn run(shared: Arc<Shared>, sender: Arc<watch::Sender<u64>>, options: Noti
             }
             None => {
                 tokio::select! {
-                    _ = tokio::time::sleep_until(retry_at) => match listen(&shared, &sender).await {
-                        Ok(made) => {
+                    _ = tokio::time::sleep_until(retry_at) => match tokio::time::timeout(shared.call_timeout, listen(&shared, &sender)).await {
+                        Ok(Ok(made)) => {
                             listener = Some(made);
                             backoff = options.reconnect_min;
                         }
-                        Err(_) => {
+                        Ok(Err(_)) | Err(_) => {
                             retry_at = Instant::now() + backoff;
                             backoff = (backoff * 2).min(options.reconnect_max.max(options.reconnect_min));
                         }

@@ -10,7 +10,10 @@ use crate::error::ConnectError;
 
 /// The migrations, in order: version `i + 1` is `MIGRATIONS[i]`. A new
 /// schema change is a new file here; a file once released never changes.
-pub(crate) const MIGRATIONS: &[(&str, &str)] = &[("0001_initial.sql", include_str!("../migrations/0001_initial.sql"))];
+pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_initial.sql", include_str!("../migrations/0001_initial.sql")),
+    ("0002_event_holds.sql", include_str!("../migrations/0002_event_holds.sql")),
+];
 
 /// The schema version this crate writes: the number of migrations.
 pub(crate) fn latest_version() -> i64 {
@@ -37,6 +40,9 @@ pub(crate) async fn migrate(client: &mut Client, schema: Option<&str>) -> Result
     let asked = schema.unwrap_or_default().to_owned();
     let setup = |source| ConnectError::Setup { schema: asked.clone(), source };
     let tx = client.transaction().await.map_err(setup)?;
+    // A migration may take long (and wait for another node's): it is not
+    // bounded by the store's statement_timeout.
+    tx.batch_execute("SET LOCAL statement_timeout = 0").await.map_err(setup)?;
     let schema = match schema {
         Some(schema) => {
             tx.execute(LOCK, &[&schema]).await.map_err(setup)?;

@@ -118,6 +118,14 @@ pub(crate) const LOW_WATER_MARK: &str = "SELECT low_water_mark FROM log_tail";
 /// Pruning takes the tail's lock too, so it never runs beside a writer.
 pub(crate) const PRUNE: &str = "DELETE FROM events WHERE seq > $1 AND seq <= $2";
 pub(crate) const SET_LOW_WATER_MARK: &str = "UPDATE log_tail SET low_water_mark = $1";
+/// The lowest position of the live holds, if any.
+pub(crate) const LOWEST_HOLD: &str =
+    "SELECT min(position) FROM event_holds WHERE expires_at IS NULL OR expires_at > clock_timestamp()";
+/// Sets a holder's position, with a lease of `$3` milliseconds (`NULL`: none).
+pub(crate) const HOLD_EVENTS: &str = "INSERT INTO event_holds (holder, position, expires_at) \
+     VALUES ($1, $2, clock_timestamp() + $3::bigint * interval '1 millisecond') \
+     ON CONFLICT (holder) DO UPDATE SET position = excluded.position, expires_at = excluded.expires_at";
+pub(crate) const RELEASE_EVENTS: &str = "DELETE FROM event_holds WHERE holder = $1";
 
 macro_rules! talk_columns {
     ($p:literal) => {

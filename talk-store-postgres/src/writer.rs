@@ -17,24 +17,34 @@
 //! the transaction is known not to be aborted), `COMMIT`; then, and only
 //! then, every caller is answered. When anything of the batch's own
 //! bookkeeping fails, or the commit does, nobody of the batch is
-//! acknowledged: each caller gets an error (`Unavailable` when no connection
-//! could be made, a `Backend` error saying whether the outcome is known
-//! otherwise).
+//! acknowledged: each caller gets an error — `Unavailable` when nothing was
+//! applied and later may work (no connection, the session lost before
+//! `COMMIT` went out, a timeout or deadlock), `OutcomeUnknown` when the
+//! session was lost after `COMMIT` went out, `Backend` when the server
+//! rolled back for another reason.
+//!
+//! Nothing of a batch waits without a bound: the server ends a statement
+//! after `statement_timeout` and a session idle in its transaction after
+//! `idle_in_transaction_session_timeout`, and the whole batch, connecting
+//! included, runs under the earliest deadline of its callers (see
+//! [`Writer::run`]).
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use talk_core::store::Named;
 use talk_core::store::{ChangeSet, Conflict, Guard, ResolvedChangeSet, StoreError, Write};
 use talk_core::{Event, EventData, MessageId};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
-use tokio_postgres::error::{Severity, SqlState};
+use tokio::time::Instant;
+use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Statement};
 
 use crate::Shared;
-use crate::error::{Error, to_i64, to_u64};
+use crate::error::{Error, session_lost, to_i64, to_u64};
 use crate::sql;
 
 /// The answer to one change set.
@@ -44,6 +54,16 @@ pub(crate) type Reply = oneshot::Sender<Result<Vec<Event>, StoreError>>;
 pub(crate) struct Request {
     pub(crate) changes: ChangeSet,
     pub(crate) reply: Reply,
+    /// When the caller stops waiting.
+    pub(crate) deadline: Instant,
+    /// Set once, by whoever comes first: the writer taking the change set
+    /// into a batch, or the caller withdrawing it when its wait ends.
+    pub(crate) claimed: Arc<AtomicBool>,
+}
+
+/// Claims a change set for whoever calls it first: the writer or its caller.
+pub(crate) fn claim(claimed: &AtomicBool) -> bool {
+    !claimed.swap(true, Ordering::AcqRel)
 }
 
 /// One parameter of a statement, owned, so that a whole pipeline of
@@ -100,18 +120,39 @@ struct BatchFailed {
 /// What a failed batch left behind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum FailKind {
-    /// No connection could be made: nothing was sent.
-    Unreachable,
-    /// The transaction was rolled back: nothing of it is applied.
+    /// Nothing of it is applied, and later may work: no connection could be
+    /// made, the connection was lost (or dropped at the batch's deadline)
+    /// before `COMMIT` was sent, or the server gave up on a statement for a
+    /// reason of the moment (a timeout, a deadlock).
+    NotApplied,
+    /// The transaction was rolled back for another reason: nothing of it is
+    /// applied.
     RolledBack,
-    /// The connection was lost while `COMMIT` was in flight: it may or may
-    /// not have committed.
+    /// The connection was lost (or dropped at the batch's deadline) after
+    /// `COMMIT` was sent: it may or may not have committed.
     Uncertain,
 }
 
 impl BatchFailed {
-    fn certain(error: impl Into<Error>) -> Self {
-        Self { error: error.into(), kind: FailKind::RolledBack }
+    /// A batch whose transaction is rolled back (or never committed, the
+    /// session lost before `COMMIT` went out): nothing of it is applied.
+    fn rolled_back(error: impl Into<Error>) -> Self {
+        let error = error.into();
+        let kind = if error.retry_later() { FailKind::NotApplied } else { FailKind::RolledBack };
+        Self { error, kind }
+    }
+
+    /// What each caller of the batch is told.
+    fn answer(self) -> impl Fn() -> StoreError {
+        let (error, kind) = (Arc::new(self.error), self.kind);
+        move || {
+            let error = Arc::clone(&error);
+            StoreError::from(match kind {
+                FailKind::NotApplied => Error::NotApplied(error),
+                FailKind::RolledBack => Error::BatchRolledBack(error),
+                FailKind::Uncertain => Error::CommitUnknown(error),
+            })
+        }
     }
 }
 
@@ -167,17 +208,36 @@ impl Writer {
     }
 
     /// Serves `requests` until every sender is gone.
+    ///
+    /// A batch takes the change sets whose callers still wait, and must be
+    /// done by the earliest of their deadlines: past it, the writer drops
+    /// its connection (so the server rolls back whatever did not commit)
+    /// and answers [`FailKind::NotApplied`], or [`FailKind::Uncertain`] once
+    /// `COMMIT` was sent. Every caller of a batch is thus answered by its
+    /// own deadline, and its change set is applied whole or not at all.
     pub(crate) async fn run(mut self, mut requests: mpsc::Receiver<Request>) {
         while let Some(first) = requests.recv().await {
-            let mut batch = vec![first];
-            while batch.len() < self.max_batch {
-                match requests.try_recv() {
-                    Ok(request) => batch.push(request),
-                    Err(_) => break,
-                }
+            let mut batch = Vec::new();
+            let mut next = Some(first);
+            while let Some(request) = next {
+                take(request, &mut batch);
+                next = if batch.len() < self.max_batch { requests.try_recv().ok() } else { None };
             }
+            let Some(deadline) = batch.iter().map(|r| r.deadline).min() else { continue };
             let (sets, replies): (Vec<ChangeSet>, Vec<Reply>) = batch.into_iter().map(|r| (r.changes, r.reply)).unzip();
-            match self.commit_batch(sets).await {
+            let started = Instant::now();
+            let commit_sent = AtomicBool::new(false);
+            let outcome = match tokio::time::timeout_at(deadline, self.commit_batch(sets, &commit_sent)).await {
+                Ok(outcome) => outcome,
+                Err(_) => {
+                    // Whatever is in flight is abandoned with the connection.
+                    self.connection = None;
+                    let sent = commit_sent.load(Ordering::Acquire);
+                    let kind = if sent { FailKind::Uncertain } else { FailKind::NotApplied };
+                    Err(BatchFailed { error: Error::TimedOut(started.elapsed()), kind })
+                }
+            };
+            match outcome {
                 Ok(results) => {
                     for (reply, result) in replies.into_iter().zip(results) {
                         let _ = reply.send(result.map_err(|refusal| match refusal {
@@ -186,18 +246,10 @@ impl Writer {
                         }));
                     }
                 }
-                Err(BatchFailed { error, kind }) => {
-                    let error = Arc::new(error);
+                Err(failed) => {
+                    let answer = failed.answer();
                     for reply in replies {
-                        let error = Arc::clone(&error);
-                        let answer = match kind {
-                            FailKind::Unreachable => {
-                                StoreError::Unavailable(format!("cannot reach the database: {error}"))
-                            }
-                            FailKind::RolledBack => StoreError::backend(Error::BatchRolledBack(error)),
-                            FailKind::Uncertain => StoreError::backend(Error::CommitUnknown(error)),
-                        };
-                        let _ = reply.send(Err(answer));
+                        let _ = reply.send(Err(answer()));
                     }
                 }
             }
@@ -225,17 +277,22 @@ impl Writer {
     }
 
     /// Applies a batch in one transaction: answers each change set's result,
-    /// or fails the whole batch.
-    async fn commit_batch(&mut self, sets: Vec<ChangeSet>) -> Result<Vec<Result<Vec<Event>, Refusal>>, BatchFailed> {
+    /// or fails the whole batch. Sets `commit_sent` just before `COMMIT`
+    /// goes out.
+    async fn commit_batch(
+        &mut self,
+        sets: Vec<ChangeSet>,
+        commit_sent: &AtomicBool,
+    ) -> Result<Vec<Result<Vec<Event>, Refusal>>, BatchFailed> {
         // A connection the server dropped while idle shows only when used:
         // nothing was applied then, so try once more on a new connection.
         let mut retried = false;
         let tail = loop {
             if let Err(error) = self.connect().await {
-                return Err(BatchFailed { error, kind: FailKind::Unreachable });
+                return Err(BatchFailed { error, kind: FailKind::NotApplied });
             }
             let Some(connection) = self.connection.as_ref() else {
-                return Err(BatchFailed::certain(Error::WriterStopped));
+                return Err(BatchFailed::rolled_back(Error::WriterStopped));
             };
             match begin(connection).await {
                 Ok(tail) => break tail,
@@ -245,13 +302,13 @@ impl Writer {
                 }
                 Err(error) => {
                     self.abandon().await;
-                    return Err(BatchFailed::certain(error));
+                    return Err(BatchFailed::rolled_back(error));
                 }
             }
         };
         let outcome = match self.connection.as_ref() {
-            Some(connection) => apply_all(connection, &self.shared.schema, tail, sets).await,
-            None => Err(BatchFailed::certain(Error::WriterStopped)),
+            Some(connection) => apply_all(connection, &self.shared.schema, tail, sets, commit_sent).await,
+            None => Err(BatchFailed::rolled_back(Error::WriterStopped)),
         };
         if outcome.is_err() {
             self.abandon().await;
@@ -274,6 +331,21 @@ impl Writer {
     }
 }
 
+/// Adds `request` to `batch` unless its caller withdrew it; one whose
+/// caller's wait is over is answered at once instead.
+fn take(request: Request, batch: &mut Vec<Request>) {
+    if !claim(&request.claimed) {
+        return;
+    }
+    if request.deadline <= Instant::now() {
+        let _ = request.reply.send(Err(StoreError::Unavailable(
+            "the change set waited for the writer until its caller's wait ended; it was not applied".into(),
+        )));
+        return;
+    }
+    batch.push(request);
+}
+
 /// `BEGIN` and lock the tail: answers the tail `seq`.
 async fn begin(connection: &Connection) -> Result<u64, Error> {
     let begin = connection.client.execute(connection.statement(sql::BEGIN)?, &[]);
@@ -291,6 +363,7 @@ async fn apply_all(
     schema: &str,
     tail: u64,
     sets: Vec<ChangeSet>,
+    commit_sent: &AtomicBool,
 ) -> Result<Vec<Result<Vec<Event>, Refusal>>, BatchFailed> {
     let mut next = tail + 1;
     let mut results = Vec::with_capacity(sets.len());
@@ -335,12 +408,12 @@ async fn apply_all(
     if !committing {
         last.push(exec(sql::ROLLBACK, params![], Check::Fatal));
         if let Err(refusal) = run_pipeline(connection, &last).await? {
-            return Err(BatchFailed::certain(Error::Tail(format!("rolling back refused: {refusal:?}"))));
+            return Err(BatchFailed::rolled_back(Error::Tail(format!("rolling back refused: {refusal:?}"))));
         }
         return Ok(results);
     }
     if head > tail {
-        let new_tail = to_i64(head, "seq above i64::MAX").map_err(BatchFailed::certain)?;
+        let new_tail = to_i64(head, "seq above i64::MAX").map_err(BatchFailed::rolled_back)?;
         last.push(exec(sql::SET_TAIL, params![new_tail], Check::Rows(Conflict::RowMismatch)));
         last.push(exec(sql::NOTIFY, params![sql::CHANNEL, format!("{schema}:{head}")], Check::Fatal));
     }
@@ -350,15 +423,22 @@ async fn apply_all(
         Ok(()) => {}
         Err(refusal) => {
             let why = format!("the log's tail could not be moved: {refusal:?}");
-            return Err(BatchFailed::certain(Error::Tail(why)));
+            return Err(BatchFailed::rolled_back(Error::Tail(why)));
         }
     }
-    match connection.client.execute(connection.statement(sql::COMMIT).map_err(BatchFailed::certain)?, &[]).await {
+    let commit = connection.statement(sql::COMMIT).map_err(BatchFailed::rolled_back)?;
+    if connection.client.is_closed() {
+        // The session ended before `COMMIT` could go out (the server ended an
+        // idle transaction, say): its transaction is rolled back.
+        return Err(BatchFailed::rolled_back(Error::ConnectionClosed));
+    }
+    commit_sent.store(true, Ordering::Release);
+    match connection.client.execute(commit, &[]).await {
         Ok(_) => Ok(results),
-        // A server error at commit rolls back; a session lost while
-        // `COMMIT` was in flight leaves the outcome unknown.
+        // A session lost while `COMMIT` was in flight leaves the outcome
+        // unknown; a server error at commit rolls back.
         Err(error) if session_lost(&error) => Err(BatchFailed { error: error.into(), kind: FailKind::Uncertain }),
-        Err(error) => Err(BatchFailed::certain(error)),
+        Err(error) => Err(BatchFailed::rolled_back(error)),
     }
 }
 
@@ -392,7 +472,7 @@ async fn run_steps(connection: &Connection, steps: Vec<Step>) -> Result<Result<(
                 }
                 match redaction(connection, message_id).await {
                     Ok(rewrites) => pending.extend(rewrites),
-                    Err(error) if error.is_connection() => return Err(BatchFailed::certain(error)),
+                    Err(error) if error.is_connection() => return Err(BatchFailed::rolled_back(error)),
                     Err(error) => return Ok(Err(Refusal::Failed(error))),
                 }
             }
@@ -411,10 +491,10 @@ async fn run_pipeline(connection: &Connection, steps: &[Step]) -> Result<Result<
     let outcomes = connection.pipeline(&sqls.into_iter().zip(params).collect::<Vec<_>>()).await;
     for (check, outcome) in checks.into_iter().zip(outcomes) {
         match (check, outcome) {
-            (Check::Fatal, Err(error)) => return Err(BatchFailed::certain(error)),
+            (Check::Fatal, Err(error)) => return Err(BatchFailed::rolled_back(error)),
             (Check::Rows(conflict), Ok(0)) => return Ok(Err(Refusal::Conflict(conflict))),
             (_, Ok(_)) => {}
-            (_, Err(error)) if session_lost(&error) => return Err(BatchFailed::certain(error)),
+            (_, Err(error)) if session_lost(&error) => return Err(BatchFailed::rolled_back(error)),
             (_, Err(error)) => return Ok(Err(refusal_of(error))),
         }
     }
@@ -460,16 +540,6 @@ impl Error {
     /// Whether the error is the connection's, not the statement's.
     fn is_connection(&self) -> bool {
         matches!(self, Error::Postgres(error) if session_lost(error))
-    }
-}
-
-/// Whether the error ended the session (a lost connection, or a `FATAL`
-/// such as an administrator's `pg_terminate_backend`), rather than one
-/// statement.
-fn session_lost(error: &tokio_postgres::Error) -> bool {
-    match error.as_db_error() {
-        None => true,
-        Some(db) => matches!(db.parsed_severity(), Some(Severity::Fatal | Severity::Panic)),
     }
 }
 

@@ -28,7 +28,7 @@ async fn postgres_nodes_starting_at_once_migrate_the_schema_once() {
         .await
         .expect("talk_schema_version");
     let (count, version): (i64, i32) = (row.get(0), row.get(1));
-    assert_eq!((count, version), (1, 1), "one row per migration, applied once");
+    assert_eq!((count, i64::from(version)), (migrations(), migrations()), "one row per migration, applied once");
     for store in &stores {
         assert_eq!(store.head().await.expect("head"), 0);
         assert_eq!(store.schema(), schema.name);
@@ -57,7 +57,7 @@ async fn postgres_a_schema_newer_than_the_code_is_refused() {
         .expect("marking the schema newer");
     match PostgresStore::connect(&url, schema.options()).await {
         Err(ConnectError::TooNew { schema: name, found, supported }) => {
-            assert_eq!((name.as_str(), found, supported), (schema.name.as_str(), 999, 1));
+            assert_eq!((name.as_str(), found, supported), (schema.name.as_str(), 999, migrations()));
         }
         other => panic!("a newer schema must be refused with TooNew, got {other:?}"),
     }
@@ -90,8 +90,7 @@ async fn postgres_without_a_schema_the_store_works_in_the_search_path_schema() {
 #[tokio::test]
 async fn postgres_a_search_path_without_an_existing_schema_is_refused() {
     let url = database_url();
-    let separator = if url.contains('?') { '&' } else { '?' };
-    let with_path = format!("{url}{separator}options=-c%20search_path%3Dtalk_test_missing_schema");
+    let with_path = common::url_with_options(&url, "-c search_path=talk_test_missing_schema");
     let refused = PostgresStore::connect(&with_path, PostgresOptions::default()).await;
     assert!(matches!(refused, Err(ConnectError::NoSchema)), "got {refused:?}");
 }
@@ -107,8 +106,17 @@ async fn invalid_schema_names_and_options_are_refused_before_connecting() {
             other => panic!("schema {bad:?} must be refused, got {other:?}"),
         }
     }
-    let zero = PostgresOptions { pool_size: 0, ..PostgresOptions::default() };
-    assert!(matches!(PostgresStore::connect(url, zero).await, Err(ConnectError::InvalidOptions(_))));
+    let second = std::time::Duration::from_secs(1);
+    for bad in [
+        PostgresOptions { pool_size: 0, ..PostgresOptions::default() },
+        PostgresOptions { call_timeout: std::time::Duration::ZERO, ..PostgresOptions::default() },
+        PostgresOptions { keepalives_idle: second / 2, ..PostgresOptions::default() },
+        PostgresOptions { keepalives_interval: second / 2, ..PostgresOptions::default() },
+        PostgresOptions { keepalives_retries: 0, ..PostgresOptions::default() },
+    ] {
+        let refused = PostgresStore::connect(url, bad.clone()).await;
+        assert!(matches!(refused, Err(ConnectError::InvalidOptions(_))), "{bad:?}: got {refused:?}");
+    }
     assert!(matches!(
         PostgresStore::connect("not a url ://", PostgresOptions::default()).await,
         Err(ConnectError::InvalidUrl(_))
@@ -120,4 +128,12 @@ async fn an_unreachable_server_is_a_connect_error() {
     // Port 1 on the loopback: nothing listens there.
     let refused = PostgresStore::connect("postgres://nobody@127.0.0.1:1/none", PostgresOptions::default()).await;
     assert!(matches!(refused, Err(ConnectError::Connect(_))), "got {refused:?}");
+}
+
+/// The number of migrations this crate has: the schema version it writes.
+fn migrations() -> i64 {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let files = std::fs::read_dir(dir).expect("migrations directory");
+    let count = files.filter(|f| f.as_ref().is_ok_and(|f| f.path().extension().is_some_and(|e| e == "sql"))).count();
+    i64::try_from(count).expect("a few migrations")
 }

@@ -6,17 +6,10 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{TestSchema, admin, database_url};
-use talk_core::store::{ChangeSet, StoreError};
-use talk_core::{Store, TalkId};
+use common::{TestSchema, admin, database_url, new_talk};
+use talk_core::Store;
+use talk_core::store::StoreError;
 use talk_store_postgres::PostgresOptions;
-use talk_testing::builders::{agent, create_talk, group_talk, participant};
-
-fn new_talk(name: &str) -> (TalkId, ChangeSet) {
-    let creator = agent("creator");
-    let talk = group_talk(&creator, name);
-    (talk.id, create_talk(&talk, &[participant(talk.id, &creator)]))
-}
 
 #[ignore = "needs TALK_TEST_POSTGRES_URL"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -41,18 +41,43 @@ impl From<serde_json::Error> for Refusal {
     }
 }
 
-/// Retention: removes the events with `seq ≤ through` (at most the head)
-/// and moves the low-water mark there; a `through` at or below the mark
-/// changes nothing.
+/// Retention: removes the events with `seq ≤ through` (at most the head,
+/// never past a live hold) and moves the low-water mark there; a `through`
+/// at or below the mark changes nothing.
 pub(crate) fn prune(conn: &Connection, through: u64) -> Result<Vec<Event>, Refusal> {
     let head: i64 = conn.prepare_cached(sql::HEAD)?.query_row([], |row| row.get(0))?;
     let mark: i64 = conn.prepare_cached(sql::LOW_WATER_MARK)?.query_row([], |row| row.get(0))?;
-    let through = i64::try_from(through).unwrap_or(i64::MAX).min(head);
+    let held: Option<i64> = conn.prepare_cached(sql::LOWEST_HOLD)?.query_row([unix_millis()], |row| row.get(0))?;
+    let through = i64::try_from(through).unwrap_or(i64::MAX).min(head).min(held.unwrap_or(i64::MAX));
     if through > mark {
         conn.prepare_cached(sql::PRUNE_EVENTS)?.execute([through])?;
         conn.prepare_cached(sql::SET_LOW_WATER_MARK)?.execute([through])?;
     }
     Ok(Vec::new())
+}
+
+/// Sets a reader's hold on the log (see `Store::hold_events`).
+pub(crate) fn hold(
+    conn: &Connection,
+    holder: &str,
+    position: u64,
+    expires_at: Option<i64>,
+) -> Result<Vec<Event>, Refusal> {
+    let position = i64::try_from(position).unwrap_or(i64::MAX);
+    conn.prepare_cached(sql::HOLD_EVENTS)?.execute(rusqlite::params![holder, position, expires_at])?;
+    Ok(Vec::new())
+}
+
+/// Ends a reader's hold.
+pub(crate) fn release(conn: &Connection, holder: &str) -> Result<Vec<Event>, Refusal> {
+    conn.prepare_cached(sql::RELEASE_EVENTS)?.execute([holder])?;
+    Ok(Vec::new())
+}
+
+/// Now, in unix milliseconds: the clock of the holds' leases.
+pub(crate) fn unix_millis() -> i64 {
+    let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX)
 }
 
 /// Checks the guards, numbers the events, applies the writes and appends

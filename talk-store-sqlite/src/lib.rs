@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -346,6 +347,17 @@ impl Store for SqliteStore {
     /// batch), so it never races a write.
     async fn prune_events(&self, through: u64) -> Result<(), StoreError> {
         self.queue(self.sender()?, Entry::Prune(through)).await.map(drop)
+    }
+
+    /// Runs through the writer, so that it is ordered with the prunes.
+    async fn hold_events(&self, holder: &str, position: u64, lease: Option<Duration>) -> Result<(), StoreError> {
+        let lease_millis = |lease: Duration| i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
+        let expires_at = lease.map(|lease| apply::unix_millis().saturating_add(lease_millis(lease)));
+        self.queue(self.sender()?, Entry::Hold(holder.to_owned(), position, expires_at)).await.map(drop)
+    }
+
+    async fn release_events(&self, holder: &str) -> Result<(), StoreError> {
+        self.queue(self.sender()?, Entry::Release(holder.to_owned())).await.map(drop)
     }
 
     async fn talk(&self, talk_id: TalkId) -> Result<Option<Talk>, StoreError> {

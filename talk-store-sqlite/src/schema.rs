@@ -9,7 +9,10 @@ use crate::error::OpenError;
 
 /// The migrations, in order: version `i + 1` is `MIGRATIONS[i]`. A new
 /// schema change is a new file here; a file once released never changes.
-pub(crate) const MIGRATIONS: &[(&str, &str)] = &[("0001_initial.sql", include_str!("../migrations/0001_initial.sql"))];
+pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_initial.sql", include_str!("../migrations/0001_initial.sql")),
+    ("0002_event_holds.sql", include_str!("../migrations/0002_event_holds.sql")),
+];
 
 /// The schema version this crate writes: the number of migrations.
 pub(crate) fn latest_version() -> i64 {

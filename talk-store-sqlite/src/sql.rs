@@ -28,6 +28,12 @@ pub(crate) const CHECKPOINT: &str = "PRAGMA wal_checkpoint(TRUNCATE)";
 pub(crate) const NEXT_SEQ: &str =
     "SELECT max((SELECT coalesce(max(seq), 0) FROM events), (SELECT low_water_mark FROM log_state)) + 1";
 pub(crate) const PRUNE_EVENTS: &str = "DELETE FROM events WHERE seq <= ?1";
+/// The lowest position of the holds live at `?1` (unix milliseconds), if any.
+pub(crate) const LOWEST_HOLD: &str =
+    "SELECT min(position) FROM event_holds WHERE expires_at IS NULL OR expires_at > ?1";
+pub(crate) const HOLD_EVENTS: &str = "INSERT INTO event_holds (holder, position, expires_at) VALUES (?1, ?2, ?3) \
+     ON CONFLICT (holder) DO UPDATE SET position = excluded.position, expires_at = excluded.expires_at";
+pub(crate) const RELEASE_EVENTS: &str = "DELETE FROM event_holds WHERE holder = ?1";
 pub(crate) const SET_LOW_WATER_MARK: &str = "UPDATE log_state SET low_water_mark = ?1";
 
 pub(crate) const TALK_VERSION: &str = "SELECT version FROM talks WHERE id = ?1";

@@ -55,6 +55,11 @@ pub(crate) enum Entry {
     Apply(ChangeSet),
     /// Remove the events with `seq` up to this one (retention); answers no events.
     Prune(u64),
+    /// Set a reader's hold on the log: holder, position, and when it expires
+    /// (unix milliseconds; `None`: never); answers no events.
+    Hold(String, u64, Option<i64>),
+    /// End a reader's hold; answers no events.
+    Release(String),
 }
 
 /// What the store sends the writer thread: an entry and where to answer.
@@ -304,6 +309,8 @@ impl Writer {
             let result = self.in_savepoint(|conn, faults| match entry {
                 Entry::Apply(changes) => apply::apply(conn, faults, index, changes),
                 Entry::Prune(through) => apply::prune(conn, through),
+                Entry::Hold(holder, position, expires_at) => apply::hold(conn, &holder, position, expires_at),
+                Entry::Release(holder) => apply::release(conn, &holder),
             });
             match result {
                 Ok(events) => {

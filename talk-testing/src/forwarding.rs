@@ -4,7 +4,10 @@
 //! call before it reaches the store.
 
 use std::any::Any;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use talk_core::store::{ChangeSet, Cursor, StoreError, TalkAndRecords};
@@ -23,6 +26,8 @@ pub enum StoreMethod {
     Head,
     LowWaterMark,
     PruneEvents,
+    HoldEvents,
+    ReleaseEvents,
     Talk,
     DirectTalk,
     TalksOfAgent,
@@ -41,7 +46,11 @@ pub enum StoreMethod {
     AgentEvents,
 }
 
-type Hook = Arc<dyn Fn(StoreMethod) -> Result<(), StoreError> + Send + Sync>;
+/// What a hook answers: a future, so that a hook may wait, or act on the
+/// store, before it lets a call through.
+pub type HookFuture = Pin<Box<dyn Future<Output = Result<(), StoreError>> + Send>>;
+
+type Hook = Arc<dyn Fn(StoreMethod) -> HookFuture + Send + Sync>;
 
 /// A store that forwards every call to an inner store as it is, keeps
 /// something alive until it is dropped (the inner store is dropped first),
@@ -80,6 +89,16 @@ impl ForwardingStore {
 
     /// Asks `hook` before every later call.
     pub fn set_hook(&self, hook: impl Fn(StoreMethod) -> Result<(), StoreError> + Send + Sync + 'static) {
+        self.set_async_hook(move |method| {
+            let answer = hook(method);
+            Box::pin(async move { answer })
+        });
+    }
+
+    /// Asks `hook` before every later call, and waits for its answer: a hook
+    /// that holds a call back (until a test lets it go) or writes to the
+    /// store first (through another handle) races the call with what it does.
+    pub fn set_async_hook(&self, hook: impl Fn(StoreMethod) -> HookFuture + Send + Sync + 'static) {
         *self.hook.lock().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(hook));
     }
 
@@ -88,36 +107,47 @@ impl ForwardingStore {
         *self.hook.lock().unwrap_or_else(PoisonError::into_inner) = None;
     }
 
-    fn ask(&self, method: StoreMethod) -> Result<(), StoreError> {
+    async fn ask(&self, method: StoreMethod) -> Result<(), StoreError> {
         let hook = self.hook.lock().unwrap_or_else(PoisonError::into_inner).clone();
-        hook.map_or(Ok(()), |hook| hook(method))
+        match hook {
+            Some(hook) => hook(method).await,
+            None => Ok(()),
+        }
     }
 }
 
 #[async_trait]
 impl Store for ForwardingStore {
     async fn apply(&self, changes: ChangeSet) -> Result<Vec<Event>, StoreError> {
-        self.ask(StoreMethod::Apply)?;
+        self.ask(StoreMethod::Apply).await?;
         self.inner.apply(changes).await
     }
     async fn head(&self) -> Result<u64, StoreError> {
-        self.ask(StoreMethod::Head)?;
+        self.ask(StoreMethod::Head).await?;
         self.inner.head().await
     }
     async fn low_water_mark(&self) -> Result<u64, StoreError> {
-        self.ask(StoreMethod::LowWaterMark)?;
+        self.ask(StoreMethod::LowWaterMark).await?;
         self.inner.low_water_mark().await
     }
     async fn prune_events(&self, through: u64) -> Result<(), StoreError> {
-        self.ask(StoreMethod::PruneEvents)?;
+        self.ask(StoreMethod::PruneEvents).await?;
         self.inner.prune_events(through).await
     }
+    async fn hold_events(&self, holder: &str, position: u64, lease: Option<Duration>) -> Result<(), StoreError> {
+        self.ask(StoreMethod::HoldEvents).await?;
+        self.inner.hold_events(holder, position, lease).await
+    }
+    async fn release_events(&self, holder: &str) -> Result<(), StoreError> {
+        self.ask(StoreMethod::ReleaseEvents).await?;
+        self.inner.release_events(holder).await
+    }
     async fn talk(&self, id: TalkId) -> Result<Option<Talk>, StoreError> {
-        self.ask(StoreMethod::Talk)?;
+        self.ask(StoreMethod::Talk).await?;
         self.inner.talk(id).await
     }
     async fn direct_talk(&self, pair: &AgentPair) -> Result<Option<Talk>, StoreError> {
-        self.ask(StoreMethod::DirectTalk)?;
+        self.ask(StoreMethod::DirectTalk).await?;
         self.inner.direct_talk(pair).await
     }
     async fn talks_of_agent(
@@ -127,19 +157,19 @@ impl Store for ForwardingStore {
         before: Cursor,
         limit: usize,
     ) -> Result<Vec<Talk>, StoreError> {
-        self.ask(StoreMethod::TalksOfAgent)?;
+        self.ask(StoreMethod::TalksOfAgent).await?;
         self.inner.talks_of_agent(agent, status, before, limit).await
     }
     async fn participant(&self, id: ParticipantId) -> Result<Option<Participant>, StoreError> {
-        self.ask(StoreMethod::Participant)?;
+        self.ask(StoreMethod::Participant).await?;
         self.inner.participant(id).await
     }
     async fn agent_records(&self, talk: TalkId, agent: &AgentId) -> Result<Vec<Participant>, StoreError> {
-        self.ask(StoreMethod::AgentRecords)?;
+        self.ask(StoreMethod::AgentRecords).await?;
         self.inner.agent_records(talk, agent).await
     }
     async fn talk_and_records(&self, talk: TalkId, agent: &AgentId) -> Result<Option<TalkAndRecords>, StoreError> {
-        self.ask(StoreMethod::TalkAndRecords)?;
+        self.ask(StoreMethod::TalkAndRecords).await?;
         self.inner.talk_and_records(talk, agent).await
     }
     async fn message_and_talk(
@@ -148,11 +178,11 @@ impl Store for ForwardingStore {
         agent: &AgentId,
         reactors_listed: usize,
     ) -> Result<Option<(Message, TalkAndRecords)>, StoreError> {
-        self.ask(StoreMethod::MessageAndTalk)?;
+        self.ask(StoreMethod::MessageAndTalk).await?;
         self.inner.message_and_talk(message, agent, reactors_listed).await
     }
     async fn agent_memberships(&self, agent: &AgentId, after: u64) -> Result<Vec<Participant>, StoreError> {
-        self.ask(StoreMethod::AgentMemberships)?;
+        self.ask(StoreMethod::AgentMemberships).await?;
         self.inner.agent_memberships(agent, after).await
     }
     async fn participants(
@@ -162,11 +192,11 @@ impl Store for ForwardingStore {
         after: Cursor,
         limit: usize,
     ) -> Result<Vec<Participant>, StoreError> {
-        self.ask(StoreMethod::Participants)?;
+        self.ask(StoreMethod::Participants).await?;
         self.inner.participants(talk, status, after, limit).await
     }
     async fn message(&self, id: MessageId, reactors_listed: usize) -> Result<Option<Message>, StoreError> {
-        self.ask(StoreMethod::Message)?;
+        self.ask(StoreMethod::Message).await?;
         self.inner.message(id, reactors_listed).await
     }
     async fn messages(
@@ -177,7 +207,7 @@ impl Store for ForwardingStore {
         limit: usize,
         reactors_listed: usize,
     ) -> Result<Vec<Message>, StoreError> {
-        self.ask(StoreMethod::Messages)?;
+        self.ask(StoreMethod::Messages).await?;
         self.inner.messages(talk, include_replies, before, limit, reactors_listed).await
     }
     async fn replies(
@@ -187,7 +217,7 @@ impl Store for ForwardingStore {
         limit: usize,
         reactors_listed: usize,
     ) -> Result<Vec<Message>, StoreError> {
-        self.ask(StoreMethod::Replies)?;
+        self.ask(StoreMethod::Replies).await?;
         self.inner.replies(parent, after, limit, reactors_listed).await
     }
     async fn reaction(
@@ -196,7 +226,7 @@ impl Store for ForwardingStore {
         emoji: &Emoji,
         agent: &AgentId,
     ) -> Result<Option<Reaction>, StoreError> {
-        self.ask(StoreMethod::Reaction)?;
+        self.ask(StoreMethod::Reaction).await?;
         self.inner.reaction(message, emoji, agent).await
     }
     async fn reactions(
@@ -206,11 +236,11 @@ impl Store for ForwardingStore {
         after: Cursor,
         limit: usize,
     ) -> Result<Vec<Reaction>, StoreError> {
-        self.ask(StoreMethod::Reactions)?;
+        self.ask(StoreMethod::Reactions).await?;
         self.inner.reactions(message, emoji, after, limit).await
     }
     async fn events(&self, after: u64, limit: usize) -> Result<Vec<Event>, StoreError> {
-        self.ask(StoreMethod::Events)?;
+        self.ask(StoreMethod::Events).await?;
         self.inner.events(after, limit).await
     }
     async fn agent_events(
@@ -220,7 +250,7 @@ impl Store for ForwardingStore {
         after: u64,
         limit: usize,
     ) -> Result<Vec<Event>, StoreError> {
-        self.ask(StoreMethod::AgentEvents)?;
+        self.ask(StoreMethod::AgentEvents).await?;
         self.inner.agent_events(agent, talk, after, limit).await
     }
 }

@@ -2,8 +2,9 @@
 
 pub mod builders;
 pub mod conformance;
+pub mod delivery;
 pub mod faults;
 mod forwarding;
 pub mod model;
 
-pub use forwarding::{ForwardingStore, StoreMethod};
+pub use forwarding::{ForwardingStore, HookFuture, StoreMethod};

@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
@@ -44,6 +44,20 @@ pub(crate) struct Dispatcher {
     routes: Mutex<Routes>,
     store: Arc<dyn Store>,
     options: DeliveryOptions,
+    /// The name of its hold on the log ([`Store::hold_events`]): retention
+    /// never prunes an event this dispatcher has not routed yet.
+    holder: String,
+    /// When the hold was last renewed, and at what position.
+    held: Mutex<(Instant, u64)>,
+}
+
+/// Why the dispatcher did not register a subscription.
+pub(crate) enum Refused {
+    /// It moved past the head the caller read: read again.
+    Moved,
+    /// The agent is not active in the single talk asked for at the
+    /// dispatcher's position.
+    NotMember,
 }
 
 /// A registration: what a new subscription needs from the dispatcher.
@@ -55,7 +69,8 @@ pub(crate) struct Registration {
 }
 
 impl Dispatcher {
-    /// Starts the dispatcher at the store's current head and spawns its loop.
+    /// Starts the dispatcher at the store's current head, holding the log
+    /// from there on, and spawns its loop.
     pub(crate) async fn start(
         store: Arc<dyn Store>,
         notifier: &dyn Notifier,
@@ -63,17 +78,29 @@ impl Dispatcher {
     ) -> Result<Arc<Self>> {
         let mut wake = notifier.watch();
         wake.borrow_and_update();
+        let holder = format!("dispatcher {}", uuid::Uuid::now_v7());
+        // Hold from the low-water mark before reading the head, so that
+        // nothing after the head can be pruned before the hold is there.
+        let low_water = store.low_water_mark().await?;
+        store.hold_events(&holder, low_water, Some(options.hold_lease)).await?;
         let position = store.head().await?;
+        store.hold_events(&holder, position, Some(options.hold_lease)).await?;
         let dispatcher = Arc::new(Self {
             routes: Mutex::new(Routes { position, next_id: 0, agents: HashMap::new(), members: HashMap::new() }),
             store,
             options,
+            holder,
+            held: Mutex::new((Instant::now(), position)),
         });
         let weak = Arc::downgrade(&dispatcher);
         tokio::spawn(async move {
             loop {
                 let Some(dispatcher) = weak.upgrade() else { return };
-                if let Err(error) = dispatcher.catch_up().await {
+                let caught_up = match dispatcher.catch_up().await {
+                    Ok(()) => dispatcher.renew_hold().await,
+                    failed => failed,
+                };
+                if let Err(error) = caught_up {
                     // The store failed: try again shortly; nothing is lost,
                     // the log still holds every event after the position.
                     drop(dispatcher);
@@ -96,12 +123,50 @@ impl Dispatcher {
         lock(&self.routes).position
     }
 
+    /// Moves the hold on the log to the position, at most once a second
+    /// while the position moves, and often enough within the lease while it
+    /// does not (a hold that lags behind only keeps more of the log).
+    async fn renew_hold(&self) -> Result<(), StoreError> {
+        let position = self.position();
+        let (renewed, at) = *lock(&self.held);
+        let due = self.options.hold_lease / 3;
+        let elapsed = renewed.elapsed();
+        if elapsed < due && (position == at || elapsed < Duration::from_secs(1)) {
+            return Ok(());
+        }
+        self.store.hold_events(&self.holder, position, Some(self.options.hold_lease)).await?;
+        *lock(&self.held) = (Instant::now(), position);
+        Ok(())
+    }
+
+    /// Ends every subscription as lagged: the events after `position` up to
+    /// `through` are gone from the log (pruned under a hold that expired, as
+    /// when this node was frozen past its lease), so a live subscriber's
+    /// next event is missing. Each resumes with `since` and learns to
+    /// resync; routing goes on after `through`.
+    fn lost(&self, through: u64) {
+        let mut routes = lock(&self.routes);
+        for route in routes.agents.values() {
+            for sub in &route.subs {
+                sub.end.set(EndReason::Lagged { resume_after: 0 });
+            }
+        }
+        routes.agents.clear();
+        routes.members.clear();
+        routes.position = routes.position.max(through);
+    }
+
     /// Routes every event after the position up to the store's head.
     async fn catch_up(&self) -> Result<(), StoreError> {
         loop {
             let position = self.position();
             let batch = self.store.events(position, self.options.page).await?;
             let Some(first) = batch.first().map(|e| e.seq) else { return Ok(()) };
+            if first > position + 1 {
+                // The log has no holes: the events between were pruned.
+                self.lost(first - 1);
+                continue;
+            }
             // A participant's span starts at the first event of the change
             // that added it, which may lie before this batch: read those too.
             let span_start = batch
@@ -119,6 +184,12 @@ impl Dispatcher {
                 Vec::new()
             };
             context.retain(|e| e.seq < first);
+            if context.first().is_some_and(|e| e.seq > span_start) {
+                // The start of a joining change was pruned: its joiner's span
+                // cannot be delivered whole.
+                self.lost(position);
+                continue;
+            }
             let skip = context.len();
             context.extend(batch);
             self.route(&context, skip);
@@ -190,38 +261,54 @@ impl Dispatcher {
 
     /// Registers a subscription at the current position `D`, with the
     /// agent's `memberships` (its records active or ended after a position
-    /// at or before `D`, read when the store's head was `head`). Answers
-    /// `None` when the dispatcher has moved past `head`: read again.
+    /// at or before `D`, read when the store's head was `head`).
+    ///
+    /// # Errors
+    /// [`Refused::Moved`] when the dispatcher has moved past `head` (read
+    /// again); [`Refused::NotMember`] for a single talk the agent is not
+    /// active in at `D` (it left since the caller looked).
     pub(crate) fn register(
         &self,
         agent: &AgentId,
         scope: Scope,
         memberships: &[Participant],
         head: u64,
-    ) -> Option<Registration> {
+    ) -> Result<Registration, Refused> {
         let mut routes = lock(&self.routes);
         let position = routes.position;
         if position > head {
-            return None;
+            return Err(Refused::Moved);
         }
         let Routes { next_id, agents, members, .. } = &mut *routes;
-        *next_id += 1;
-        let id = *next_id;
-        let route = agents.entry(agent.clone()).or_insert_with(|| {
+        let covered = |talks: &HashSet<TalkId>| match scope {
+            Scope::Talk(talk) => talks.contains(&talk),
+            Scope::All => true,
+        };
+        if let Some(route) = agents.get(agent) {
+            if !covered(&route.talks) {
+                return Err(Refused::NotMember);
+            }
+        } else {
             let talks: HashSet<TalkId> = memberships
                 .iter()
                 .filter(|p| p.joined_seq <= position && p.left_seq.is_none_or(|left| left > position))
                 .map(|p| p.talk_id)
                 .collect();
+            if !covered(&talks) {
+                return Err(Refused::NotMember);
+            }
             for talk in &talks {
                 members.entry(*talk).or_default().insert(agent.clone());
             }
-            AgentRoute { talks, subs: Vec::new() }
-        });
+            agents.insert(agent.clone(), AgentRoute { talks, subs: Vec::new() });
+        }
+        let Some(route) = agents.get_mut(agent) else { return Err(Refused::Moved) };
+        *next_id += 1;
+        let id = *next_id;
         let (sender, receiver) = mpsc::channel(self.options.queue_bound.max(1));
         let end = Arc::new(EndSlot::default());
         route.subs.push(LiveSub { id, scope, sender, end: end.clone(), last_queued: position });
-        Some(Registration { id, position, receiver, end })
+        Ok(Registration { id, position, receiver, end })
     }
 
     /// Removes a subscription (when it is dropped or ends).
@@ -233,6 +320,17 @@ impl Dispatcher {
             if route.subs.is_empty() {
                 forget(agents, members, agent);
             }
+        }
+    }
+}
+
+impl Drop for Dispatcher {
+    /// Ends the hold on the log (best effort: an unreleased hold expires
+    /// with its lease).
+    fn drop(&mut self) {
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let (store, holder) = (self.store.clone(), std::mem::take(&mut self.holder));
+            runtime.spawn(async move { store.release_events(&holder).await });
         }
     }
 }

@@ -25,7 +25,7 @@ use tokio::sync::watch;
 mod dispatcher;
 mod subscription;
 
-pub(crate) use dispatcher::Dispatcher;
+pub(crate) use dispatcher::{Dispatcher, Refused};
 pub(crate) use subscription::Start;
 pub use subscription::Subscription;
 
@@ -228,11 +228,21 @@ pub struct DeliveryOptions {
     /// cancelled between its commit and its notify, another process's
     /// notifier failing).
     pub poll_interval: Duration,
+    /// How long the dispatcher's hold on the log lives without renewal: it
+    /// renews it while it runs, and retention never prunes an event it has
+    /// not routed; a process that dies (or freezes) longer than this stops
+    /// holding the log back. (On one shared store, every node has its own.)
+    pub hold_lease: Duration,
 }
 
 impl Default for DeliveryOptions {
     fn default() -> Self {
-        Self { queue_bound: 1024, page: 512, poll_interval: Duration::from_millis(500) }
+        Self {
+            queue_bound: 1024,
+            page: 512,
+            poll_interval: Duration::from_millis(500),
+            hold_lease: Duration::from_secs(30),
+        }
     }
 }
 

@@ -9,7 +9,7 @@ use tokio::sync::mpsc;
 use super::dispatcher::{Dispatcher, Registration};
 use super::{Delivery, EndReason, EndSlot, Scope, SharedEvent};
 use crate::event::EventData;
-use crate::id::AgentId;
+use crate::id::{AgentId, ParticipantId};
 use crate::store::Store;
 
 /// Where a subscription is.
@@ -27,6 +27,9 @@ enum Phase {
 pub struct Subscription {
     agent: AgentId,
     scope: Scope,
+    /// For a single talk: the agent's record whose `participant_left` ends
+    /// the subscription (its latest when it subscribed).
+    ends_with: Option<ParticipantId>,
     store: Arc<dyn Store>,
     page: usize,
     dispatcher: Option<(Arc<Dispatcher>, u64)>,
@@ -63,10 +66,18 @@ pub(crate) enum Start {
 }
 
 impl Subscription {
-    pub(crate) fn new(agent: AgentId, scope: Scope, store: Arc<dyn Store>, page: usize, start: Start) -> Self {
+    pub(crate) fn new(
+        agent: AgentId,
+        scope: Scope,
+        ends_with: Option<ParticipantId>,
+        store: Arc<dyn Store>,
+        page: usize,
+        start: Start,
+    ) -> Self {
         let mut subscription = Self {
             agent,
             scope,
+            ends_with,
             store,
             page: page.max(1),
             dispatcher: None,
@@ -148,16 +159,13 @@ impl Subscription {
     }
 
     /// Queues one item: an event (ending a single-talk subscription after
-    /// the agent's own `participant_left`).
+    /// the `participant_left` of the agent's record it follows).
     fn push_event(&mut self, shared: Arc<SharedEvent>) {
         if shared.event.seq <= self.queued_through {
             return;
         }
         self.queued_through = shared.event.seq;
-        let own_left = matches!(
-            (&shared.event.data, self.scope),
-            (EventData::ParticipantLeft(p), Scope::Talk(talk)) if p.agent_id == self.agent && p.talk_id == talk
-        );
+        let own_left = matches!(&shared.event.data, EventData::ParticipantLeft(p) if Some(p.id) == self.ends_with);
         self.buffer.push_back(Delivery::Event(shared));
         if own_left {
             self.finish(EndReason::Left);
@@ -195,8 +203,16 @@ impl Subscription {
             Scope::Talk(talk) => Some(talk),
             Scope::All => None,
         };
-        match self.store.agent_events(&self.agent, talk, after, self.page).await {
-            Ok(events) => {
+        let page = match self.store.agent_events(&self.agent, talk, after, self.page).await {
+            // Read the low-water mark after the page: if retention pruned
+            // past `after` before the page was read, the page may skip
+            // events; then the mark is past `after` too.
+            Ok(events) => self.store.low_water_mark().await.map(|low_water| (events, low_water)),
+            Err(error) => Err(error),
+        };
+        match page {
+            Ok((_, low_water)) if low_water > after => self.resync(until),
+            Ok((events, _)) => {
                 let mut next = until;
                 if let Some(last) = events.last() {
                     next = last.seq.min(until);
@@ -213,6 +229,20 @@ impl Subscription {
                 let resume_after = self.queued_through;
                 self.finish(EndReason::Unavailable { resume_after });
             }
+        }
+    }
+
+    /// The replay found events it needed pruned: the subscriber resyncs
+    /// from the current state, and live events after `until` follow (a
+    /// replay-only subscription ends).
+    fn resync(&mut self, until: u64) {
+        self.after_replay = None;
+        self.queued_through = until;
+        self.buffer.push_back(Delivery::ResyncRequired { seq: until });
+        if self.receiver.is_some() {
+            self.phase = Phase::Live;
+        } else {
+            self.finish(EndReason::Left);
         }
     }
 

@@ -1,10 +1,10 @@
 //! Events: subscriptions (replayed, then live), the catch-up read, retention.
 
 use super::{Attempts, Hub};
-use crate::delivery::{Scope, Start, Subscription};
+use crate::delivery::{Refused, Scope, Start, Subscription};
 use crate::error::{Error, Result, StoreError};
 use crate::event::Event;
-use crate::id::AgentId;
+use crate::id::{AgentId, ParticipantId};
 use crate::page::PageRequest;
 use crate::syntax;
 
@@ -40,33 +40,51 @@ impl Hub {
         let store = self.inner.store.clone();
         let low_water = store.low_water_mark().await?;
         let resync = since.is_some_and(|since| since < low_water);
-        if let Scope::Talk(talk_id) = scope {
-            let visible = self.visible(agent, talk_id).await?;
-            if visible.actor(agent).active().is_none() {
-                let until = since
-                    .filter(|_| !resync)
-                    .and_then(|since| visible.records.iter().filter_map(|r| r.left_seq).find(|&left| left > since));
-                let Some(until) = until else { return Err(Error::NotParticipant) };
-                let start = Start::ReplayOnly { since: since.unwrap_or(0), until };
-                return Ok(self.subscription(agent, scope, start));
-            }
-        }
         let dispatcher = self.dispatcher().await?;
         let mut attempts = Attempts { policy: self.inner.retry, done: 0 };
         loop {
+            // A single-talk subscription ends at the leave of the agent's
+            // latest record, never at an earlier one its replay runs through.
+            let ends_with = match scope {
+                Scope::Talk(talk_id) => {
+                    let visible = self.visible(agent, talk_id).await?;
+                    let latest = visible.records.last().ok_or(Error::NotFound("talk"))?;
+                    if !latest.is_active() {
+                        // A talk the agent has left: replay up to that leave, and end.
+                        let until = latest.left_seq.filter(|&left| since.is_some_and(|since| !resync && since < left));
+                        let Some(until) = until else { return Err(Error::NotParticipant) };
+                        let start = Start::ReplayOnly { since: since.unwrap_or(0), until };
+                        return Ok(self.subscription(agent, scope, Some(latest.id), start));
+                    }
+                    Some(latest.id)
+                }
+                Scope::All => None,
+            };
             let earliest = dispatcher.position();
             let head = store.head().await?;
             let memberships = store.agent_memberships(agent, earliest).await?;
-            if let Some(registration) = dispatcher.register(agent, scope, &memberships, head) {
-                let start = Start::Live { registration, dispatcher, since, resync };
-                return Ok(self.subscription(agent, scope, start));
+            match dispatcher.register(agent, scope, &memberships, head) {
+                Ok(registration) => {
+                    let start = Start::Live { registration, dispatcher, since, resync };
+                    return Ok(self.subscription(agent, scope, ends_with, start));
+                }
+                // It left since it was read: read again, and replay to the leave.
+                Err(Refused::NotMember) => continue,
+                Err(Refused::Moved) => {
+                    attempts.pause(StoreError::Unavailable("the dispatcher kept moving".into())).await?;
+                }
             }
-            attempts.pause(StoreError::Unavailable("the dispatcher kept moving".into())).await?;
         }
     }
 
-    fn subscription(&self, agent: &AgentId, scope: Scope, start: Start) -> Subscription {
-        Subscription::new(agent.clone(), scope, self.inner.store.clone(), self.inner.delivery.page, start)
+    fn subscription(
+        &self,
+        agent: &AgentId,
+        scope: Scope,
+        ends_with: Option<ParticipantId>,
+        start: Start,
+    ) -> Subscription {
+        Subscription::new(agent.clone(), scope, ends_with, self.inner.store.clone(), self.inner.delivery.page, start)
     }
 
     /// The events `agent` sees after `since`, oldest first, at most a page:
@@ -83,17 +101,21 @@ impl Hub {
             return Err(Error::invalid_request("events continue after a since, not a page_token"));
         }
         let store = self.store();
+        let events = store.agent_events(agent, None, since, size as usize).await?;
+        // The mark is read after the events: if retention pruned past
+        // `since` before they were read, they may skip some, and the mark
+        // shows it.
         if since < store.low_water_mark().await? {
             return Err(Error::ResyncRequired { since });
         }
-        let events = store.agent_events(agent, None, since, size as usize).await?;
         let next_since = events.last().map_or(since, |e| e.seq);
         Ok(EventPage { events, next_since })
     }
 
     /// Removes the events with `seq ≤ through` from the log and moves the
-    /// low-water mark there (see [`HubBuilder::retain_events`](crate::HubBuilder::retain_events) for automatic
-    /// retention).
+    /// low-water mark there, never past an event a live reader still needs
+    /// (see [`HubBuilder::retain_events`](crate::HubBuilder::retain_events)
+    /// for automatic retention).
     pub async fn prune_events(&self, through: u64) -> Result<()> {
         Ok(self.inner.store.prune_events(through).await?)
     }

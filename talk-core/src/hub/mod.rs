@@ -7,6 +7,7 @@
 
 mod events;
 mod messages;
+mod outcome;
 mod participants;
 mod reactions;
 mod talks;
@@ -269,6 +270,7 @@ impl Hub {
                 Decision::Repeat(value) => return Ok(Applied::Repeat(value)),
                 Decision::Change(changes) => changes,
             };
+            let witness = outcome::Witness::of(&changes);
             match self.inner.store.apply(changes).await {
                 Ok(events) => {
                     if let Some(last) = events.last() {
@@ -277,6 +279,7 @@ impl Hub {
                     return Ok(Applied::Committed(events));
                 }
                 Err(conflict @ StoreError::Conflict(_)) => attempts.pause(conflict).await?,
+                Err(StoreError::OutcomeUnknown(_)) => return self.settle(witness).await.map(Applied::Committed),
                 Err(other) => return Err(other.into()),
             }
         }

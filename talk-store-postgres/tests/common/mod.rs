@@ -12,9 +12,11 @@
 use std::io::Write as _;
 use std::sync::Arc;
 
-use talk_core::store::Store;
+use talk_core::TalkId;
+use talk_core::store::{ChangeSet, Store};
 use talk_store_postgres::{PostgresOptions, PostgresStore};
 use talk_testing::ForwardingStore;
+use talk_testing::builders::{agent, create_talk, group_talk, participant};
 
 /// The variable naming the test server.
 pub const URL_VAR: &str = "TALK_TEST_POSTGRES_URL";
@@ -31,6 +33,22 @@ pub fn database_url() -> String {
              to run the PostgreSQL tests"
         ),
     }
+}
+
+/// `url` with `options` (for example `-c lock_timeout=300`) as its startup
+/// options.
+pub fn url_with_options(url: &str, options: &str) -> String {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let encoded = options.replace('%', "%25").replace(' ', "%20").replace('=', "%3D");
+    format!("{url}{separator}options={encoded}")
+}
+
+/// A group talk named `name` with its creator: its id and the change set
+/// that creates it.
+pub fn new_talk(name: &str) -> (TalkId, ChangeSet) {
+    let creator = agent("creator");
+    let talk = group_talk(&creator, name);
+    (talk.id, create_talk(&talk, &[participant(talk.id, &creator)]))
 }
 
 /// A new schema name, unique to this test.

@@ -1,3 +1,8 @@
+CREATE TABLE event_holds (
+    holder     TEXT    PRIMARY KEY,
+    position   INTEGER NOT NULL,
+    expires_at INTEGER
+);
 CREATE TABLE events (
     seq        INTEGER PRIMARY KEY,
     talk_id    BLOB    NOT NULL,

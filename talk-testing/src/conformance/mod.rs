@@ -96,27 +96,8 @@ pub use writes::*;
 /// (the tests then run with `cargo test -- --ignored`).
 #[macro_export]
 macro_rules! store_conformance_tests {
-    (@case [$($attr:tt)*] $make:block $case:ident) => {
-        $($attr)*
-        #[test]
-        fn $case() {
-            $crate::conformance::run(async {
-                let store: ::std::sync::Arc<dyn ::talk_core::Store> = $make;
-                $crate::conformance::$case(store).await;
-            });
-        }
-    };
-    (@cases $attrs:tt $make:block $($case:ident),* $(,)?) => {
-        /// The store conformance suite of talk-core, one test per case.
-        mod conformance {
-            #[allow(unused_imports)]
-            use super::*;
-
-            $( $crate::store_conformance_tests! { @case $attrs $make $case } )*
-        }
-    };
-    (@make $attrs:tt $make:block) => {
-        $crate::store_conformance_tests! { @cases $attrs $make
+    ($($input:tt)*) => {
+        $crate::__store_case_tests! { @attrs "The store conformance suite of talk-core, one test per case." conformance [
             first_change_set_is_numbered_from_one,
             apply_returns_the_events_as_stored,
             refused_change_set_uses_no_seq,
@@ -186,6 +167,8 @@ macro_rules! store_conformance_tests {
             agent_events_page_after_a_cursor,
             prune_events_removes_events_through_a_seq_and_moves_the_low_water_mark,
             prune_events_never_lets_a_seq_be_reused,
+            prune_never_passes_a_live_hold,
+            released_or_expired_holds_hold_nothing_back,
             message_pages_never_skip_or_repeat_while_messages_are_added,
             reply_pages_never_skip_or_repeat_while_replies_are_added,
             event_pages_never_skip_or_repeat_while_events_are_added,
@@ -205,20 +188,45 @@ macro_rules! store_conformance_tests {
             concurrent_deletes_of_one_reaction_delete_it_once,
             concurrent_independent_change_sets_all_commit_without_holes,
             readers_see_change_sets_whole_or_not_at_all,
+        ] [] $($input)* }
+    };
+}
+
+/// What [`store_conformance_tests!`](crate::store_conformance_tests) and
+/// [`delivery_tests!`](crate::delivery_tests) expand to: a module `$module`
+/// with one `#[test]` per case of `talk_testing::$module`, each carrying the
+/// attributes written before the factory. Not part of the API.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __store_case_tests {
+    (@case $module:ident [$($attr:tt)*] $make:block $case:ident) => {
+        $($attr)*
+        #[test]
+        fn $case() {
+            $crate::conformance::run(async {
+                let store: ::std::sync::Arc<dyn ::talk_core::Store> = $make;
+                $crate::$module::$case(store).await;
+            });
+        }
+    };
+    (@module $doc:literal $module:ident [$($case:ident),* $(,)?] $attrs:tt $make:block) => {
+        #[doc = $doc]
+        mod $module {
+            #[allow(unused_imports)]
+            use super::*;
+
+            $( $crate::__store_case_tests! { @case $module $attrs $make $case } )*
         }
     };
     // The attributes given first, one at a time, then the factory.
-    (@attrs [$($attr:tt)*] #[$meta:meta] $($rest:tt)*) => {
-        $crate::store_conformance_tests! { @attrs [$($attr)* #[$meta]] $($rest)* }
+    (@attrs $doc:literal $module:ident $cases:tt [$($attr:tt)*] #[$meta:meta] $($rest:tt)*) => {
+        $crate::__store_case_tests! { @attrs $doc $module $cases [$($attr)* #[$meta]] $($rest)* }
     };
-    (@attrs $attrs:tt async_factory = $factory:expr $(,)?) => {
-        $crate::store_conformance_tests! { @make $attrs { ($factory)().await } }
+    (@attrs $doc:literal $module:ident $cases:tt $attrs:tt async_factory = $factory:expr $(,)?) => {
+        $crate::__store_case_tests! { @module $doc $module $cases $attrs { ($factory)().await } }
     };
-    (@attrs $attrs:tt $factory:expr $(,)?) => {
-        $crate::store_conformance_tests! { @make $attrs { ($factory)() } }
-    };
-    ($($input:tt)*) => {
-        $crate::store_conformance_tests! { @attrs [] $($input)* }
+    (@attrs $doc:literal $module:ident $cases:tt $attrs:tt $factory:expr $(,)?) => {
+        $crate::__store_case_tests! { @module $doc $module $cases $attrs { ($factory)() } }
     };
 }
 

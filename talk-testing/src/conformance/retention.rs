@@ -48,3 +48,43 @@ pub async fn prune_events_never_lets_a_seq_be_reused(store: Arc<dyn Store>) {
     assert_eq!(seqs(&all_events(store).await), [4]);
     assert_log_without_holes(store, "after pruning everything").await;
 }
+
+/// A live hold bounds every prune: events after its position stay, whatever
+/// `through` says; the lowest of several holds is the bound; moving a hold
+/// forward lets the next prune go on to it.
+pub async fn prune_never_passes_a_live_hold(store: Arc<dyn Store>) {
+    let store = store.as_ref();
+    let group = seed_group(store, "alice", &[]).await; // 1, 2
+    for i in 0..6 {
+        send(store, group.talk.id, "alice", &format!("m{i}")).await; // 3 ..= 8
+    }
+    store.hold_events("reader-a", 4, None).await.must("hold_events");
+    store.hold_events("reader-b", 6, Some(Duration::from_secs(3600))).await.must("hold_events");
+    store.prune_events(8).await.must("prune_events");
+    assert_eq!(store.low_water_mark().await.must("low_water_mark"), 4, "the lowest hold bounds the prune");
+    assert_eq!(seqs(&all_events(store).await), [5, 6, 7, 8]);
+    store.hold_events("reader-a", 7, None).await.must("move the hold");
+    store.prune_events(8).await.must("prune_events");
+    assert_eq!(store.low_water_mark().await.must("low_water_mark"), 6, "then the next lowest");
+    store.hold_events("reader-b", 5, Some(Duration::from_secs(3600))).await.must("move a hold back");
+    store.prune_events(8).await.must("prune_events");
+    assert_eq!(store.low_water_mark().await.must("low_water_mark"), 6, "a hold behind the mark changes nothing");
+    assert_eq!(seqs(&all_events(store).await), [7, 8]);
+}
+
+/// A released hold, or one whose lease ran out, holds nothing back.
+pub async fn released_or_expired_holds_hold_nothing_back(store: Arc<dyn Store>) {
+    let store = store.as_ref();
+    let group = seed_group(store, "alice", &[]).await; // 1, 2
+    for i in 0..4 {
+        send(store, group.talk.id, "alice", &format!("m{i}")).await; // 3 ..= 6
+    }
+    store.hold_events("released", 2, None).await.must("hold_events");
+    store.hold_events("expired", 3, Some(Duration::from_millis(1))).await.must("hold_events");
+    store.release_events("released").await.must("release_events");
+    store.release_events("never held").await.must("releasing what is not held");
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    store.prune_events(5).await.must("prune_events");
+    assert_eq!(store.low_water_mark().await.must("low_water_mark"), 5);
+    assert_eq!(seqs(&all_events(store).await), [6]);
+}

@@ -2,6 +2,7 @@
 pub(super) use std::collections::BTreeSet;
 pub(super) use std::sync::Arc;
 pub(super) use std::sync::atomic::{AtomicBool, Ordering};
+pub(super) use std::time::Duration;
 
 pub(super) use crate::builders::{
     ChangeSetBuilder, agent, at, closed, create_talk, direct_talk, edited, emoji, ended, epoch, group_talk, media,

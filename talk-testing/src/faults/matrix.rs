@@ -27,6 +27,16 @@ pub enum Expect {
         /// Whether the change is committed.
         committed: bool,
     },
+    /// The store cannot tell whether the change committed
+    /// (`StoreError::OutcomeUnknown`); it did when `committed`. The Hub
+    /// reads again: a command whose change inserts a row must then answer
+    /// what happened (success when committed, `unavailable` when not); one
+    /// that inserts none answers `unavailable` either way. Reads show the
+    /// state before the command, or after it when `committed`.
+    OutcomeUnknown {
+        /// Whether the change is committed.
+        committed: bool,
+    },
 }
 
 /// Which points of a store a [`FaultCase`] arms.
@@ -220,10 +230,26 @@ where
         Ok(Err(e)) => matches!(e.kind(), ErrorKind::Internal | ErrorKind::Unavailable),
         _ => false,
     };
+    let unavailable = |outcome: &Result<talk_core::Result<()>, tokio::task::JoinError>| matches!(outcome, Ok(Err(e)) if e.kind() == ErrorKind::Unavailable);
+    let committed = match fault.expect {
+        Expect::NotCommitted => Some(false),
+        Expect::CommittedUnacked => Some(true),
+        Expect::OutcomeUnknown { committed } => {
+            if committed && command.inserts_a_row() {
+                assert!(matches!(outcome, Ok(Ok(()))), "{what}: it committed, the Hub must say so: {outcome:?}");
+            } else {
+                assert!(unavailable(&outcome), "{what}: the Hub cannot tell, it must say unavailable: {outcome:?}");
+            }
+            Some(committed)
+        }
+        Expect::Stops { .. } => None,
+    };
     match fault.expect {
-        Expect::NotCommitted | Expect::CommittedUnacked => {
-            assert!(expected_error(&outcome), "{what}: expected a backend error, got {outcome:?}");
-            let expected = if fault.expect == Expect::NotCommitted { &before } else { &reference.after };
+        Expect::NotCommitted | Expect::CommittedUnacked | Expect::OutcomeUnknown { .. } => {
+            if !matches!(fault.expect, Expect::OutcomeUnknown { .. }) {
+                assert!(expected_error(&outcome), "{what}: expected a backend error, got {outcome:?}");
+            }
+            let expected = if committed == Some(true) { &reference.after } else { &before };
             let after = verify(store.as_ref(), universe, expected, &what).await;
             let first = next_command(&hub).await.unwrap_or_else(|e| panic!("{what}: the next command failed: {e}"));
             verify_next(store.as_ref(), &ids, &after, first, &what).await;

@@ -152,6 +152,14 @@ impl HubCommand {
     ];
 
     /// A short name.
+    /// Whether the command's change inserts a row (a talk, a record, a
+    /// message — system messages too — or a reaction), by which the Hub can
+    /// tell whether it committed when the store could not say.
+    pub fn inserts_a_row(self) -> bool {
+        !matches!(self, Self::Edit | Self::Delete | Self::Unreact)
+    }
+
+    /// The command's name.
     pub fn name(self) -> &'static str {
         match self {
             Self::CreateGroup => "create group talk",
