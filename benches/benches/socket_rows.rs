@@ -268,7 +268,7 @@ async fn read(mut socket: Socket, n: usize, tally: Arc<Tally>) {
         }
         let _ = tally.first.set(text.as_bytes().to_vec());
         let count = tally.received.fetch_add(1, Ordering::AcqRel) + 1;
-        if count % n == 0 {
+        if count.is_multiple_of(n) {
             *tally.completed.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some((count, Instant::now()));
             tally.done.notify_one();
         }

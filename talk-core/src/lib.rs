@@ -38,8 +38,3 @@ pub use reaction::{Emoji, Reaction, ReactionChange};
 /// besides it lives in [`store`].
 pub use store::Store;
 pub use talk::{AgentPair, NewTalk, Talk, TalkChanges, TalkKind, TalkStatus};
-
-/// The project README's examples, compiled as doctests.
-#[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
-struct ProjectReadme;

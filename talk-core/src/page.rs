@@ -94,7 +94,7 @@ impl ListKey<'_> {
     }
 
     fn decode(&self, token: &str) -> Option<u64> {
-        if token.len() % 2 != 0 || !token.is_ascii() {
+        if !token.len().is_multiple_of(2) || !token.is_ascii() {
             return None;
         }
         let bytes: Option<Vec<u8>> =

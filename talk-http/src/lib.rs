@@ -19,6 +19,10 @@ use axum::extract::DefaultBodyLimit;
 use bytes::Bytes;
 use talk_core::Hub;
 
+/// The attribute an [`Authenticator`] implementation is written with
+/// (`#[talk_http::async_trait]`), re-exported from the `async-trait` crate
+/// so that an embedder needs no dependency of its own for it.
+pub use async_trait::async_trait;
 pub use auth::{Authenticator, StaticTokens};
 pub use encoder::{WireFormat, encode_failures};
 pub use error::ApiError;

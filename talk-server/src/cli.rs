@@ -24,6 +24,7 @@ pub(crate) const IN_MEMORY: &str = ":memory:";
 Examples (`cargo run --release --example server -- FLAGS` takes the same flags):
   talk-server                                        # 127.0.0.1:8080, SQLite talk.db
   talk-server --listen 127.0.0.1:9000 --db :memory:  # another port, nothing kept
+  talk-server --db talk.db --backup copy.db          # a copy of talk.db, even while it is served
   talk-server --postgres postgres://talk:secret@db.internal/talk --postgres-schema talk \\
               --listen 0.0.0.0:8080 --agents-file agents.txt   # one of several nodes")]
 pub(crate) struct Cli {
@@ -91,6 +92,20 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "PATH", conflicts_with_all = ["agents", "agents_files"], verbatim_doc_comment)]
     pub(crate) tokens_file: Option<PathBuf>,
 
+    /// Back up the SQLite database of --db into the new file PATH, and exit [default: none]
+    ///
+    /// Works while a server runs on that database, which goes on serving: the
+    /// copy is the whole database as of one moment, an ordinary database that
+    /// --db opens. PATH must not exist yet. The tokens file is not copied.
+    /// Example: --backup talk-backup.db
+    #[arg(
+        long,
+        value_name = "PATH",
+        conflicts_with_all = ["listen", "postgres", "agents", "agents_files", "tokens_file", "rate_limit"],
+        verbatim_doc_comment
+    )]
+    pub(crate) backup: Option<PathBuf>,
+
     /// At most N requests a second per agent [default: no limit]
     ///
     /// In bursts of up to N; above it the server answers 429 rate_limited.
@@ -149,6 +164,7 @@ mod tests {
         assert_eq!(cli.postgres, None);
         assert!(cli.agents.is_empty() && cli.agents_files.is_empty());
         assert_eq!(cli.rate_limit, None);
+        assert_eq!(cli.backup, None);
         assert_eq!(cli.tokens_file(), Some(PathBuf::from("talk.db.tokens")));
     }
 
@@ -185,6 +201,12 @@ mod tests {
     }
 
     #[test]
+    fn backup_takes_a_path_beside_db() {
+        let cli = parse(&["--db", "/d/talk.db", "--backup", "/b/copy.db"]).unwrap();
+        assert_eq!((cli.db.as_str(), cli.backup), ("/d/talk.db", Some(PathBuf::from("/b/copy.db"))));
+    }
+
+    #[test]
     fn where_the_tokens_are_kept() {
         assert_eq!(parse(&["--db", "/d/x.db"]).unwrap().tokens_file(), Some(PathBuf::from("/d/x.db.tokens")));
         assert_eq!(parse(&["--db", ":memory:"]).unwrap().tokens_file(), None);
@@ -209,5 +231,7 @@ mod tests {
         assert_eq!(kind(&["--rate-limit", "-3"]), ErrorKind::UnknownArgument);
         assert_eq!(kind(&["--agent", "a=b", "--tokens-file", "t"]), ErrorKind::ArgumentConflict);
         assert_eq!(kind(&["--agents-file", "a", "--tokens-file", "t"]), ErrorKind::ArgumentConflict);
+        assert_eq!(kind(&["--backup", "b.db", "--postgres", "postgres://h/d"]), ErrorKind::ArgumentConflict);
+        assert_eq!(kind(&["--backup", "b.db", "--listen", "127.0.0.1:1"]), ErrorKind::ArgumentConflict);
     }
 }

@@ -1,11 +1,13 @@
-//! Why the server could not start, each case told as one sentence that names
-//! the thing at fault and the flag that fixes it.
+//! Why the server could not start (or stop cleanly, or make a backup), each
+//! case told as one sentence that names the thing at fault and the flag that
+//! fixes it.
 
 use std::fmt;
 use std::io::ErrorKind;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use talk_core::store::StoreError;
 use talk_store_postgres::ConnectError;
 use talk_store_sqlite::OpenError;
 
@@ -39,6 +41,23 @@ pub(crate) enum StartupError {
     TokensFile { path: PathBuf, problem: FileProblem },
     /// The server stopped on an I/O error after it started.
     Serve(std::io::Error),
+    /// The SQLite database of `--db` could not be closed cleanly at the end.
+    Close { db: String, source: StoreError },
+    /// `--backup` of the database of `--db` failed.
+    Backup { db: String, copy: PathBuf, problem: BackupProblem },
+}
+
+/// Why `--backup` made no copy.
+#[derive(Debug)]
+pub(crate) enum BackupProblem {
+    /// `--db :memory:`: there is no file to copy.
+    InMemory,
+    /// The database file does not exist.
+    NoDatabase,
+    /// The file of `--backup` exists already.
+    Exists,
+    /// The copy failed.
+    Failed(StoreError),
 }
 
 /// An error and its sources, as words inside a sentence: `a: b: c`, each
@@ -97,6 +116,12 @@ impl fmt::Display for StartupError {
                 "delete it to get new tokens, or name another file with --tokens-file",
             ),
             Self::Serve(source) => write!(f, "the server stopped ({}); start it again", Cause(source)),
+            Self::Close { db, source } => write!(
+                f,
+                "the database {db} was not closed cleanly ({}); nothing committed is lost (keep {db}-wal beside it: the next start reads it), start the server again to finish",
+                Cause(source)
+            ),
+            Self::Backup { db, copy, problem } => backup(f, db, &copy.display().to_string(), problem),
         }
     }
 }
@@ -115,6 +140,26 @@ fn file(f: &mut fmt::Formatter<'_>, what: &str, path: &Path, problem: &FileProbl
         FileProblem::Write(source) => write!(
             f,
             "cannot write the {what} {path} ({}); check that its directory exists and is writable, {fix}",
+            Cause(source)
+        ),
+    }
+}
+
+fn backup(f: &mut fmt::Formatter<'_>, db: &str, copy: &str, problem: &BackupProblem) -> fmt::Result {
+    match problem {
+        BackupProblem::InMemory => {
+            write!(
+                f,
+                "--backup copies a database file, and --db {db} keeps everything in memory; name the file with --db"
+            )
+        }
+        BackupProblem::NoDatabase => write!(f, "there is no database {db} to back up; name it with --db"),
+        BackupProblem::Exists => {
+            write!(f, "{copy} exists already and is never overwritten; give --backup the path of a new file")
+        }
+        BackupProblem::Failed(source) => write!(
+            f,
+            "cannot back up the database {db} into {copy} ({}); check --db, and that the directory of --backup exists and is writable",
             Cause(source)
         ),
     }

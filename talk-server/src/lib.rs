@@ -14,11 +14,19 @@
 //!   `--listen 127.0.0.1:0` picks a free port):
 //!   `Talk demo server on http://ADDR  (database: …)`.
 //! - One log line per request goes to stderr (method, path without the
-//!   query string, status, latency); Ctrl-C stops it cleanly.
+//!   query string, status, latency).
+//! - Ctrl-C (SIGINT) or SIGTERM stops it cleanly: it stops taking
+//!   connections, finishes the requests under way, and closes the SQLite
+//!   database ([`SqliteStore::close`]), so that `talk.db` alone then holds
+//!   everything; it exits with code 0.
+//! - `--backup PATH` copies the SQLite database of `--db` into a new file and
+//!   exits, whether a server runs on it or not
+//!   ([`SqliteStore::backup_database`]).
 //! - When it cannot start, it prints one sentence to stderr naming what is
 //!   wrong and the flag that fixes it, and exits with code 1; a bad command
 //!   line exits with code 2.
 
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -35,15 +43,20 @@ mod error;
 
 use agents::{Agents, Origin};
 use cli::{Cli, IN_MEMORY};
-use error::StartupError;
+use error::{BackupProblem, StartupError};
 
-/// Runs the demo server with the process's command line until Ctrl-C.
+/// Runs the demo server with the process's command line until Ctrl-C or
+/// SIGTERM (or, with `--backup`, makes the backup).
 ///
 /// A bad command line ends the process here with clap's message and exit
-/// code 2 (`--help` and `--version` with 0). A failure to start returns
-/// exit code 1 after printing one sentence to stderr.
+/// code 2 (`--help` and `--version` with 0). A failure to start, to close
+/// the database cleanly at the end, or to make the backup returns exit code
+/// 1 after printing one sentence to stderr.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(copy) = &cli.backup {
+        return exit(backup(&cli.db, copy));
+    }
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
@@ -54,7 +67,12 @@ pub fn main() -> ExitCode {
         .build()
         .map_err(StartupError::Runtime)
         .and_then(|runtime| runtime.block_on(serve(cli)));
-    match served {
+    exit(served)
+}
+
+/// Exit code 0, or 1 after telling what went wrong in one line on stderr.
+fn exit(outcome: Result<(), StartupError>) -> ExitCode {
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {}", error.to_string().replace('\n', " "));
@@ -63,8 +81,32 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// The store, and for PostgreSQL the notifier that hears the other nodes.
-type Opened = (Arc<dyn Store>, Option<Arc<dyn Notifier>>);
+/// `--backup`: copies the database `db` into the new file `copy`, whether a
+/// server runs on it or not.
+#[allow(clippy::print_stdout)]
+fn backup(db: &str, copy: &Path) -> Result<(), StartupError> {
+    let failed = |problem| StartupError::Backup { db: db.to_owned(), copy: copy.to_owned(), problem };
+    if db == IN_MEMORY {
+        return Err(failed(BackupProblem::InMemory));
+    }
+    if !Path::new(db).exists() {
+        return Err(failed(BackupProblem::NoDatabase));
+    }
+    if copy.exists() {
+        return Err(failed(BackupProblem::Exists));
+    }
+    SqliteStore::backup_database(db, copy).map_err(|source| failed(BackupProblem::Failed(source)))?;
+    println!("backed up {db} into {}", copy.display());
+    Ok(())
+}
+
+/// The store, for PostgreSQL the notifier that hears the other nodes, and
+/// for SQLite the store again, to close at the end.
+struct Opened {
+    store: Arc<dyn Store>,
+    notifier: Option<Arc<dyn Notifier>>,
+    sqlite: Option<Arc<SqliteStore>>,
+}
 
 async fn open_store(cli: &Cli) -> Result<Opened, StartupError> {
     if let Some(url) = &cli.postgres {
@@ -75,20 +117,42 @@ async fn open_store(cli: &Cli) -> Result<Opened, StartupError> {
         }
         let store = PostgresStore::connect(url, options).await.map_err(failed)?;
         let notifier = PostgresNotifier::start(&store).await.map_err(failed)?;
-        return Ok((Arc::new(store), Some(Arc::new(notifier))));
+        return Ok(Opened { store: Arc::new(store), notifier: Some(Arc::new(notifier)), sqlite: None });
     }
     if cli.db == IN_MEMORY {
-        return Ok((Arc::new(MemoryStore::new()), None));
+        return Ok(Opened { store: Arc::new(MemoryStore::new()), notifier: None, sqlite: None });
     }
     let path = cli.db.clone();
     let opened = tokio::task::spawn_blocking(move || SqliteStore::open(path, SqliteOptions::default()))
         .await
         .map_err(|join| StartupError::Runtime(std::io::Error::other(join)))?;
-    let store = opened.map_err(|source| StartupError::Sqlite { db: cli.db.clone(), source })?;
-    Ok((Arc::new(store), None))
+    let store = Arc::new(opened.map_err(|source| StartupError::Sqlite { db: cli.db.clone(), source })?);
+    Ok(Opened { store: store.clone(), notifier: None, sqlite: Some(store) })
 }
 
-/// Starts the server and serves until Ctrl-C.
+/// Resolves at Ctrl-C (SIGINT) or, on Unix, SIGTERM: listening from when it
+/// is made, so that a signal that comes early is not missed.
+fn stop_signal() -> std::io::Result<impl Future<Output = ()>> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        Ok(async move {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+            }
+        })
+    }
+    #[cfg(not(unix))]
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+}
+
+/// Starts the server and serves until Ctrl-C or SIGTERM; then closes the
+/// SQLite database.
 async fn serve(cli: Cli) -> Result<(), StartupError> {
     // The operator's own files and the address first: their mistakes are
     // told before anything is made (a database, a tokens file).
@@ -98,7 +162,7 @@ async fn serve(cli: Cli) -> Result<(), StartupError> {
         .map_err(|source| StartupError::Listen { address: cli.listen, source })?;
     // The address actually bound (`--listen 127.0.0.1:0` picks a free port).
     let address = listener.local_addr().map_err(|source| StartupError::Listen { address: cli.listen, source })?;
-    let (store, notifier) = open_store(&cli).await?;
+    let Opened { store, notifier, sqlite } = open_store(&cli).await?;
     // The tokens file after the database, whose lock keeps a second server
     // from making it at the same time.
     let agents = match given {
@@ -118,14 +182,20 @@ async fn serve(cli: Cli) -> Result<(), StartupError> {
     }
     let app = talk_http::router_with_options(hub.build(), Arc::new(tokens), options);
 
+    let stop = stop_signal().map_err(StartupError::Runtime)?;
     announce(&cli, address, &agents);
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
+            stop.await;
             tracing::info!("shutting down");
         })
         .await
-        .map_err(StartupError::Serve)
+        .map_err(StartupError::Serve)?;
+    if let Some(sqlite) = sqlite {
+        sqlite.close().await.map_err(|source| StartupError::Close { db: cli.db.clone(), source })?;
+        tracing::info!("closed the database {}: it alone holds everything", cli.db);
+    }
+    Ok(())
 }
 
 /// The shell variable the README's examples read an agent's token from:

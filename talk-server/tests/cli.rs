@@ -5,7 +5,7 @@ mod common;
 
 use common::run;
 
-const FLAGS: [&str; 9] = [
+const FLAGS: [&str; 10] = [
     "--listen",
     "--db",
     "--postgres",
@@ -15,6 +15,7 @@ const FLAGS: [&str; 9] = [
     "--agents-file",
     "--tokens-file",
     "--rate-limit",
+    "--backup",
 ];
 
 #[test]

@@ -11,7 +11,8 @@
 //! WebSocket client received exactly what `GET /v1.0/events` says.
 //!
 //! Needs `TALK_TEST_POSTGRES_URL` (for example
-//! `postgres://postgres@127.0.0.1:5432/test`); skipped without it.
+//! `postgres://postgres@127.0.0.1:5432/test`): ignored unless run with
+//! `--ignored` (as `.ci/run` does), and then fails without it.
 
 mod cluster;
 
@@ -184,9 +185,10 @@ async fn holds_while_idle(admin: &Client, pid: i32) -> bool {
     false
 }
 
+#[ignore = "needs TALK_TEST_POSTGRES_URL"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_node_frozen_while_holding_the_tail_stalls_no_other_node() {
-    let Some(database) = Database::fresh("talk_frozen_node").await else { return };
+async fn postgres_a_node_frozen_while_holding_the_tail_stalls_no_other_node() {
+    let database = Database::fresh("talk_frozen_node").await;
     let began = Instant::now();
     let names: Vec<String> = (0..3).map(|i| format!("node{i}-{}", database.schema)).collect();
     let writers: Vec<String> = names.iter().map(|name| format!("{name} writer")).collect();

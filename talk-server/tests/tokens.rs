@@ -81,12 +81,10 @@ impl Drop for Schema {
     }
 }
 
+#[ignore = "needs TALK_TEST_POSTGRES_URL"]
 #[test]
 fn on_postgres_tokens_are_kept_with_a_tokens_file_only() {
-    let Ok(url) = std::env::var("TALK_TEST_POSTGRES_URL") else {
-        eprintln!("skipped: TALK_TEST_POSTGRES_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/test)");
-        return;
-    };
+    let url = common::postgres_url();
     let schema = Schema { url: url.clone(), name: format!("talk_tokens_{:016x}", rand::random::<u64>()) };
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("talk.tokens");

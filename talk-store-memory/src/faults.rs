@@ -56,6 +56,7 @@ impl MemoryStore {
     /// The store's fail points: arm one, and the next `apply` that reaches it
     /// fails (see [`FailPoint`]). Every index a predicate of
     /// [`FailPoints::arm_when`] sees is `0`: the memory store has no batches.
+    #[cfg_attr(docsrs, doc(cfg(feature = "fault-injection")))]
     pub fn fail_points(&self) -> MemoryFailPoints {
         self.fail_points.clone()
     }

@@ -1,7 +1,10 @@
 #![doc = include_str!("../README.md")]
+// docs.rs (`--cfg docsrs`, nightly) marks what needs a feature.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod check;
 #[cfg(feature = "fault-injection")]
+#[cfg_attr(docsrs, doc(cfg(feature = "fault-injection")))]
 pub mod faults;
 mod state;
 

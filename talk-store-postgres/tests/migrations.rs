@@ -7,9 +7,10 @@ use common::{TestSchema, admin, database_url};
 use talk_core::Store;
 use talk_store_postgres::{ConnectError, PostgresOptions, PostgresStore};
 
+#[ignore = "needs TALK_TEST_POSTGRES_URL"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn nodes_starting_at_once_migrate_the_schema_once() {
-    let Some(url) = database_url("nodes_starting_at_once_migrate_the_schema_once") else { return };
+async fn postgres_nodes_starting_at_once_migrate_the_schema_once() {
+    let url = database_url();
     let schema = TestSchema::new(&url);
     let starts: Vec<_> = (0..6)
         .map(|_| {
@@ -37,9 +38,10 @@ async fn nodes_starting_at_once_migrate_the_schema_once() {
     assert_eq!(again.head().await.expect("head"), 0);
 }
 
+#[ignore = "needs TALK_TEST_POSTGRES_URL"]
 #[tokio::test]
-async fn a_schema_newer_than_the_code_is_refused() {
-    let Some(url) = database_url("a_schema_newer_than_the_code_is_refused") else { return };
+async fn postgres_a_schema_newer_than_the_code_is_refused() {
+    let url = database_url();
     let schema = TestSchema::new(&url);
     drop(schema.store().await);
     let admin = admin(&url).await;
@@ -63,9 +65,10 @@ async fn a_schema_newer_than_the_code_is_refused() {
     assert!(message.contains("newer") && message.contains("upgrade"), "a clear message: {message}");
 }
 
+#[ignore = "needs TALK_TEST_POSTGRES_URL"]
 #[tokio::test]
-async fn without_a_schema_the_store_works_in_the_search_path_schema() {
-    let Some(url) = database_url("without_a_schema_the_store_works_in_the_search_path_schema") else { return };
+async fn postgres_without_a_schema_the_store_works_in_the_search_path_schema() {
+    let url = database_url();
     let schema = TestSchema::new(&url);
     let admin = admin(&url).await;
     admin.batch_execute(&format!("CREATE SCHEMA \"{}\"", schema.name)).await.expect("creating the schema");
@@ -83,9 +86,10 @@ async fn without_a_schema_the_store_works_in_the_search_path_schema() {
     assert_eq!(tables, 1, "the tables are in the search_path schema");
 }
 
+#[ignore = "needs TALK_TEST_POSTGRES_URL"]
 #[tokio::test]
-async fn a_search_path_without_an_existing_schema_is_refused() {
-    let Some(url) = database_url("a_search_path_without_an_existing_schema_is_refused") else { return };
+async fn postgres_a_search_path_without_an_existing_schema_is_refused() {
+    let url = database_url();
     let with_path = common::url_with_options(&url, "-c search_path=talk_test_missing_schema");
     let refused = PostgresStore::connect(&with_path, PostgresOptions::default()).await;
     assert!(matches!(refused, Err(ConnectError::NoSchema)), "got {refused:?}");

@@ -94,11 +94,10 @@ async fn goes_on(store: &PostgresStore, seq: u64) {
     panic!("the store did not go on: {last:?}");
 }
 
+#[ignore = "needs TALK_TEST_POSTGRES_URL"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_timeout_waiting_for_the_tail_answers_unavailable_and_applies_nothing() {
-    let Some(url) = database_url("a_timeout_waiting_for_the_tail_answers_unavailable_and_applies_nothing") else {
-        return;
-    };
+async fn postgres_a_timeout_waiting_for_the_tail_answers_unavailable_and_applies_nothing() {
+    let url = database_url();
     let schema = TestSchema::new(&url);
     // The store's statement_timeout, then a lock_timeout the connection
     // string sets.
@@ -125,9 +124,10 @@ async fn a_timeout_waiting_for_the_tail_answers_unavailable_and_applies_nothing(
     goes_on(&lock, 3).await;
 }
 
+#[ignore = "needs TALK_TEST_POSTGRES_URL"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_statement_timeout_inside_a_change_set_fails_only_that_change_set() {
-    let Some(url) = database_url("a_statement_timeout_inside_a_change_set_fails_only_that_change_set") else { return };
+async fn postgres_a_statement_timeout_inside_a_change_set_fails_only_that_change_set() {
+    let url = database_url();
     let schema = TestSchema::new(&url);
     let store = Arc::new(schema.store_with(PostgresOptions { statement_timeout: ms(300), ..schema.options() }).await);
     let admin = admin(&url).await;
@@ -192,20 +192,20 @@ async fn writer_killed_during(url: &str, trigger: &str, talk: &str, query: &str)
     outcome
 }
 
+#[ignore = "needs TALK_TEST_POSTGRES_URL"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_connection_lost_before_commit_answers_unavailable_and_applies_nothing() {
-    let Some(url) = database_url("a_connection_lost_before_commit_answers_unavailable_and_applies_nothing") else {
-        return;
-    };
+async fn postgres_a_connection_lost_before_commit_answers_unavailable_and_applies_nothing() {
+    let url = database_url();
     let trigger = "CREATE TRIGGER stuck BEFORE INSERT ON \"{s}\".talks FOR EACH ROW WHEN (NEW.name = 'stuck') \
                    EXECUTE FUNCTION \"{s}\".nap(20)";
     let outcome = writer_killed_during(&url, trigger, "stuck", "%INSERT INTO talks%").await;
     assert_unavailable(outcome, "terminating connection");
 }
 
+#[ignore = "needs TALK_TEST_POSTGRES_URL"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_connection_lost_while_committing_answers_outcome_unknown() {
-    let Some(url) = database_url("a_connection_lost_while_committing_answers_outcome_unknown") else { return };
+async fn postgres_a_connection_lost_while_committing_answers_outcome_unknown() {
+    let url = database_url();
     // Deferred: runs inside COMMIT.
     let trigger = "CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT ON \"{s}\".talks \
                    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.name = 'slow commit') \
@@ -217,9 +217,10 @@ async fn a_connection_lost_while_committing_answers_outcome_unknown() {
     }
 }
 
+#[ignore = "needs TALK_TEST_POSTGRES_URL"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_caller_s_wait_is_bounded_and_leaves_nothing_half_applied() {
-    let Some(url) = database_url("a_caller_s_wait_is_bounded_and_leaves_nothing_half_applied") else { return };
+async fn postgres_a_caller_s_wait_is_bounded_and_leaves_nothing_half_applied() {
+    let url = database_url();
     let schema = TestSchema::new(&url);
     let options = PostgresOptions { statement_timeout: Duration::ZERO, call_timeout: ms(500), ..schema.options() };
     let store = Arc::new(schema.store_with(options).await);

@@ -1,10 +1,13 @@
 #![doc = include_str!("../README.md")]
+// docs.rs (`--cfg docsrs`, nightly) marks what needs a feature.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod apply;
 mod backup;
 mod codec;
 mod error;
 #[cfg(feature = "fault-injection")]
+#[cfg_attr(docsrs, doc(cfg(feature = "fault-injection")))]
 pub mod faults;
 mod hooks;
 mod open;
@@ -201,6 +204,27 @@ impl SqliteStore {
         self.read(ReadSize::Long, move |conn| backup::backup(conn, &destination)).await
     }
 
+    /// Backs up the database file at `database` into a new database file at
+    /// `destination`, from outside any store: whether a store has it open
+    /// (a running server, in this process or another) or not. Blocking.
+    ///
+    /// It opens `database` read-only, without its lock file, and copies it
+    /// as [`SqliteStore::backup_to`] does: as of one moment, in one read
+    /// transaction that never blocks the store's writer, under a temporary
+    /// name renamed once complete. SQLite's own locks (WAL mode) make this
+    /// safe beside a writer in another process, as `sqlite3`'s
+    /// `VACUUM INTO` is. The copy is an ordinary database that
+    /// [`SqliteStore::open`] opens.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when `database` cannot be opened (missing, not
+    /// a database), `destination` exists, or the copy or the file system
+    /// failed (nothing is left at `destination` then).
+    pub fn backup_database(database: impl AsRef<Path>, destination: impl AsRef<Path>) -> Result<(), StoreError> {
+        let conn = open::open_reader(database.as_ref(), &SqliteOptions::default()).map_err(StoreError::backend)?;
+        Ok(backup::backup(&conn, destination.as_ref())?)
+    }
+
     /// The writer thread's queue, while the store is open.
     fn sender(&self) -> Result<mpsc::Sender<Command>, StoreError> {
         let commands = self.commands.lock().unwrap_or_else(PoisonError::into_inner);
@@ -227,6 +251,7 @@ impl SqliteStore {
     /// The store's fail points (feature `fault-injection`, for tests only):
     /// see [`faults`].
     #[cfg(feature = "fault-injection")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "fault-injection")))]
     pub fn fail_points(&self) -> faults::SqliteFailPoints {
         let commands = self.commands.lock().unwrap_or_else(PoisonError::into_inner);
         faults::SqliteFailPoints {

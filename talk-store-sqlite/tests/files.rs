@@ -139,6 +139,38 @@ async fn a_deleted_messages_text_and_digest_are_in_no_file_after_a_checkpoint() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backup_taken_while_writers_send_is_a_consistent_database() {
+    backup_while_writers_send(Through::Store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_taken_from_outside_the_store_while_writers_send_is_a_consistent_database() {
+    backup_while_writers_send(Through::Outside).await;
+}
+
+/// How a backup is taken.
+#[derive(Clone, Copy)]
+enum Through {
+    /// [`SqliteStore::backup_to`].
+    Store,
+    /// [`SqliteStore::backup_database`], on the database file, beside the store.
+    Outside,
+}
+
+async fn back_up(store: &SqliteStore, through: Through, copy: &Path) -> Result<(), StoreError> {
+    match through {
+        Through::Store => store.backup_to(copy).await,
+        Through::Outside => {
+            let (database, copy) = (store.path().to_owned(), copy.to_owned());
+            tokio::task::spawn_blocking(move || SqliteStore::backup_database(database, copy))
+                .await
+                .expect("the backup task")
+        }
+    }
+}
+
+/// Backs the database up while 4 tasks send, and checks the copy: the
+/// database as of one moment, and nothing overwritten.
+async fn backup_while_writers_send(through: Through) {
     let dir = tempfile::tempdir().expect("tempdir");
     let (_path, store, hub, talk) = scene(&dir).await;
     let stop = Arc::new(AtomicBool::new(false));
@@ -161,7 +193,7 @@ async fn a_backup_taken_while_writers_send_is_a_consistent_database() {
     let before: Vec<MessageId> =
         common::created_messages(&common::whole_log(store.as_ref()).await).into_iter().collect();
     let copy = dir.path().join("backup.db");
-    store.backup_to(&copy).await.expect("backup");
+    back_up(&store, through, &copy).await.expect("backup");
     let after = store.head().await.expect("head");
     stop.store(true, Ordering::Relaxed);
     for sender in senders {
@@ -169,7 +201,7 @@ async fn a_backup_taken_while_writers_send_is_a_consistent_database() {
     }
 
     assert!(!Path::new(&format!("{}-partial", copy.display())).exists(), "no partial copy is left");
-    let refused = store.backup_to(&copy).await;
+    let refused = back_up(&store, through, &copy).await;
     assert!(refused.is_err(), "an existing file is not overwritten");
     let (_, head) = common::check_database(&copy, &before, "the backup").await;
     assert!(backed_up <= head && head <= after, "the copy is the database as of one moment during the backup");

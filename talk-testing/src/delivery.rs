@@ -26,38 +26,15 @@ use talk_core::{
 };
 
 /// Runs the delivery cases against a store: one test per case, named after
-/// it, in a module `delivery`. Takes a factory as
-/// [`store_conformance_tests!`](crate::store_conformance_tests) does.
+/// it, in a module `delivery`. Takes a factory, and attributes for every
+/// test, as [`store_conformance_tests!`](crate::store_conformance_tests) does.
 #[macro_export]
 macro_rules! delivery_tests {
-    (@cases $make:block $($case:ident),* $(,)?) => {
-        /// The live delivery cases of talk-testing, one test per case.
-        mod delivery {
-            #[allow(unused_imports)]
-            use super::*;
-
-            $(
-                #[test]
-                fn $case() {
-                    $crate::conformance::run(async {
-                        let store: ::std::sync::Arc<dyn ::talk_core::Store> = $make;
-                        $crate::delivery::$case(store).await;
-                    });
-                }
-            )*
-        }
-    };
-    (@make $make:block) => {
-        $crate::delivery_tests! { @cases $make
+    ($($input:tt)*) => {
+        $crate::__store_case_tests! { @attrs "The live delivery cases of talk-testing, one test per case." delivery [
             readded_agent_single_talk_subscription_continues_through_every_span,
             subscribe_since_racing_writers_and_membership_changes_has_no_gap_or_duplicate,
-        }
-    };
-    (async_factory = $factory:expr $(,)?) => {
-        $crate::delivery_tests! { @make { ($factory)().await } }
-    };
-    ($factory:expr $(,)?) => {
-        $crate::delivery_tests! { @make { ($factory)() } }
+        ] [] $($input)* }
     };
 }
 

@@ -241,11 +241,10 @@ where
             if actual != expected {
                 return Err(report(&trace, format!("answers differ:\n  hub:   {actual:?}\n  model: {expected:?}")));
             }
-            if let (Ok(got), Ok(want)) = (&actual, &expected) {
-                if let Err(why) = clocks.check(&plain::answer_stamps(got), &plain::answer_stamps(want)) {
+            if let (Ok(got), Ok(want)) = (&actual, &expected)
+                && let Err(why) = clocks.check(&plain::answer_stamps(got), &plain::answer_stamps(want)) {
                     return Err(report(&trace, format!("timestamps of the answer: {why}\n  hub:   {got:?}")));
                 }
-            }
             let label = match &expected {
                 Ok(_) => format!("ok, {} events", model.events().len() - before),
                 Err(code) => code.clone(),
@@ -375,14 +374,14 @@ impl Ids {
             (Some(Intro::Talk(ix)), EventData::TalkCreated(t)) => bind(&mut self.talks, ix, t.id.0),
             (Some(Intro::Part(ix)), EventData::ParticipantJoined(p)) => bind(&mut self.parts, ix, p.id.0),
             (Some(Intro::Msg(ix)), EventData::MessageCreated(m)) => {
-                if let Some(chosen) = model.client_uuid(ix) {
-                    if m.id.0.as_u128() != chosen {
-                        return Err(format!(
-                            "message m{ix} was sent with the client-chosen id {}, the hub stored {}",
-                            Uuid::from_u128(chosen),
-                            m.id
-                        ));
-                    }
+                if let Some(chosen) = model.client_uuid(ix)
+                    && m.id.0.as_u128() != chosen
+                {
+                    return Err(format!(
+                        "message m{ix} was sent with the client-chosen id {}, the hub stored {}",
+                        Uuid::from_u128(chosen),
+                        m.id
+                    ));
                 }
                 bind(&mut self.msgs, ix, m.id.0);
             }

@@ -4,7 +4,8 @@
 //! its agent sees.
 //!
 //! Needs `TALK_TEST_POSTGRES_URL` (for example
-//! `postgres://postgres@127.0.0.1:5432/test`); each test is skipped without it.
+//! `postgres://postgres@127.0.0.1:5432/test`): each test is ignored unless
+//! run with `--ignored` (as `.ci/run` does), and then fails without it.
 
 #![allow(dead_code)] // Each test file uses its own part of this.
 
@@ -49,13 +50,17 @@ pub(crate) struct Database {
 
 impl Database {
     /// Connects to `TALK_TEST_POSTGRES_URL` and makes a schema named
-    /// `prefix_<random>`; `None` (after saying so) when the variable is not set.
-    pub(crate) async fn fresh(prefix: &str) -> Option<Self> {
+    /// `prefix_<random>`. The tests that need it are
+    /// `#[ignore = "needs TALK_TEST_POSTGRES_URL"]` and have `postgres` in
+    /// their names (`.ci/run` runs them with `-- --ignored postgres`).
+    ///
+    /// # Panics
+    /// When the variable is not set or the server cannot be reached.
+    pub(crate) async fn fresh(prefix: &str) -> Self {
         let Ok(url) = std::env::var("TALK_TEST_POSTGRES_URL") else {
-            eprintln!(
-                "{prefix}: skipped, TALK_TEST_POSTGRES_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/test)"
+            panic!(
+                "TALK_TEST_POSTGRES_URL is not set: set it to a PostgreSQL URL (e.g. postgres://postgres@127.0.0.1:5432/test)"
             );
-            return None;
         };
         let (admin, connection) =
             within("connecting to TALK_TEST_POSTGRES_URL", tokio_postgres::connect(&url, tokio_postgres::NoTls))
@@ -64,7 +69,7 @@ impl Database {
         tokio::spawn(connection);
         let schema = format!("{prefix}_{:016x}", rand::random::<u64>());
         within("create schema", admin.batch_execute(&format!("CREATE SCHEMA {schema}"))).await.expect("create schema");
-        Some(Self { url, admin, schema })
+        Self { url, admin, schema }
     }
 
     pub(crate) async fn drop_schema(self) {

@@ -66,6 +66,26 @@ impl Running {
     }
 }
 
+impl Running {
+    /// Sends the signal `signal` (`"TERM"`, `"INT"`) and waits for the
+    /// server to end (killed, and the test failed, if it is still running
+    /// after a long while).
+    #[cfg(unix)]
+    pub(crate) fn stop(mut self, signal: &str) -> ExitStatus {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args([&format!("-{signal}"), &pid]).status().expect("kill");
+        assert!(sent.success(), "kill -{signal} {pid}");
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("its status") {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "talk-server did not stop on SIG{signal}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
 impl Drop for Running {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -106,14 +126,36 @@ pub(crate) fn start(args: &[&str]) -> Running {
 
 /// The status of `GET path` with `token` as a bearer token.
 pub(crate) fn get_status(address: SocketAddr, path: &str, token: &str) -> u16 {
+    request(address, "GET", path, token, None).0
+}
+
+/// `method path` with `token` as a bearer token and a JSON `body`: the
+/// status and the body of the answer.
+pub(crate) fn request(address: SocketAddr, method: &str, path: &str, token: &str, body: Option<&str>) -> (u16, String) {
     let mut stream = TcpStream::connect(address).expect("a connection");
     stream.set_read_timeout(Some(PATIENCE)).expect("a read timeout");
+    let body = body.unwrap_or_default();
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
     )
     .expect("the request sent");
     let mut response = String::new();
     stream.read_to_string(&mut response).expect("the response");
-    response.split_whitespace().nth(1).and_then(|status| status.parse().ok()).expect("a status line")
+    let status = response.split_whitespace().nth(1).and_then(|status| status.parse().ok()).expect("a status line");
+    (status, response.split_once("\r\n\r\n").map(|(_, body)| body.to_owned()).unwrap_or_default())
+}
+
+/// The PostgreSQL server of the tests that need one: each is
+/// `#[ignore = "needs TALK_TEST_POSTGRES_URL"]` and has `postgres` in its
+/// name (`.ci/run` runs them with `-- --ignored postgres`).
+///
+/// # Panics
+/// When `TALK_TEST_POSTGRES_URL` is not set.
+pub(crate) fn postgres_url() -> String {
+    std::env::var("TALK_TEST_POSTGRES_URL").ok().filter(|url| !url.trim().is_empty()).unwrap_or_else(|| {
+        panic!("TALK_TEST_POSTGRES_URL is not set: set it to a PostgreSQL URL (e.g. postgres://postgres@127.0.0.1:5432/test)")
+    })
 }

@@ -1,9 +1,11 @@
 //! What the PostgreSQL tests share: the server from `TALK_TEST_POSTGRES_URL`,
 //! a fresh schema per test (dropped when the test ends), and stores on it.
 //!
-//! Without `TALK_TEST_POSTGRES_URL`, each test says on stderr that it is
-//! skipped (written past the test harness's capture, so it always shows) and
-//! passes; with it, a server that cannot be reached fails the test.
+//! Every test that needs the server is `#[ignore = "needs TALK_TEST_POSTGRES_URL"]`
+//! and has `postgres` in its name, so that `cargo test` lists it as ignored
+//! rather than passing it without a database; `.ci/run` runs them with
+//! `cargo test … -- --ignored postgres`. Run so, a test without the variable,
+//! or with a server that cannot be reached, fails.
 
 #![allow(dead_code, unreachable_pub)]
 
@@ -19,30 +21,18 @@ use talk_testing::builders::{agent, create_talk, group_talk, participant};
 /// The variable naming the test server.
 pub const URL_VAR: &str = "TALK_TEST_POSTGRES_URL";
 
-/// Says, past the harness's output capture, that `test` is skipped.
-pub fn skip_notice(test: &str) {
-    let _ = writeln!(
-        std::io::stderr(),
-        "SKIPPED {test}: {URL_VAR} is not set; set it to a PostgreSQL URL \
-         (e.g. postgres://postgres@127.0.0.1:5432/test) to run the PostgreSQL tests"
-    );
-}
-
-/// The test server's URL, or `None` after saying that `test` is skipped.
-pub fn database_url(test: &str) -> Option<String> {
+/// The test server's URL.
+///
+/// # Panics
+/// When the variable is not set.
+pub fn database_url() -> String {
     match std::env::var(URL_VAR) {
-        Ok(url) if !url.trim().is_empty() => Some(url),
-        _ => {
-            skip_notice(test);
-            None
-        }
+        Ok(url) if !url.trim().is_empty() => url,
+        _ => panic!(
+            "{URL_VAR} is not set: set it to a PostgreSQL URL (e.g. postgres://postgres@127.0.0.1:5432/test) \
+             to run the PostgreSQL tests"
+        ),
     }
-}
-
-/// The test server's URL; panics when it is not set (for the suites that
-/// are only compiled when it is).
-pub fn required_url() -> String {
-    std::env::var(URL_VAR).unwrap_or_else(|_| panic!("{URL_VAR} must be set to run this suite"))
 }
 
 /// `url` with `options` (for example `-c lock_timeout=300`) as its startup
@@ -142,7 +132,7 @@ impl Drop for TestSchema {
 /// A fresh store on a fresh schema, for the conformance suite: the schema
 /// goes when the store does.
 pub async fn fresh_store() -> Arc<dyn Store> {
-    let schema = TestSchema::new(&required_url());
+    let schema = TestSchema::new(&database_url());
     let store = schema.store().await;
     Arc::new(ForwardingStore::keeping(Arc::new(store), schema))
 }

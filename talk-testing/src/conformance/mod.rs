@@ -1,4 +1,4 @@
-//! The store conformance suite: every sentence of the [`Store`] contract
+//! The store conformance suite: every sentence of the [`Store`](talk_core::Store) contract
 //! (see [`talk_core::store`]) as a case that any store must pass.
 //!
 //! Each case is a `pub async fn case(store: Arc<dyn Store>)` that takes a
@@ -89,27 +89,15 @@ pub use writes::*;
 /// is awaited. Each test builds a multi-threaded Tokio runtime with 4 worker
 /// threads, calls the factory inside it, and runs one case. See
 /// [`testing::conformance`](crate::conformance) for an example.
+///
+/// Attributes written before the factory go on every test, e.g. for a store
+/// that needs a server the test run may not have:
+/// `store_conformance_tests!(#[ignore = "needs MY_TEST_DATABASE_URL"] async_factory = fresh_store)`
+/// (the tests then run with `cargo test -- --ignored`).
 #[macro_export]
 macro_rules! store_conformance_tests {
-    (@cases $make:block $($case:ident),* $(,)?) => {
-        /// The store conformance suite of talk-core, one test per case.
-        mod conformance {
-            #[allow(unused_imports)]
-            use super::*;
-
-            $(
-                #[test]
-                fn $case() {
-                    $crate::conformance::run(async {
-                        let store: ::std::sync::Arc<dyn ::talk_core::Store> = $make;
-                        $crate::conformance::$case(store).await;
-                    });
-                }
-            )*
-        }
-    };
-    (@make $make:block) => {
-        $crate::store_conformance_tests! { @cases $make
+    ($($input:tt)*) => {
+        $crate::__store_case_tests! { @attrs "The store conformance suite of talk-core, one test per case." conformance [
             first_change_set_is_numbered_from_one,
             apply_returns_the_events_as_stored,
             refused_change_set_uses_no_seq,
@@ -201,13 +189,45 @@ macro_rules! store_conformance_tests {
             concurrent_deletes_of_one_reaction_delete_it_once,
             concurrent_independent_change_sets_all_commit_without_holes,
             readers_see_change_sets_whole_or_not_at_all,
+        ] [] $($input)* }
+    };
+}
+
+/// What [`store_conformance_tests!`](crate::store_conformance_tests) and
+/// [`delivery_tests!`](crate::delivery_tests) expand to: a module `$module`
+/// with one `#[test]` per case of `talk_testing::$module`, each carrying the
+/// attributes written before the factory. Not part of the API.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __store_case_tests {
+    (@case $module:ident [$($attr:tt)*] $make:block $case:ident) => {
+        $($attr)*
+        #[test]
+        fn $case() {
+            $crate::conformance::run(async {
+                let store: ::std::sync::Arc<dyn ::talk_core::Store> = $make;
+                $crate::$module::$case(store).await;
+            });
         }
     };
-    (async_factory = $factory:expr $(,)?) => {
-        $crate::store_conformance_tests! { @make { ($factory)().await } }
+    (@module $doc:literal $module:ident [$($case:ident),* $(,)?] $attrs:tt $make:block) => {
+        #[doc = $doc]
+        mod $module {
+            #[allow(unused_imports)]
+            use super::*;
+
+            $( $crate::__store_case_tests! { @case $module $attrs $make $case } )*
+        }
     };
-    ($factory:expr $(,)?) => {
-        $crate::store_conformance_tests! { @make { ($factory)() } }
+    // The attributes given first, one at a time, then the factory.
+    (@attrs $doc:literal $module:ident $cases:tt [$($attr:tt)*] #[$meta:meta] $($rest:tt)*) => {
+        $crate::__store_case_tests! { @attrs $doc $module $cases [$($attr)* #[$meta]] $($rest)* }
+    };
+    (@attrs $doc:literal $module:ident $cases:tt $attrs:tt async_factory = $factory:expr $(,)?) => {
+        $crate::__store_case_tests! { @module $doc $module $cases $attrs { ($factory)().await } }
+    };
+    (@attrs $doc:literal $module:ident $cases:tt $attrs:tt $factory:expr $(,)?) => {
+        $crate::__store_case_tests! { @module $doc $module $cases $attrs { ($factory)() } }
     };
 }
 

@@ -109,7 +109,7 @@ struct Reference {
 }
 
 /// Runs every [`HubCommand`] into every fault of `faults` on stores from
-/// `rig` (see the [module documentation](self) for what each case checks),
+/// `rig` (see the [module documentation](crate::faults) for what each case checks),
 /// on a Tokio runtime of its own. Panics with the command, the point, the
 /// failure and the first difference when a case fails.
 pub fn run_fault_matrix<P, F>(rig: impl Fn() -> Rig<P, F>, faults: &[FaultCase<P, F>]) -> MatrixReport

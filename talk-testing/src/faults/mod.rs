@@ -34,7 +34,7 @@
 //! - every subscriber (one `Scope::All` subscription per agent, started
 //!   before the command) receives exactly the events the store says it sees.
 //!
-//! Ids ([`SequentialIds`]) and time ([`ManualClock`]) are deterministic, so
+//! Ids ([`SequentialIds`]) and time ([`ManualClock`](talk_core::ManualClock)) are deterministic, so
 //! two runs of the same command make the same rows, and a snapshot after a
 //! fault compares with the reference's snapshot field by field.
 

@@ -637,10 +637,10 @@ impl Model {
         if !name_ok {
             return fail("invalid_request");
         }
-        if let Some(d) = detail {
-            if !text_ok(d, 0, TALK_DETAIL_MAX) {
-                return fail("invalid_request");
-            }
+        if let Some(d) = detail
+            && !text_ok(d, 0, TALK_DETAIL_MAX)
+        {
+            return fail("invalid_request");
         }
         let mut members: Vec<String> = vec![actor.to_owned()];
         for agent in listed {
@@ -868,10 +868,11 @@ impl Model {
         if self.active_record(t, agent).is_some() {
             return fail("already_participant");
         }
-        if let Some((a, b)) = &self.talks[t].pair {
-            if a != agent && b != agent {
-                return fail("direct_talk_full");
-            }
+        if let Some((a, b)) = &self.talks[t].pair
+            && a != agent
+            && b != agent
+        {
+            return fail("direct_talk_full");
         }
         if self.active_count(t) as usize >= self.participants_max {
             return fail("limit_exceeded");
@@ -1119,12 +1120,12 @@ impl Model {
         // deleted means deleted: its content goes from earlier events too
         let id = format!("m{m}");
         for event in &mut self.events {
-            if let PData::Message(_, payload) = &mut event.data {
-                if payload.id == id {
-                    payload.text.clear();
-                    payload.medias.clear();
-                    payload.reactions.clear();
-                }
+            if let PData::Message(_, payload) = &mut event.data
+                && payload.id == id
+            {
+                payload.text.clear();
+                payload.medias.clear();
+                payload.reactions.clear();
             }
         }
         self.emit(t, vec![Ev::MsgDeleted(m)]);
@@ -1209,10 +1210,10 @@ impl Model {
         let mut seqs = Vec::new();
         for (k, event) in self.events.iter().enumerate() {
             let t = self.meta[k].0;
-            if let Some(only) = talk {
-                if only != Some(t) {
-                    continue;
-                }
+            if let Some(only) = talk
+                && only != Some(t)
+            {
+                continue;
             }
             let mut seen = false;
             for part in &self.parts {
