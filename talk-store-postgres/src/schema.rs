@@ -89,23 +89,12 @@ pub(crate) async fn migrate(client: &mut Client, schema: Option<&str>) -> Result
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
     use super::*;
 
     #[test]
     fn every_migration_file_is_embedded_in_order() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
-        let mut files: Vec<String> = std::fs::read_dir(&dir)
-            .expect("migrations directory")
-            .map(|entry| entry.expect("entry").file_name().to_string_lossy().into_owned())
-            .filter(|name| name.ends_with(".sql"))
-            .collect();
-        files.sort();
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
         let embedded: Vec<&str> = MIGRATIONS.iter().map(|(name, _)| *name).collect();
-        assert_eq!(files, embedded, "each file in migrations/ is listed in MIGRATIONS, in order");
-        for (number, name) in (1..).zip(&embedded) {
-            assert!(name.starts_with(&format!("{number:04}_")), "{name} is migration {number}");
-        }
+        talk_testing::migrations::assert_embedded_in_order(&dir, &embedded);
     }
 }
