@@ -17,6 +17,7 @@ mod rules;
 pub mod store;
 mod syntax;
 mod talk;
+pub mod text;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use delivery::{
