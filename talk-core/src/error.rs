@@ -129,6 +129,10 @@ pub enum Error {
     /// Only the author may do this.
     #[error("only the author of the message may do this")]
     NotAuthor,
+    /// The embedder's [`Policy`](crate::policy::Policy) refused the command,
+    /// for this reason.
+    #[error("{0}")]
+    Forbidden(String),
     /// The talk is closed.
     #[error("talk {0} is closed")]
     TalkClosed(crate::TalkId),
@@ -182,6 +186,7 @@ impl Error {
             Self::NotFound(_) => "not_found",
             Self::NotParticipant => "not_participant",
             Self::NotAuthor => "not_author",
+            Self::Forbidden(_) => "forbidden",
             Self::TalkClosed(_) => "talk_closed",
             Self::MessageDeleted(_) => "message_deleted",
             Self::AlreadyParticipant(_) => "already_participant",
@@ -200,7 +205,7 @@ impl Error {
             Self::InvalidRequest(_) | Self::InvalidEmoji(_) | Self::InvalidParent(_) | Self::UnknownAgent(_) => {
                 ErrorKind::InvalidInput
             }
-            Self::NotParticipant | Self::NotAuthor => ErrorKind::Forbidden,
+            Self::NotParticipant | Self::NotAuthor | Self::Forbidden(_) => ErrorKind::Forbidden,
             Self::NotFound(_) => ErrorKind::NotFound,
             Self::TalkClosed(_)
             | Self::MessageDeleted(_)

@@ -12,6 +12,7 @@ mod message;
 mod named;
 mod page;
 mod participant;
+pub mod policy;
 mod reaction;
 mod rules;
 pub mod store;

@@ -243,6 +243,7 @@ mod tests {
             (Error::UnknownAgent(agent.clone()), 400, "unknown_agent"),
             (Error::NotParticipant, 403, "not_participant"),
             (Error::NotAuthor, 403, "not_author"),
+            (Error::Forbidden("x".into()), 403, "forbidden"),
             (Error::NotFound("talk"), 404, "not_found"),
             (Error::TalkClosed(talk), 409, "talk_closed"),
             (Error::MessageDeleted(message), 409, "message_deleted"),

@@ -670,3 +670,39 @@ async fn events_endpoint_racing_retention_answers_410() {
     let reply = api.get("agent-id-2", "/v1.0/events?since=0").await;
     reply.assert_error(410, "resync_required");
 }
+
+// ------------------------------------------------------------------ policy
+
+/// Refuses any edit and any text that says "spam", with the embedder's own code.
+struct NoSpam;
+
+impl talk_core::policy::Policy for NoSpam {
+    fn check(
+        &self,
+        request: &talk_core::policy::Request<'_>,
+    ) -> Result<talk_core::policy::Verdict, talk_core::policy::PolicyError> {
+        use talk_core::policy::{Command, Verdict};
+        Ok(match request.command {
+            Command::SendMessage { text, .. } if text.contains("spam") => Verdict::Refuse("no_spam".into()),
+            Command::EditMessage { .. } => Verdict::Refuse("no_edits".into()),
+            _ => Verdict::Allow,
+        })
+    }
+}
+
+#[tokio::test]
+async fn policy_refusal_is_403_forbidden_with_the_reason_and_writes_nothing() {
+    let api = api_with(Setup { policy: Some(std::sync::Arc::new(NoSpam)), ..Setup::default() });
+    let talk = api.group("agent-id-1", &["agent-id-2"]).await;
+    let head = api.head().await;
+    let refused = api.post("agent-id-1", &format!("/v1.0/talks/{talk}/messages"), json!({"text": "spam"})).await;
+    refused.assert_error(403, "forbidden");
+    assert_eq!(refused.message(), "no_spam");
+    assert_eq!(api.head().await, head);
+    // Asked before authorship: another agent's edit is refused by the policy first.
+    let sent = api.send("agent-id-1", &talk, "hello").await;
+    let edit = format!("/v1.0/messages/{}", sent["id"].as_str().unwrap_or_default());
+    api.patch("agent-id-2", &edit, json!({"text": "x"})).await.assert_error(403, "forbidden");
+    // After visibility: a stranger's edit is not found, whatever the policy.
+    api.patch("agent-id-4", &edit, json!({"text": "x"})).await.assert_error(404, "not_found");
+}

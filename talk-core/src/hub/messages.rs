@@ -110,7 +110,7 @@ impl Hub {
         let applied = self
             .run(|fresh| async move {
                 let (visible, message) = self.visible_message(actor, message_id).await?;
-                rules::messages::delete(&visible.actor(actor), &message, &fresh)
+                rules::messages::delete(&visible.talk, &visible.actor(actor), &message, &fresh)
             })
             .await?;
         match applied {

@@ -1,6 +1,7 @@
 //! The [`Hub`]: the service an application calls. Every command takes the
 //! acting agent first and goes four steps: read what the rule needs, decide
-//! in pure code ([`rules`](crate::rules)), apply the change set atomically
+//! in pure code ([`rules`](crate::rules), which ask the embedder's
+//! [`Policy`] at their step), apply the change set atomically
 //! through the store, and (with live delivery) notify. The loop that does
 //! this, retrying on conflict, is [`Hub::run`]; the commands and reads are in
 //! one file per resource, as the rules and the HTTP routes.
@@ -29,6 +30,7 @@ use crate::event::Event;
 use crate::id::{AgentId, IdGenerator, MessageId, TalkId, UuidV7Generator};
 use crate::limits::Limits;
 use crate::message::Message;
+use crate::policy::{AllowAll, Policy};
 use crate::reaction::Emoji;
 use crate::rules::{Actor, Decision, Fresh};
 use crate::store::{Store, TalkAndRecords};
@@ -70,9 +72,17 @@ pub struct HubBuilder {
     notifier: Arc<dyn Notifier>,
     delivery: DeliveryOptions,
     retention: Option<u64>,
+    policy: Arc<dyn Policy>,
 }
 
 impl HubBuilder {
+    /// Asks this policy before every command is decided (default:
+    /// [`AllowAll`]). See [`policy`](crate::policy).
+    pub fn policy(mut self, policy: Arc<dyn Policy>) -> Self {
+        self.policy = policy;
+        self
+    }
+
     /// Uses this notifier to announce commits to the dispatcher (default: an
     /// in-process one; several processes on one store need a cross-process one).
     pub fn notifier(mut self, notifier: Arc<dyn Notifier>) -> Self {
@@ -137,6 +147,7 @@ impl HubBuilder {
                 notifier: self.notifier,
                 delivery: self.delivery,
                 retention: self.retention,
+                policy: self.policy,
                 next_prune: AtomicU64::new(0),
                 dispatcher: tokio::sync::OnceCell::new(),
                 secret_key: tokio::sync::OnceCell::new(),
@@ -155,6 +166,7 @@ struct Inner {
     notifier: Arc<dyn Notifier>,
     delivery: DeliveryOptions,
     retention: Option<u64>,
+    policy: Arc<dyn Policy>,
     /// The head at which the log is pruned next, when a retention is set.
     next_prune: AtomicU64,
     dispatcher: tokio::sync::OnceCell<Arc<Dispatcher>>,
@@ -242,6 +254,7 @@ impl Hub {
             notifier: Arc::new(LocalNotifier::new()),
             delivery: DeliveryOptions::default(),
             retention: None,
+            policy: Arc::new(AllowAll),
         }
     }
 
@@ -268,7 +281,13 @@ impl Hub {
     {
         let mut attempts = Attempts { policy: self.inner.retry, done: 0 };
         loop {
-            let fresh = Fresh { now: self.inner.clock.now(), ids: self.inner.ids.as_ref() };
+            let inner = &self.inner;
+            let fresh = Fresh {
+                now: inner.clock.now(),
+                ids: inner.ids.as_ref(),
+                policy: inner.policy.as_ref(),
+                limits: &inner.limits,
+            };
             let changes = match attempt(fresh).await? {
                 Decision::Repeat(value) => return Ok(Applied::Repeat(value)),
                 Decision::Change(changes) => changes,

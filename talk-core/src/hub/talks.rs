@@ -49,7 +49,7 @@ impl Hub {
                         let records = self.store().agent_records(talk.id, agent).await?;
                         *slot = records.iter().any(Participant::is_active);
                     }
-                    return Ok(rules::talks::revive_direct(&talk, actor, other, active, &fresh));
+                    return rules::talks::revive_direct(&talk, plan, active, &fresh);
                 }
                 rules::talks::create(plan, unknown, limits, &fresh)
             })

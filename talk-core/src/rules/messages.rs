@@ -5,6 +5,7 @@ use crate::error::Error;
 use crate::event::EventData;
 use crate::id::MessageId;
 use crate::message::{Message, MessageKind, NewMessage};
+use crate::policy::Command;
 use crate::store::{Guard, Write};
 use crate::syntax;
 use crate::talk::{Talk, TalkStatus};
@@ -48,6 +49,8 @@ pub(crate) fn send(
             return Ok(Decision::Repeat(stored.clone()));
         }
     }
+    let command = Command::SendMessage { text: &input.text, parent_id: input.parent_id, medias: &input.medias };
+    let rewrite = fresh.ask(actor.request(command, talk, None), &input.medias)?;
     if talk.status == TalkStatus::Closed {
         return Err(Error::TalkClosed(talk.id));
     }
@@ -66,7 +69,7 @@ pub(crate) fn send(
         parent_id: input.parent_id,
         kind: MessageKind::Normal,
         agent_id: Some(actor.agent.clone()),
-        text: input.text.clone(),
+        text: rewrite.unwrap_or_else(|| input.text.clone()),
         medias: input.medias.clone(),
         system: None,
         reactions: Vec::new(),
@@ -104,6 +107,7 @@ pub(crate) fn edit(
 ) -> Result<Decision<Message>, Error> {
     syntax::content_present(text, &message.medias)?;
     let guard = actor.guard()?;
+    let rewrite = fresh.ask(actor.request(Command::EditMessage { text }, talk, Some(message)), &message.medias)?;
     require_author(message, actor)?;
     if talk.status == TalkStatus::Closed {
         return Err(Error::TalkClosed(talk.id));
@@ -112,7 +116,7 @@ pub(crate) fn edit(
         return Err(Error::MessageDeleted(message.id));
     }
     let after = Message {
-        text: text.to_owned(),
+        text: rewrite.unwrap_or_else(|| text.to_owned()),
         version: message.version + 1,
         tm_edit: Some(fresh.now),
         tm_update: fresh.now,
@@ -130,11 +134,17 @@ pub(crate) fn edit(
 
 /// Deletes a message: a tombstone, its reactions gone, its content gone
 /// from every earlier event.
-pub(crate) fn delete(actor: &Actor<'_>, message: &Message, fresh: &Fresh<'_>) -> Result<Decision<Message>, Error> {
+pub(crate) fn delete(
+    talk: &Talk,
+    actor: &Actor<'_>,
+    message: &Message,
+    fresh: &Fresh<'_>,
+) -> Result<Decision<Message>, Error> {
     let guard = actor.guard()?;
     if message.is_deleted() {
         return Ok(Decision::Repeat(message.clone()));
     }
+    fresh.ask(actor.request(Command::DeleteMessage, talk, Some(message)), &[])?;
     require_author(message, actor)?;
     let mut tombstone =
         Message { version: message.version + 1, tm_delete: Some(fresh.now), tm_update: fresh.now, ..message.clone() };

@@ -19,9 +19,13 @@ use crate::clock::Timestamp;
 use crate::error::Error;
 use crate::event::EventData;
 use crate::id::{AgentId, IdGenerator, MessageId, ParticipantId, TalkId};
+use crate::limits::Limits;
+use crate::message::Media;
 use crate::message::{Message, MessageKind, SystemEvent, SystemInfo};
 use crate::participant::{Participant, ParticipantStatus};
+use crate::policy::{Command, Policy, PolicyError, Request, Verdict};
 use crate::store::{ChangeSet, Guard, NewEvent, Write};
+use crate::syntax;
 use crate::talk::Talk;
 
 /// What a command comes to.
@@ -33,10 +37,36 @@ pub(crate) enum Decision<T> {
     Change(ChangeSet),
 }
 
-/// The time and id source of one decision.
+/// What one decision consults besides what was read: its time, its id
+/// source, and the embedder's policy (with the limits a rewrite must keep).
 pub(crate) struct Fresh<'a> {
     pub(crate) now: Timestamp,
     pub(crate) ids: &'a dyn IdGenerator,
+    pub(crate) policy: &'a dyn Policy,
+    pub(crate) limits: &'a Limits,
+}
+
+impl Fresh<'_> {
+    /// Asks the embedder's policy, between the repeats step and authorship:
+    /// `Ok(None)` to go on as asked, `Ok(Some(text))` to go on with the
+    /// policy's text (a send or an edit), `forbidden` when it refuses.
+    /// `medias` are the message's, for the check of a rewritten text.
+    pub(crate) fn ask(&self, request: Request<'_>, medias: &[Media]) -> Result<Option<String>, Error> {
+        let failed = |why: String| Error::Internal(Box::new(PolicyError(why)));
+        match self.policy.check(&request).map_err(|e| Error::Internal(Box::new(e)))? {
+            Verdict::Allow => Ok(None),
+            Verdict::Refuse(reason) => Err(Error::Forbidden(reason)),
+            Verdict::Rewrite(_) if !request.command.has_text() => {
+                Err(failed(format!("a rewrite of {:?}, which has no text", request.command)))
+            }
+            Verdict::Rewrite(text) => {
+                syntax::message_text(&text, self.limits)
+                    .and_then(|()| syntax::content_present(&text, medias))
+                    .map_err(|e| failed(format!("the rewritten text is not a valid text: {e}")))?;
+                Ok(Some(text))
+            }
+        }
+    }
 }
 
 /// What a command knows of its actor in the talk.
@@ -46,13 +76,18 @@ pub(crate) struct Actor<'a> {
     pub(crate) records: &'a [Participant],
 }
 
-impl Actor<'_> {
-    pub(crate) fn active(&self) -> Option<&Participant> {
+impl<'a> Actor<'a> {
+    /// What the policy is asked about `command` by this actor in `talk`.
+    pub(crate) fn request(&self, command: Command<'a>, talk: &'a Talk, message: Option<&'a Message>) -> Request<'a> {
+        Request::new(self.agent, command, Some(talk), self.active(), message)
+    }
+
+    pub(crate) fn active(&self) -> Option<&'a Participant> {
         self.records.iter().rev().find(|p| p.is_active())
     }
 
     /// Step 6: the active record, or `not_participant`.
-    pub(crate) fn require_active(&self) -> Result<&Participant, Error> {
+    pub(crate) fn require_active(&self) -> Result<&'a Participant, Error> {
         self.active().ok_or(Error::NotParticipant)
     }
 
@@ -193,7 +228,8 @@ pub(crate) mod test_support {
     }
 
     pub(crate) fn fresh<'a>(clock: &ManualClock, ids: &'a UuidV7Generator) -> Fresh<'a> {
-        Fresh { now: clock.now(), ids }
+        static LIMITS: std::sync::LazyLock<Limits> = std::sync::LazyLock::new(Limits::default);
+        Fresh { now: clock.now(), ids, policy: &crate::policy::AllowAll, limits: &LIMITS }
     }
 
     /// A group talk of `members` (the first creates it), and their records.

@@ -7,6 +7,7 @@ use crate::id::AgentId;
 use crate::limits::Limits;
 use crate::message::SystemEvent;
 use crate::participant::{LeftReason, Participant, ParticipantStatus};
+use crate::policy::Command;
 use crate::store::{Guard, Write};
 use crate::talk::{Talk, TalkKind, TalkStatus};
 
@@ -22,6 +23,7 @@ pub(crate) fn add(
     fresh: &Fresh<'_>,
 ) -> Result<Decision<Participant>, Error> {
     let guard = actor.guard()?;
+    fresh.ask(actor.request(Command::AddParticipant { agent_id: agent }, talk, None), &[])?;
     if talk.status == TalkStatus::Closed {
         return Err(Error::TalkClosed(talk.id));
     }
@@ -67,6 +69,8 @@ pub(crate) fn remove(
     if !target.is_active() {
         return Ok(Decision::Repeat(target.clone()));
     }
+    let command = if own { Command::LeaveTalk } else { Command::RemoveParticipant { participant: target } };
+    fresh.ask(actor.request(command, talk, None), &[])?;
     if !own && talk.status == TalkStatus::Closed {
         return Err(Error::TalkClosed(talk.id));
     }

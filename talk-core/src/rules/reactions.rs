@@ -5,6 +5,7 @@ use crate::error::Error;
 use crate::event::EventData;
 use crate::limits::Limits;
 use crate::message::Message;
+use crate::policy::Command;
 use crate::reaction::{Emoji, Reaction, ReactionChange};
 use crate::store::{Guard, Write};
 use crate::talk::{Talk, TalkStatus};
@@ -39,6 +40,7 @@ pub(crate) fn add(
     if exists {
         return Ok(Decision::Repeat(()));
     }
+    fresh.ask(actor.request(Command::AddReaction { emoji }, talk, Some(message)), &[])?;
     let mut changes = reaction_changes(talk, message, guard, fresh)?;
     let new_emoji = !message.reactions.iter().any(|r| r.emoji == emoji);
     if new_emoji && message.reactions.len() >= limits.distinct_emoji_per_message_max {
@@ -75,6 +77,7 @@ pub(crate) fn remove(
     if !exists {
         return Ok(Decision::Repeat(()));
     }
+    fresh.ask(actor.request(Command::RemoveReaction { emoji }, talk, Some(message)), &[])?;
     let mut changes = reaction_changes(talk, message, guard, fresh)?;
     let last_of_emoji = message.reactions.iter().find(|r| r.emoji == emoji).is_none_or(|r| r.count <= 1);
     if last_of_emoji {

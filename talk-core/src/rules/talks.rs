@@ -7,9 +7,17 @@ use crate::id::{AgentId, TalkId};
 use crate::limits::Limits;
 use crate::message::SystemEvent;
 use crate::participant::LeftReason;
+use crate::policy::{Command, Request};
 use crate::store::Write;
 use crate::syntax::{self, TalkPlan};
 use crate::talk::{AgentPair, Talk, TalkChanges, TalkKind, TalkStatus};
+
+impl TalkPlan {
+    /// What the policy is asked about this create.
+    fn command(&self) -> Command<'_> {
+        Command::CreateTalk { kind: self.kind, name: &self.name, members: &self.members }
+    }
+}
 
 /// Steps 9–10 of creating a new talk: the participant limit, then unknown
 /// agents (`unknown` is the first listed agent the directory does not know).
@@ -19,6 +27,7 @@ pub(crate) fn create(
     limits: &Limits,
     fresh: &Fresh<'_>,
 ) -> Result<Decision<Talk>, Error> {
+    fresh.ask(Request::new(&plan.members[0], plan.command(), None, None, None), &[])?;
     if plan.members.len() > limits.participants_per_talk_max {
         return Err(Error::LimitExceeded(format!(
             "a talk has at most {} active participants",
@@ -61,15 +70,16 @@ pub(crate) fn create(
 /// caller and the other agent, whether each has an active record.
 pub(crate) fn revive_direct(
     talk: &Talk,
-    caller: &AgentId,
-    other: &AgentId,
+    plan: &TalkPlan,
     active: [bool; 2],
     fresh: &Fresh<'_>,
-) -> Decision<Talk> {
+) -> Result<Decision<Talk>, Error> {
+    let (caller, other) = (&plan.members[0], &plan.members[1]);
     let missing: Vec<&AgentId> = [caller, other].into_iter().zip(active).filter(|(_, a)| !a).map(|(g, _)| g).collect();
     if talk.status == TalkStatus::Active && missing.is_empty() {
-        return Decision::Repeat(talk.clone());
+        return Ok(Decision::Repeat(talk.clone()));
     }
+    fresh.ask(Request::new(caller, plan.command(), Some(talk), None, None), &[])?;
     let mut after = touched(talk, fresh.now);
     after.member_count += u32::try_from(missing.len()).unwrap_or(0);
     let mut changes = Changes::new(talk.id, fresh.now);
@@ -87,7 +97,7 @@ pub(crate) fn revive_direct(
             .join(new_participant(talk.id, agent, fresh))
             .system_message(fresh, info(SystemEvent::ParticipantJoined, agent, Some(caller)));
     }
-    changes.done()
+    Ok(changes.done())
 }
 
 /// Rename, or change the detail.
@@ -105,6 +115,7 @@ pub(crate) fn update(
     if renamed.is_none() && redetailed.is_none() {
         return Ok(Decision::Repeat(talk.clone()));
     }
+    fresh.ask(actor.request(Command::UpdateTalk(input), talk, None), &[])?;
     if talk.status == TalkStatus::Closed {
         return Err(Error::TalkClosed(talk.id));
     }
@@ -130,6 +141,7 @@ pub(crate) fn close(talk: &Talk, actor: &Actor<'_>, fresh: &Fresh<'_>) -> Result
     if talk.status == TalkStatus::Closed {
         return Ok(Decision::Repeat(talk.clone()));
     }
+    fresh.ask(actor.request(Command::CloseTalk, talk, None), &[])?;
     let mut after = touched(talk, fresh.now);
     after.status = TalkStatus::Closed;
     after.tm_close = Some(fresh.now);
@@ -158,6 +170,7 @@ pub(crate) fn reopen(talk: &Talk, actor: &Actor<'_>, fresh: &Fresh<'_>) -> Resul
     if talk.status == TalkStatus::Active {
         return Ok(Decision::Repeat(talk.clone()));
     }
+    fresh.ask(actor.request(Command::ReopenTalk, talk, None), &[])?;
     let mut after = touched(talk, fresh.now);
     after.status = TalkStatus::Active;
     after.tm_close = None;

@@ -36,7 +36,7 @@ fn list(page: talk_core::Page<talk_core::Message>) -> MessageList {
         (status = 200, description = "A retry of a send with the same client-chosen `id` and the same request: the stored message; after that message was deleted, any request with its `id` from its sender in its talk: the tombstone.", body = MessageDto),
         (status = 400, description = "`invalid_id`, `invalid_json`, `invalid_request`, `invalid_parent`.", body = ErrorBody),
         (status = 401, description = "`unauthenticated`.", body = ErrorBody),
-        (status = 403, description = "`not_participant`.", body = ErrorBody),
+        (status = 403, description = "`not_participant`, `forbidden` (the embedder's policy refused).", body = ErrorBody),
         (status = 404, description = "`not_found`.", body = ErrorBody),
         (status = 409, description = "`talk_closed`, `id_conflict`.", body = ErrorBody),
         (status = 413, description = "`payload_too_large`.", body = ErrorBody),
@@ -114,7 +114,7 @@ pub(crate) async fn get_message(
         (status = 200, description = "The message, edited.", body = MessageDto),
         (status = 400, description = "`invalid_id`, `invalid_json`, `invalid_request`.", body = ErrorBody),
         (status = 401, description = "`unauthenticated`.", body = ErrorBody),
-        (status = 403, description = "`not_participant`, `not_author`.", body = ErrorBody),
+        (status = 403, description = "`not_participant`, `not_author`, `forbidden` (the embedder's policy refused).", body = ErrorBody),
         (status = 404, description = "`not_found`.", body = ErrorBody),
         (status = 409, description = "`talk_closed`, `message_deleted`.", body = ErrorBody),
         (status = 413, description = "`payload_too_large`.", body = ErrorBody),
@@ -140,7 +140,7 @@ pub(crate) async fn edit_message(
         (status = 200, description = "The tombstone (deleting a deleted message is a repeat).", body = MessageDto),
         (status = 400, description = "`invalid_id`, `invalid_request`.", body = ErrorBody),
         (status = 401, description = "`unauthenticated`.", body = ErrorBody),
-        (status = 403, description = "`not_participant`, `not_author`.", body = ErrorBody),
+        (status = 403, description = "`not_participant`, `not_author`, `forbidden` (the embedder's policy refused).", body = ErrorBody),
         (status = 404, description = "`not_found`.", body = ErrorBody),
     )
 )]

@@ -84,7 +84,7 @@ pub(crate) async fn list_participants(
         (status = 201, description = "The new participant record.", body = ParticipantDto),
         (status = 400, description = "`invalid_id`, `invalid_json`, `invalid_request`, `unknown_agent`.", body = ErrorBody),
         (status = 401, description = "`unauthenticated`.", body = ErrorBody),
-        (status = 403, description = "`not_participant`.", body = ErrorBody),
+        (status = 403, description = "`not_participant`, `forbidden` (the embedder's policy refused).", body = ErrorBody),
         (status = 404, description = "`not_found`.", body = ErrorBody),
         (status = 409, description = "`talk_closed`, `already_participant`, `direct_talk_full`, `limit_exceeded`.", body = ErrorBody),
         (status = 413, description = "`payload_too_large`.", body = ErrorBody),
@@ -111,7 +111,7 @@ pub(crate) async fn add_participant(
         (status = 200, description = "The record, ended (a repeat leave answers the record as it is).", body = ParticipantDto),
         (status = 400, description = "`invalid_id`, `invalid_request`.", body = ErrorBody),
         (status = 401, description = "`unauthenticated`.", body = ErrorBody),
-        (status = 403, description = "`not_participant`.", body = ErrorBody),
+        (status = 403, description = "`not_participant`, `forbidden` (the embedder's policy refused).", body = ErrorBody),
         (status = 404, description = "`not_found`: no such talk or record in it.", body = ErrorBody),
         (status = 409, description = "`talk_closed` (removing another agent from a closed talk).", body = ErrorBody),
     )

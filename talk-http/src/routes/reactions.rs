@@ -20,7 +20,7 @@ use crate::state::AppState;
         (status = 200, description = "The message with its reactions (adding a reaction twice is a repeat).", body = MessageDto),
         (status = 400, description = "`invalid_id`, `invalid_json`, `invalid_request`, `invalid_emoji`.", body = ErrorBody),
         (status = 401, description = "`unauthenticated`.", body = ErrorBody),
-        (status = 403, description = "`not_participant`.", body = ErrorBody),
+        (status = 403, description = "`not_participant`, `forbidden` (the embedder's policy refused).", body = ErrorBody),
         (status = 404, description = "`not_found`.", body = ErrorBody),
         (status = 409, description = "`talk_closed`, `message_deleted`, `limit_exceeded`.", body = ErrorBody),
         (status = 413, description = "`payload_too_large`.", body = ErrorBody),
@@ -46,7 +46,7 @@ pub(crate) async fn add_reaction(
         (status = 200, description = "The message with its reactions (removing a reaction that is not there is a repeat).", body = MessageDto),
         (status = 400, description = "`invalid_id`, `invalid_request`, `invalid_emoji`.", body = ErrorBody),
         (status = 401, description = "`unauthenticated`.", body = ErrorBody),
-        (status = 403, description = "`not_participant`.", body = ErrorBody),
+        (status = 403, description = "`not_participant`, `forbidden` (the embedder's policy refused).", body = ErrorBody),
         (status = 404, description = "`not_found`.", body = ErrorBody),
         (status = 409, description = "`talk_closed`, `message_deleted`.", body = ErrorBody),
     )

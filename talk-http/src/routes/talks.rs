@@ -31,6 +31,7 @@ list_query!(
         (status = 200, description = "A `direct` talk of this pair exists: it is returned, reopened and with both agents re-added if needed.", body = TalkDto),
         (status = 400, description = "`invalid_json`, `invalid_request`, `unknown_agent`.", body = ErrorBody),
         (status = 401, description = "`unauthenticated`.", body = ErrorBody),
+        (status = 403, description = "`forbidden` (the embedder's policy refused).", body = ErrorBody),
         (status = 409, description = "`limit_exceeded`.", body = ErrorBody),
         (status = 413, description = "`payload_too_large`.", body = ErrorBody),
         (status = 415, description = "`unsupported_media_type`.", body = ErrorBody),
@@ -100,7 +101,7 @@ pub(crate) async fn get_talk(
         (status = 200, description = "The talk as it is now (a change that changes nothing is a repeat: no event).", body = TalkDto),
         (status = 400, description = "`invalid_id`, `invalid_json`, `invalid_request`.", body = ErrorBody),
         (status = 401, description = "`unauthenticated`.", body = ErrorBody),
-        (status = 403, description = "`not_participant`.", body = ErrorBody),
+        (status = 403, description = "`not_participant`, `forbidden` (the embedder's policy refused).", body = ErrorBody),
         (status = 404, description = "`not_found`.", body = ErrorBody),
         (status = 409, description = "`talk_closed`.", body = ErrorBody),
         (status = 413, description = "`payload_too_large`.", body = ErrorBody),
@@ -126,7 +127,7 @@ pub(crate) async fn update_talk(
         (status = 200, description = "The talk, closed (closing a closed talk is a repeat: no event).", body = TalkDto),
         (status = 400, description = "`invalid_id`, `invalid_request`.", body = ErrorBody),
         (status = 401, description = "`unauthenticated`.", body = ErrorBody),
-        (status = 403, description = "`not_participant`.", body = ErrorBody),
+        (status = 403, description = "`not_participant`, `forbidden` (the embedder's policy refused).", body = ErrorBody),
         (status = 404, description = "`not_found`.", body = ErrorBody),
     )
 )]
@@ -149,7 +150,7 @@ pub(crate) async fn close_talk(
         (status = 200, description = "The talk, active (reopening an active talk is a repeat: no event).", body = TalkDto),
         (status = 400, description = "`invalid_id`, `invalid_request`.", body = ErrorBody),
         (status = 401, description = "`unauthenticated`.", body = ErrorBody),
-        (status = 403, description = "`not_participant`: neither an active participant nor a former one who may reopen.", body = ErrorBody),
+        (status = 403, description = "`not_participant`: neither an active participant nor a former one who may reopen, `forbidden` (the embedder's policy refused).", body = ErrorBody),
         (status = 404, description = "`not_found`.", body = ErrorBody),
         (status = 409, description = "`limit_exceeded`.", body = ErrorBody),
     )

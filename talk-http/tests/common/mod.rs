@@ -77,6 +77,8 @@ pub struct Setup {
     pub limits: Limits,
     pub delivery: DeliveryOptions,
     pub options: Options,
+    /// The embedder's policy (default: allow everything).
+    pub policy: Option<Arc<dyn talk_core::policy::Policy>>,
 }
 
 /// The router, the Hub behind it, and its store.
@@ -132,12 +134,15 @@ pub fn api() -> Api {
 
 pub fn api_with(setup: Setup) -> Api {
     let store = Arc::new(ForwardingStore::new(Arc::new(MemoryStore::new())));
-    let hub = Hub::builder(store.clone())
+    let mut hub = Hub::builder(store.clone())
         .clock(Arc::new(ManualClock::default()))
         .directory(Arc::new(StaticDirectory::new(AGENTS.iter().map(|a| agent(a)))))
         .limits(setup.limits)
-        .delivery(setup.delivery)
-        .build();
+        .delivery(setup.delivery);
+    if let Some(policy) = setup.policy {
+        hub = hub.policy(policy);
+    }
+    let hub = hub.build();
     let tokens = StaticTokens::new(AGENTS.iter().map(|a| (token(a), agent(a))));
     let app = talk_http::router_with_options(hub.clone(), Arc::new(tokens), setup.options);
     Api { app, hub, store }
