@@ -64,6 +64,11 @@ pub enum Conflict {
     /// An update or delete named a row that does not exist, or an insert
     /// reused the id of a talk, participant or reaction row that exists.
     RowMismatch,
+    /// Another owner's lease on a durable consumer lives (or the consumer
+    /// is gone): a store's own signal, answered as `None` or `false` by
+    /// [`Store::claim_consumer`](crate::Store::claim_consumer) and
+    /// [`Store::ack_consumer`](crate::Store::ack_consumer).
+    LeaseHeld,
 }
 
 impl fmt::Display for Conflict {
@@ -77,6 +82,7 @@ impl fmt::Display for Conflict {
             Self::MessageIdTaken => "the message id is taken",
             Self::ReactionExists => "the reaction exists",
             Self::RowMismatch => "a written row is missing or already exists",
+            Self::LeaseHeld => "another owner holds the consumer's lease",
         };
         f.write_str(what)
     }

@@ -28,7 +28,10 @@ pub use delivery::{
 pub use directory::{AgentDirectory, AnyAgent, StaticDirectory};
 pub use error::{Error, ErrorKind, Result};
 pub use event::{Event, EventData};
-pub use hub::{Created, EventPage, Hub, HubBuilder, MessageFilter, ParticipantFilter, ParticipantRef, RetryPolicy};
+pub use hub::{
+    Consumer, ConsumerLag, Created, EventPage, Hub, HubBuilder, MessageFilter, ParticipantFilter, ParticipantRef,
+    RetryPolicy,
+};
 pub use id::{AgentId, IdGenerator, MessageId, ParticipantId, TalkId, UuidV7Generator};
 pub use limits::Limits;
 pub use message::{Media, Message, MessageKind, NewMessage, ReactionSummary, SystemEvent, SystemInfo};

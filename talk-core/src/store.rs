@@ -70,6 +70,17 @@ use crate::participant::{Participant, ParticipantStatus};
 use crate::reaction::{Emoji, Reaction};
 use crate::talk::{AgentPair, Talk, TalkStatus};
 
+/// A durable consumer as a store keeps it ([`Store::consumers`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsumerRecord {
+    /// Its name.
+    pub name: String,
+    /// The `seq` through which its events are acknowledged.
+    pub cursor: u64,
+    /// The owner whose lease is live now, if any.
+    pub owner: Option<String>,
+}
+
 /// A condition the store checks inside the same atomic step as the writes.
 /// A guard that does not hold fails the whole change set with
 /// [`StoreError::Conflict`].
@@ -465,6 +476,34 @@ pub trait Store: Send + Sync + 'static {
 
     /// Ends `holder`'s hold; none is fine.
     async fn release_events(&self, holder: &str) -> Result<(), StoreError>;
+
+    /// Takes or renews `owner`'s lease on the durable consumer `name` for
+    /// `lease` (by the store's clock), creating the consumer with its cursor
+    /// at `start` if it does not exist. Answers the consumer's cursor when
+    /// `owner` holds the lease now; `None` when another owner's lease is
+    /// still live (one owner at a time, across every process on the store).
+    /// While a consumer exists, [`Store::prune_events`] never passes its
+    /// cursor.
+    async fn claim_consumer(
+        &self,
+        name: &str,
+        owner: &str,
+        lease: Duration,
+        start: u64,
+    ) -> Result<Option<u64>, StoreError>;
+
+    /// Moves the durable consumer `name`'s cursor to `cursor` (never back)
+    /// and renews the lease for `lease`, if `owner` is still its owner;
+    /// answers whether it was (`false`: another owner took it over, or the
+    /// consumer was removed, and nothing changed).
+    async fn ack_consumer(&self, name: &str, owner: &str, cursor: u64, lease: Duration) -> Result<bool, StoreError>;
+
+    /// Every durable consumer, by name.
+    async fn consumers(&self) -> Result<Vec<ConsumerRecord>, StoreError>;
+
+    /// Removes the durable consumer `name` (none is fine): it holds the log
+    /// back no more.
+    async fn remove_consumer(&self, name: &str) -> Result<(), StoreError>;
 
     /// The store's secret: 32 random bytes made once, when the store was
     /// created, and kept with its data (never in the event log). The Hub

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use talk_core::store::{ChangeSet, Cursor, Store};
-use talk_core::store::{StoreError, TalkAndRecords};
+use talk_core::store::{ConsumerRecord, StoreError, TalkAndRecords};
 use talk_core::{
     AgentId, AgentPair, Emoji, Event, Message, MessageId, Participant, ParticipantId, ParticipantStatus, Reaction,
     Talk, TalkId, TalkStatus,
@@ -113,6 +113,29 @@ impl Store for MemoryStore {
 
     async fn release_events(&self, holder: &str) -> Result<(), StoreError> {
         self.state()?.release_events(holder);
+        Ok(())
+    }
+
+    async fn claim_consumer(
+        &self,
+        name: &str,
+        owner: &str,
+        lease: Duration,
+        start: u64,
+    ) -> Result<Option<u64>, StoreError> {
+        Ok(self.state()?.claim_consumer(name, owner, lease, start))
+    }
+
+    async fn ack_consumer(&self, name: &str, owner: &str, cursor: u64, lease: Duration) -> Result<bool, StoreError> {
+        Ok(self.state()?.ack_consumer(name, owner, cursor, lease))
+    }
+
+    async fn consumers(&self) -> Result<Vec<ConsumerRecord>, StoreError> {
+        Ok(self.state()?.consumers())
+    }
+
+    async fn remove_consumer(&self, name: &str) -> Result<(), StoreError> {
+        self.state()?.remove_consumer(name);
         Ok(())
     }
 

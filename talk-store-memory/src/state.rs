@@ -8,11 +8,20 @@ use std::time::{Duration, Instant};
 use foldhash::HashMap;
 
 use talk_core::store::TalkAndRecords;
-use talk_core::store::{Cursor, ResolvedChangeSet, Write};
+use talk_core::store::{ConsumerRecord, Cursor, ResolvedChangeSet, Write};
 use talk_core::{
     AgentId, AgentPair, Emoji, Event, EventData, Message, MessageId, Participant, ParticipantId, ParticipantStatus,
     Reaction, ReactionSummary, Talk, TalkId, TalkStatus, Timestamp,
 };
+
+/// A durable consumer: its cursor, and its owner's lease.
+#[derive(Debug)]
+#[cfg_attr(feature = "fault-injection", derive(Clone))]
+struct Consumer {
+    cursor: u64,
+    owner: String,
+    until: Instant,
+}
 
 /// A message row with the reactions the store keeps for it.
 #[derive(Debug)]
@@ -48,6 +57,8 @@ pub(crate) struct State {
     /// Readers' holds on the log: the position each still needs the events
     /// after, and until when (`None`: until released).
     holds: HashMap<String, (u64, Option<Instant>)>,
+    /// Durable consumers, by name.
+    consumers: BTreeMap<String, Consumer>,
     /// The `seq` of each event of a talk, ascending.
     talk_events: HashMap<TalkId, Vec<u64>>,
     /// The `seq` of each `message_updated` and `message_deleted` event, by
@@ -496,9 +507,6 @@ impl State {
         }
     }
 
-    /// Removes the events with `seq ≤ through` (at most the head) and moves
-    /// the low-water mark there, never past a live hold; a `through` at or
-    /// below the mark changes nothing.
     /// Sets `holder`'s hold at `position`, for `lease` from now.
     pub(crate) fn hold_events(&mut self, holder: &str, position: u64, lease: Option<Duration>) {
         let until = lease.map(|lease| Instant::now() + lease);
@@ -510,9 +518,59 @@ impl State {
         self.holds.remove(holder);
     }
 
+    /// Takes or renews `owner`'s lease on the consumer `name` (made at
+    /// `start` if new): its cursor, or `None` while another lease lives.
+    pub(crate) fn claim_consumer(&mut self, name: &str, owner: &str, lease: Duration, start: u64) -> Option<u64> {
+        let now = Instant::now();
+        let consumer = self.consumers.entry(name.to_owned()).or_insert_with(|| Consumer {
+            cursor: start,
+            owner: owner.to_owned(),
+            until: now,
+        });
+        if consumer.owner != owner && consumer.until > now {
+            return None;
+        }
+        consumer.owner = owner.to_owned();
+        consumer.until = now + lease;
+        Some(consumer.cursor)
+    }
+
+    /// Moves the consumer `name`'s cursor forward and renews the lease, if
+    /// `owner` owns it.
+    pub(crate) fn ack_consumer(&mut self, name: &str, owner: &str, cursor: u64, lease: Duration) -> bool {
+        match self.consumers.get_mut(name) {
+            Some(consumer) if consumer.owner == owner => {
+                consumer.cursor = consumer.cursor.max(cursor);
+                consumer.until = Instant::now() + lease;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Every consumer, by name.
+    pub(crate) fn consumers(&self) -> Vec<ConsumerRecord> {
+        let now = Instant::now();
+        let record = |(name, c): (&String, &Consumer)| ConsumerRecord {
+            name: name.clone(),
+            cursor: c.cursor,
+            owner: (c.until > now).then(|| c.owner.clone()),
+        };
+        self.consumers.iter().map(record).collect()
+    }
+
+    /// Removes the consumer `name`.
+    pub(crate) fn remove_consumer(&mut self, name: &str) {
+        self.consumers.remove(name);
+    }
+
+    /// Removes the events with `seq ≤ through` (at most the head) and moves
+    /// the low-water mark there, never past a live hold nor a consumer's
+    /// cursor; a `through` at or below the mark changes nothing.
     pub(crate) fn prune_events(&mut self, through: u64) {
         let now = Instant::now();
         let held = self.holds.values().filter(|(_, until)| until.is_none_or(|until| until > now)).map(|(at, _)| *at);
+        let held = held.chain(self.consumers.values().map(|c| c.cursor));
         let through = held.fold(through.min(self.head()), u64::min);
         if through <= self.low_water_mark {
             return;

@@ -17,7 +17,7 @@ use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
 use talk_core::store::Named;
 use talk_core::store::{ChangeSet, Cursor, Store};
-use talk_core::store::{StoreError, TalkAndRecords};
+use talk_core::store::{ConsumerRecord, StoreError, TalkAndRecords};
 use talk_core::{
     AgentId, AgentPair, Emoji, Event, Message, MessageId, Participant, ParticipantId, ParticipantStatus, Reaction,
     Talk, TalkId, TalkStatus,
@@ -425,6 +425,42 @@ impl Store for PostgresStore {
 
     async fn release_events(&self, holder: &str) -> Result<(), StoreError> {
         self.rows(sql::RELEASE_EVENTS, &[&holder]).await?;
+        Ok(())
+    }
+
+    async fn claim_consumer(
+        &self,
+        name: &str,
+        owner: &str,
+        lease: Duration,
+        start: u64,
+    ) -> Result<Option<u64>, StoreError> {
+        let params: [&(dyn ToSql + Sync); 4] = [&name, &clamp(start), &owner, &clamp(lease.as_millis())];
+        let Some(row) = self.row(sql::CLAIM_CONSUMER, &params).await? else { return Ok(None) };
+        let cursor: i64 = row.try_get(0).map_err(Error::from)?;
+        Ok(Some(error::to_u64(cursor, "consumer cursor")?))
+    }
+
+    async fn ack_consumer(&self, name: &str, owner: &str, cursor: u64, lease: Duration) -> Result<bool, StoreError> {
+        let params: [&(dyn ToSql + Sync); 4] = [&name, &owner, &clamp(cursor), &clamp(lease.as_millis())];
+        Ok(self.row(sql::ACK_CONSUMER, &params).await?.is_some())
+    }
+
+    async fn consumers(&self) -> Result<Vec<ConsumerRecord>, StoreError> {
+        let mut consumers = Vec::new();
+        for row in self.rows(sql::CONSUMERS, &[]).await? {
+            let cursor: i64 = row.try_get(1).map_err(Error::from)?;
+            consumers.push(ConsumerRecord {
+                name: row.try_get(0).map_err(Error::from)?,
+                cursor: error::to_u64(cursor, "consumer cursor")?,
+                owner: row.try_get(2).map_err(Error::from)?,
+            });
+        }
+        Ok(consumers)
+    }
+
+    async fn remove_consumer(&self, name: &str) -> Result<(), StoreError> {
+        self.rows(sql::REMOVE_CONSUMER, &[&name]).await?;
         Ok(())
     }
 

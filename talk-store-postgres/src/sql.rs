@@ -119,9 +119,26 @@ pub(crate) const LOW_WATER_MARK: &str = "SELECT low_water_mark FROM log_tail";
 /// Pruning takes the tail's lock too, so it never runs beside a writer.
 pub(crate) const PRUNE: &str = "DELETE FROM events WHERE seq > $1 AND seq <= $2";
 pub(crate) const SET_LOW_WATER_MARK: &str = "UPDATE log_tail SET low_water_mark = $1";
-/// The lowest position of the live holds, if any.
-pub(crate) const LOWEST_HOLD: &str =
-    "SELECT min(position) FROM event_holds WHERE expires_at IS NULL OR expires_at > clock_timestamp()";
+/// The lowest position of the live holds and of the consumers' cursors, if any.
+pub(crate) const LOWEST_HOLD: &str = "SELECT min(position) FROM (\
+     SELECT position FROM event_holds WHERE expires_at IS NULL OR expires_at > clock_timestamp() \
+     UNION ALL SELECT cursor FROM consumers) AS held";
+/// Creates consumer `$1` at cursor `$2` for owner `$3` with a lease of `$4`
+/// milliseconds, or takes or renews its lease when `$3` owns it or its
+/// lease ran out: the cursor when `$3` holds it now, no row when another
+/// lease lives.
+pub(crate) const CLAIM_CONSUMER: &str = "INSERT INTO consumers (name, cursor, owner, expires_at) \
+     VALUES ($1, $2, $3, clock_timestamp() + $4::bigint * interval '1 millisecond') \
+     ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at \
+     WHERE consumers.owner = excluded.owner OR consumers.expires_at <= clock_timestamp() RETURNING cursor";
+/// Moves consumer `$1`'s cursor forward to `$3` and renews its lease for
+/// `$4` milliseconds, if `$2` owns it: a row when it does.
+pub(crate) const ACK_CONSUMER: &str = "UPDATE consumers SET cursor = greatest(cursor, $3), \
+     expires_at = clock_timestamp() + $4::bigint * interval '1 millisecond' WHERE name = $1 AND owner = $2 RETURNING cursor";
+/// Every consumer by name (bytewise, as Rust orders strings), with its owner while the lease lives.
+pub(crate) const CONSUMERS: &str = "SELECT name, cursor, CASE WHEN expires_at > clock_timestamp() THEN owner END \
+     FROM consumers ORDER BY name COLLATE \"C\"";
+pub(crate) const REMOVE_CONSUMER: &str = "DELETE FROM consumers WHERE name = $1";
 /// Sets a holder's position, with a lease of `$3` milliseconds (`NULL`: none).
 pub(crate) const HOLD_EVENTS: &str = "INSERT INTO event_holds (holder, position, expires_at) \
      VALUES ($1, $2, clock_timestamp() + $3::bigint * interval '1 millisecond') \

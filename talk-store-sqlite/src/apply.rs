@@ -74,6 +74,42 @@ pub(crate) fn release(conn: &Connection, holder: &str) -> Result<Vec<Event>, Ref
     Ok(Vec::new())
 }
 
+/// A consumer's lease (see `Store::claim_consumer`): who asks, for how long.
+pub(crate) struct Lease {
+    pub(crate) name: String,
+    pub(crate) owner: String,
+    /// Unix milliseconds.
+    pub(crate) expires_at: i64,
+}
+
+/// Takes or renews a consumer's lease, creating it at `start`; refused
+/// (`LeaseHeld`) while another owner's lease lives.
+pub(crate) fn claim_consumer(conn: &Connection, lease: &Lease, start: u64) -> Result<Vec<Event>, Refusal> {
+    let start = i64::try_from(start).unwrap_or(i64::MAX);
+    let params = rusqlite::params![lease.name, start, lease.owner, lease.expires_at, unix_millis()];
+    match conn.prepare_cached(sql::CLAIM_CONSUMER)?.execute(params)? {
+        0 => Err(Refusal::Conflict(Conflict::LeaseHeld)),
+        _ => Ok(Vec::new()),
+    }
+}
+
+/// Moves a consumer's cursor forward and renews the lease; refused
+/// (`LeaseHeld`) unless the lease's owner owns it.
+pub(crate) fn ack_consumer(conn: &Connection, lease: &Lease, cursor: u64) -> Result<Vec<Event>, Refusal> {
+    let cursor = i64::try_from(cursor).unwrap_or(i64::MAX);
+    let params = rusqlite::params![lease.name, lease.owner, cursor, lease.expires_at];
+    match conn.prepare_cached(sql::ACK_CONSUMER)?.execute(params)? {
+        0 => Err(Refusal::Conflict(Conflict::LeaseHeld)),
+        _ => Ok(Vec::new()),
+    }
+}
+
+/// Removes a consumer.
+pub(crate) fn remove_consumer(conn: &Connection, name: &str) -> Result<Vec<Event>, Refusal> {
+    conn.prepare_cached(sql::REMOVE_CONSUMER)?.execute([name])?;
+    Ok(Vec::new())
+}
+
 /// Now, in unix milliseconds: the clock of the holds' leases.
 pub(crate) fn unix_millis() -> i64 {
     let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();

@@ -27,7 +27,7 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 use talk_core::store::Cursor;
 use talk_core::store::Named;
-use talk_core::store::{ChangeSet, StoreError, TalkAndRecords};
+use talk_core::store::{ChangeSet, Conflict, ConsumerRecord, StoreError, TalkAndRecords};
 use talk_core::{
     AgentId, AgentPair, Emoji, Event, Message, MessageId, Participant, ParticipantId, ParticipantStatus, Reaction,
     Store, Talk, TalkId, TalkStatus,
@@ -38,6 +38,7 @@ pub use error::{BoxedError, OpenError};
 pub use open::lock_file_path;
 pub use options::{SqliteOptions, Synchronous};
 
+use crate::apply::Lease;
 use crate::codec::id;
 use crate::error::Error;
 use crate::open::classify_open_error;
@@ -351,13 +352,67 @@ impl Store for SqliteStore {
 
     /// Runs through the writer, so that it is ordered with the prunes.
     async fn hold_events(&self, holder: &str, position: u64, lease: Option<Duration>) -> Result<(), StoreError> {
-        let lease_millis = |lease: Duration| i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
-        let expires_at = lease.map(|lease| apply::unix_millis().saturating_add(lease_millis(lease)));
+        let expires_at = lease.map(expires_in);
         self.queue(self.sender()?, Entry::Hold(holder.to_owned(), position, expires_at)).await.map(drop)
     }
 
     async fn release_events(&self, holder: &str) -> Result<(), StoreError> {
         self.queue(self.sender()?, Entry::Release(holder.to_owned())).await.map(drop)
+    }
+
+    /// Runs through the writer, then reads the cursor: only its owner moves
+    /// it, and only forward.
+    async fn claim_consumer(
+        &self,
+        name: &str,
+        owner: &str,
+        lease: Duration,
+        start: u64,
+    ) -> Result<Option<u64>, StoreError> {
+        let lease = Lease { name: name.to_owned(), owner: owner.to_owned(), expires_at: expires_in(lease) };
+        match self.queue(self.sender()?, Entry::ClaimConsumer(lease, start)).await {
+            Ok(_) => {}
+            Err(StoreError::Conflict(Conflict::LeaseHeld)) => return Ok(None),
+            Err(other) => return Err(other),
+        }
+        let name = name.to_owned();
+        self.read(ReadSize::Point, move |conn| {
+            let cursor: i64 = conn.prepare_cached(sql::CONSUMER_CURSOR)?.query_row([name], |row| row.get(0))?;
+            error::to_u64(cursor, "consumer cursor").map(Some)
+        })
+        .await
+    }
+
+    async fn ack_consumer(&self, name: &str, owner: &str, cursor: u64, lease: Duration) -> Result<bool, StoreError> {
+        let lease = Lease { name: name.to_owned(), owner: owner.to_owned(), expires_at: expires_in(lease) };
+        match self.queue(self.sender()?, Entry::AckConsumer(lease, cursor)).await {
+            Ok(_) => Ok(true),
+            Err(StoreError::Conflict(Conflict::LeaseHeld)) => Ok(false),
+            Err(other) => Err(other),
+        }
+    }
+
+    async fn consumers(&self) -> Result<Vec<ConsumerRecord>, StoreError> {
+        self.read(ReadSize::Point, |conn| {
+            let now = apply::unix_millis();
+            let mut statement = conn.prepare_cached(sql::CONSUMERS)?;
+            let mut rows = statement.query([])?;
+            let mut consumers = Vec::new();
+            while let Some(row) = rows.next()? {
+                let expires_at: i64 = row.get(3)?;
+                consumers.push(ConsumerRecord {
+                    name: row.get(0)?,
+                    cursor: error::to_u64(row.get(1)?, "consumer cursor")?,
+                    owner: if expires_at > now { Some(row.get(2)?) } else { None },
+                });
+            }
+            Ok(consumers)
+        })
+        .await
+    }
+
+    async fn remove_consumer(&self, name: &str) -> Result<(), StoreError> {
+        self.queue(self.sender()?, Entry::RemoveConsumer(name.to_owned())).await.map(drop)
     }
 
     async fn secret_key(&self) -> Result<[u8; 32], StoreError> {
@@ -580,6 +635,11 @@ impl Store for SqliteStore {
         })
         .await
     }
+}
+
+/// Unix milliseconds `lease` from now: when a lease taken now runs out.
+fn expires_in(lease: Duration) -> i64 {
+    apply::unix_millis().saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX))
 }
 
 #[cfg(test)]

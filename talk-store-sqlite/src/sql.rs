@@ -6,7 +6,7 @@ use crate::codec::{message_columns, participant_columns, reaction_columns, talk_
 
 /// Statement cache capacity of every connection: above the number of
 /// distinct statements below (rusqlite's default holds 16).
-pub(crate) const STATEMENT_CACHE: usize = 64;
+pub(crate) const STATEMENT_CACHE: usize = 128;
 
 // ------------------------------------------------------------ the writer
 
@@ -28,9 +28,24 @@ pub(crate) const CHECKPOINT: &str = "PRAGMA wal_checkpoint(TRUNCATE)";
 pub(crate) const NEXT_SEQ: &str =
     "SELECT max((SELECT coalesce(max(seq), 0) FROM events), (SELECT low_water_mark FROM log_state)) + 1";
 pub(crate) const PRUNE_EVENTS: &str = "DELETE FROM events WHERE seq <= ?1";
-/// The lowest position of the holds live at `?1` (unix milliseconds), if any.
-pub(crate) const LOWEST_HOLD: &str =
-    "SELECT min(position) FROM event_holds WHERE expires_at IS NULL OR expires_at > ?1";
+/// The lowest position of the holds live at `?1` (unix milliseconds) and
+/// of the consumers' cursors, if any.
+pub(crate) const LOWEST_HOLD: &str = "SELECT min(position) FROM (\
+     SELECT position FROM event_holds WHERE expires_at IS NULL OR expires_at > ?1 \
+     UNION ALL SELECT cursor FROM consumers)";
+/// Creates consumer `?1` at cursor `?2` for owner `?3` until `?4`, or takes
+/// or renews its lease when `?3` owns it or its lease ran out by `?5`: one
+/// row changed when `?3` holds it now, none when another lease lives.
+pub(crate) const CLAIM_CONSUMER: &str = "INSERT INTO consumers (name, cursor, owner, expires_at) \
+     VALUES (?1, ?2, ?3, ?4) ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at \
+     WHERE consumers.owner = excluded.owner OR consumers.expires_at <= ?5";
+/// Moves consumer `?1`'s cursor forward to `?3` and its lease to `?4`, if
+/// `?2` owns it.
+pub(crate) const ACK_CONSUMER: &str =
+    "UPDATE consumers SET cursor = max(cursor, ?3), expires_at = ?4 WHERE name = ?1 AND owner = ?2";
+pub(crate) const CONSUMER_CURSOR: &str = "SELECT cursor FROM consumers WHERE name = ?1";
+pub(crate) const CONSUMERS: &str = "SELECT name, cursor, owner, expires_at FROM consumers ORDER BY name";
+pub(crate) const REMOVE_CONSUMER: &str = "DELETE FROM consumers WHERE name = ?1";
 pub(crate) const HOLD_EVENTS: &str = "INSERT INTO event_holds (holder, position, expires_at) VALUES (?1, ?2, ?3) \
      ON CONFLICT (holder) DO UPDATE SET position = excluded.position, expires_at = excluded.expires_at";
 pub(crate) const RELEASE_EVENTS: &str = "DELETE FROM event_holds WHERE holder = ?1";

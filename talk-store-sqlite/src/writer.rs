@@ -41,7 +41,7 @@ use talk_core::Event;
 use talk_core::store::{ChangeSet, StoreError};
 use tokio::sync::{mpsc, oneshot, watch};
 
-use crate::apply::{self, Refusal};
+use crate::apply::{self, Lease, Refusal};
 use crate::error::Error;
 use crate::hooks::{Faults, fail_point};
 use crate::sql;
@@ -60,6 +60,14 @@ pub(crate) enum Entry {
     Hold(String, u64, Option<i64>),
     /// End a reader's hold; answers no events.
     Release(String),
+    /// Take or renew a consumer's lease, creating it at this cursor; answers
+    /// no events, or `LeaseHeld` while another owner holds it.
+    ClaimConsumer(Lease, u64),
+    /// Move a consumer's cursor forward and renew its lease; answers no
+    /// events, or `LeaseHeld` unless the owner owns it.
+    AckConsumer(Lease, u64),
+    /// Remove a consumer; answers no events.
+    RemoveConsumer(String),
 }
 
 /// What the store sends the writer thread: an entry and where to answer.
@@ -311,6 +319,9 @@ impl Writer {
                 Entry::Prune(through) => apply::prune(conn, through),
                 Entry::Hold(holder, position, expires_at) => apply::hold(conn, &holder, position, expires_at),
                 Entry::Release(holder) => apply::release(conn, &holder),
+                Entry::ClaimConsumer(lease, start) => apply::claim_consumer(conn, &lease, start),
+                Entry::AckConsumer(lease, cursor) => apply::ack_consumer(conn, &lease, cursor),
+                Entry::RemoveConsumer(name) => apply::remove_consumer(conn, &name),
             });
             match result {
                 Ok(events) => {

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use talk_core::store::{ChangeSet, Cursor, StoreError, TalkAndRecords};
+use talk_core::store::{ChangeSet, ConsumerRecord, Cursor, StoreError, TalkAndRecords};
 use talk_core::{
     AgentId, AgentPair, Emoji, Event, Message, MessageId, Participant, ParticipantId, ParticipantStatus, Reaction,
     Store, Talk, TalkId, TalkStatus,
@@ -28,6 +28,10 @@ pub enum StoreMethod {
     PruneEvents,
     HoldEvents,
     ReleaseEvents,
+    ClaimConsumer,
+    AckConsumer,
+    Consumers,
+    RemoveConsumer,
     SecretKey,
     Talk,
     DirectTalk,
@@ -142,6 +146,28 @@ impl Store for ForwardingStore {
     async fn release_events(&self, holder: &str) -> Result<(), StoreError> {
         self.ask(StoreMethod::ReleaseEvents).await?;
         self.inner.release_events(holder).await
+    }
+    async fn claim_consumer(
+        &self,
+        name: &str,
+        owner: &str,
+        lease: Duration,
+        start: u64,
+    ) -> Result<Option<u64>, StoreError> {
+        self.ask(StoreMethod::ClaimConsumer).await?;
+        self.inner.claim_consumer(name, owner, lease, start).await
+    }
+    async fn ack_consumer(&self, name: &str, owner: &str, cursor: u64, lease: Duration) -> Result<bool, StoreError> {
+        self.ask(StoreMethod::AckConsumer).await?;
+        self.inner.ack_consumer(name, owner, cursor, lease).await
+    }
+    async fn consumers(&self) -> Result<Vec<ConsumerRecord>, StoreError> {
+        self.ask(StoreMethod::Consumers).await?;
+        self.inner.consumers().await
+    }
+    async fn remove_consumer(&self, name: &str) -> Result<(), StoreError> {
+        self.ask(StoreMethod::RemoveConsumer).await?;
+        self.inner.remove_consumer(name).await
     }
     async fn secret_key(&self) -> Result<[u8; 32], StoreError> {
         self.ask(StoreMethod::SecretKey).await?;

@@ -6,6 +6,7 @@
 //! this, retrying on conflict, is [`Hub::run`]; the commands and reads are in
 //! one file per resource, as the rules and the HTTP routes.
 
+mod consumers;
 mod events;
 mod messages;
 mod outcome;
@@ -13,6 +14,7 @@ mod participants;
 mod reactions;
 mod talks;
 
+pub use consumers::{Consumer, ConsumerLag};
 pub use events::EventPage;
 pub use messages::MessageFilter;
 pub use participants::{ParticipantFilter, ParticipantRef};

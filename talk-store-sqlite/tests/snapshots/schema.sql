@@ -1,3 +1,9 @@
+CREATE TABLE consumers (
+    name       TEXT    PRIMARY KEY,
+    cursor     INTEGER NOT NULL,
+    owner      TEXT    NOT NULL,
+    expires_at INTEGER NOT NULL
+);
 CREATE TABLE event_holds (
     holder     TEXT    PRIMARY KEY,
     position   INTEGER NOT NULL,

@@ -60,6 +60,7 @@
 
 use std::future::Future;
 
+mod consumers;
 mod guards;
 mod keys;
 mod log;
@@ -70,6 +71,7 @@ mod support;
 mod visibility;
 mod writes;
 
+pub use consumers::*;
 pub use guards::*;
 pub use keys::*;
 pub use log::*;
@@ -170,6 +172,11 @@ macro_rules! store_conformance_tests {
             prune_events_never_lets_a_seq_be_reused,
             prune_never_passes_a_live_hold,
             released_or_expired_holds_hold_nothing_back,
+            claim_consumer_holds_one_owner_at_a_time,
+            an_expired_consumer_lease_is_taken_over,
+            ack_consumer_moves_the_cursor_forward_only,
+            prune_never_passes_a_consumer_cursor,
+            concurrent_claims_make_one_owner,
             message_pages_never_skip_or_repeat_while_messages_are_added,
             reply_pages_never_skip_or_repeat_while_replies_are_added,
             event_pages_never_skip_or_repeat_while_events_are_added,
