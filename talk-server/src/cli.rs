@@ -8,6 +8,8 @@ use std::path::PathBuf;
 use clap::Parser;
 use talk_core::AgentId;
 
+use crate::webhooks;
+
 /// The SQLite database that stands for "everything in memory".
 pub(crate) const IN_MEMORY: &str = ":memory:";
 
@@ -101,7 +103,7 @@ pub(crate) struct Cli {
     #[arg(
         long,
         value_name = "PATH",
-        conflicts_with_all = ["listen", "postgres", "agents", "agents_files", "tokens_file", "rate_limit"],
+        conflicts_with_all = ["listen", "postgres", "agents", "agents_files", "tokens_file", "rate_limit", "webhooks"],
         verbatim_doc_comment
     )]
     pub(crate) backup: Option<PathBuf>,
@@ -112,6 +114,27 @@ pub(crate) struct Cli {
     /// Example: --rate-limit 100
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), verbatim_doc_comment)]
     pub(crate) rate_limit: Option<u32>,
+
+    /// POST every event to this URL, signed with --webhook-secret [default: none]
+    ///
+    /// Repeatable: one durable consumer per URL (kept in the database, so a
+    /// restart resumes after the last delivered event; with --postgres one
+    /// node at a time sends). Each event is the WebSocket event frame's JSON,
+    /// with `X-Talk-Delivery: <seq>` (to deduplicate: delivery is at least
+    /// once) and `X-Talk-Signature: sha256=<hex HMAC-SHA256 of the body>`. In
+    /// seq order, one request at a time per URL; a failure or a timeout (10 s)
+    /// is retried with capped exponential backoff and jitter. http:// only.
+    /// Example: --webhook http://127.0.0.1:9000/talk-events --webhook-secret s3cret
+    #[arg(long = "webhook", value_name = "URL", value_parser = webhooks::parse_target, requires = "webhook_secret", verbatim_doc_comment)]
+    pub(crate) webhooks: Vec<webhooks::Target>,
+
+    /// The secret that signs every webhook request [default: none]
+    ///
+    /// The receiver computes HMAC-SHA256 of the raw body with it and compares
+    /// it with X-Talk-Signature. Required with --webhook.
+    /// Example: --webhook-secret s3cret
+    #[arg(long, value_name = "SECRET", requires = "webhooks", verbatim_doc_comment)]
+    pub(crate) webhook_secret: Option<String>,
 }
 
 impl Cli {

@@ -19,6 +19,9 @@
 //!   connections, finishes the requests under way, and closes the SQLite
 //!   database ([`SqliteStore::close`]), so that `talk.db` alone then holds
 //!   everything; it exits with code 0.
+//! - `--webhook URL` (repeatable, with `--webhook-secret`) POSTs every event
+//!   to each URL, signed, in order, at least once, by a durable consumer per
+//!   URL (see the flag's help).
 //! - `--backup PATH` copies the SQLite database of `--db` into a new file and
 //!   exits, whether a server runs on it or not
 //!   ([`SqliteStore::backup_database`]).
@@ -40,6 +43,7 @@ use talk_store_sqlite::{SqliteOptions, SqliteStore};
 mod agents;
 mod cli;
 mod error;
+mod webhooks;
 
 use agents::{Agents, Origin};
 use cli::{Cli, IN_MEMORY};
@@ -180,7 +184,9 @@ async fn serve(cli: Cli) -> Result<(), StartupError> {
     if let Some(n) = cli.rate_limit {
         options = options.rate_limit(RateLimit::new(f64::from(n), n));
     }
-    let app = talk_http::router_with_options(hub.build(), Arc::new(tokens), options);
+    let hub = hub.build();
+    let senders = webhooks::start(&hub, &cli.webhooks, cli.webhook_secret.as_deref().unwrap_or_default());
+    let app = talk_http::router_with_options(hub, Arc::new(tokens), options);
 
     let stop = stop_signal().map_err(StartupError::Runtime)?;
     announce(&cli, address, &agents);
@@ -191,6 +197,7 @@ async fn serve(cli: Cli) -> Result<(), StartupError> {
         })
         .await
         .map_err(StartupError::Serve)?;
+    senders.stop().await;
     if let Some(sqlite) = sqlite {
         sqlite.close().await.map_err(|source| StartupError::Close { db: cli.db.clone(), source })?;
         tracing::info!("closed the database {}: it alone holds everything", cli.db);
