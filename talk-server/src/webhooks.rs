@@ -130,22 +130,30 @@ async fn send_forever(consumer: &mut talk_core::Consumer, target: &Target, secre
                 continue;
             }
         };
-        for event in batch {
-            if !deliver(target, secret, &event, consumer).await {
-                break; // another node took the consumer over: read again
+        let mut held = true;
+        for event in &batch {
+            if !deliver(target, secret, event, consumer).await {
+                held = false; // another node took the consumer over: read again
+                break;
             }
+        }
+        // One acknowledgement a batch: a crash before it sends the batch again.
+        if let Some(last) = batch.last().filter(|_| held)
+            && let Err(error) = consumer.ack(last.seq).await
+        {
+            tracing::warn!(url = %target.url, seq = last.seq, %error, "webhook: acknowledging failed");
         }
     }
 }
 
-/// Sends `event` until the receiver takes it, then acknowledges it: whether
-/// this handle still holds the consumer.
+/// Sends `event` until the receiver takes it: whether this handle still
+/// holds the consumer.
 async fn deliver(target: &Target, secret: &[u8], event: &Event, consumer: &mut talk_core::Consumer) -> bool {
     let body = match WireFormat.encode(event) {
         Ok(text) => Bytes::from(text.as_str().to_owned()),
         Err(error) => {
             tracing::error!(url = %target.url, %error, "webhook: an event could not be encoded; skipped");
-            return consumer.ack(event.seq).await.is_ok();
+            return true;
         }
     };
     let signed = signature(secret, &body);
@@ -160,7 +168,7 @@ async fn deliver(target: &Target, secret: &[u8], event: &Event, consumer: &mut t
                     Err(_) => format!("no answer within {REQUEST_TIMEOUT:?}"),
                 };
                 tracing::warn!(url = %target.url, seq = event.seq, %why, ?backoff, "webhook: delivery failed; retrying");
-                // Keep the lease while retrying: re-acknowledge what came before.
+                // Keep the lease while retrying, and what was sent before.
                 if consumer.ack(event.seq - 1).await.is_err() {
                     return false;
                 }
@@ -169,13 +177,7 @@ async fn deliver(target: &Target, secret: &[u8], event: &Event, consumer: &mut t
             }
         }
     }
-    match consumer.ack(event.seq).await {
-        Ok(()) => true,
-        Err(error) => {
-            tracing::warn!(url = %target.url, seq = event.seq, %error, "webhook: acknowledging failed");
-            false
-        }
-    }
+    true
 }
 
 /// One POST on a new connection: the answer's status.
