@@ -16,6 +16,7 @@
 mod postgres_rows;
 mod reopen_row;
 mod socket_rows;
+mod webhook_row;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -67,6 +68,9 @@ fn main() {
         }
         if selected("8") {
             lagged_subscriber(mode).await.print();
+        }
+        if selected("W1") {
+            webhook_row::webhook_delivery(mode).await.print();
         }
         if selected("9") {
             let db = history_db.get_or_insert_with(|| HistoryDb::build(mode));

@@ -43,7 +43,7 @@ use talk_store_sqlite::{SqliteOptions, SqliteStore};
 mod agents;
 mod cli;
 mod error;
-mod webhooks;
+pub mod webhooks;
 
 use agents::{Agents, Origin};
 use cli::{Cli, IN_MEMORY};

@@ -1,4 +1,4 @@
-//! `--webhook URL`: every event POSTed to each URL by a durable consumer of
+//! The demo server's webhooks (`--webhook URL`): every event POSTed to each URL by a durable consumer of
 //! its own, signed, in `seq` order, at least once (across restarts too), one
 //! request in flight per URL, failures retried with capped exponential
 //! backoff and jitter.
@@ -27,7 +27,7 @@ const BATCH: usize = 100;
 
 /// Where events go: an `http://` URL.
 #[derive(Debug, Clone)]
-pub(crate) struct Target {
+pub struct Target {
     url: String,
     /// `host:port`, to connect to.
     address: String,
@@ -37,7 +37,7 @@ pub(crate) struct Target {
 }
 
 /// Parses `--webhook URL`: `http://host[:port][/path][?query]`.
-pub(crate) fn parse_target(url: &str) -> Result<Target, String> {
+pub fn parse_target(url: &str) -> Result<Target, String> {
     let uri: hyper::Uri = url.parse().map_err(|e| format!("not a URL: {e}"))?;
     if uri.scheme_str() != Some("http") {
         return Err(
@@ -51,7 +51,7 @@ pub(crate) fn parse_target(url: &str) -> Result<Target, String> {
 }
 
 /// The running senders, one per target.
-pub(crate) struct Senders {
+pub struct Senders {
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -60,7 +60,7 @@ impl Senders {
     /// Stops every sender and lets its consumer go, so that the next start
     /// (or another node) takes over at once; a request under way is sent
     /// again then (at least once).
-    pub(crate) async fn stop(self) {
+    pub async fn stop(self) {
         self.stop.send_replace(true);
         for task in self.tasks {
             let _ = task.await;
@@ -69,8 +69,9 @@ impl Senders {
 }
 
 /// Starts one sender per target, each with the durable consumer named
-/// after its URL.
-pub(crate) fn start(hub: &Hub, targets: &[Target], secret: &str) -> Senders {
+/// after its URL. Dropping the answer stops them too.
+#[must_use = "dropping the senders stops them"]
+pub fn start(hub: &Hub, targets: &[Target], secret: &str) -> Senders {
     let secret: Arc<[u8]> = secret.as_bytes().into();
     let (stop, stopped) = watch::channel(false);
     let tasks = targets
@@ -88,7 +89,7 @@ fn consumer_name(url: &str) -> String {
 }
 
 /// `sha256=<hex HMAC-SHA256 of body>`: the `X-Talk-Signature` header.
-pub(crate) fn signature(secret: &[u8], body: &[u8]) -> String {
+pub fn signature(secret: &[u8], body: &[u8]) -> String {
     use hmac::{KeyInit, Mac};
     let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret).unwrap_or_else(|_| unreachable!("any key"));
     mac.update(body);
