@@ -494,6 +494,7 @@ impl Ids {
                 r.emoji.as_str().to_owned(),
                 r.agent_id.to_string(),
             ),
+            EventData::TalkRead(r) => PData::Read(r.agent_id.to_string(), r.last_read_seq),
         };
         PEvent { seq: e.seq, talk: name_of(&self.talks, 't', e.talk_id.0), data }
     }
@@ -640,6 +641,7 @@ async fn run_on_hub(hub: &Hub, store: &dyn Store, op: &Op, ids: &Ids) -> Result<
         }
         Op::Send { actor, talk, text, medias, parent, id } => {
             let input = NewMessage {
+                mentions: Vec::new(),
                 text: text.clone(),
                 parent_id: parent.map(|p| ids.msg_id(p)),
                 medias: medias

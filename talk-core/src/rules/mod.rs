@@ -13,6 +13,7 @@
 pub(crate) mod messages;
 pub(crate) mod participants;
 pub(crate) mod reactions;
+pub(crate) mod reads;
 pub(crate) mod talks;
 
 use crate::clock::Timestamp;
@@ -122,6 +123,7 @@ fn new_system_message(talk_id: TalkId, fresh: &Fresh<'_>, info: SystemInfo) -> M
         agent_id: None,
         text,
         medias: Vec::new(),
+        mentions: Vec::new(),
         system: Some(info),
         reactions: Vec::new(),
         reply_count: 0,

@@ -164,6 +164,8 @@ pub(super) enum PData {
     Message(&'static str, PMsg),
     /// `reaction_added` / `reaction_removed`: message, emoji, agent.
     Reaction(&'static str, String, String, String),
+    /// `talk_read`: the reader and its marker.
+    Read(String, u64),
 }
 
 /// An event of the log.
@@ -277,7 +279,7 @@ pub(super) fn event_stamps(event: &PEvent) -> Vec<(String, Stamp)> {
         PData::Talk(_, t) => talk_stamps(t, &mut out),
         PData::Message(_, m) => msg_stamps(m, &mut out),
         PData::Participant(_, p) => part_stamps(p, &mut out),
-        PData::Reaction(..) => {}
+        PData::Reaction(..) | PData::Read(..) => {}
     }
     out
 }
