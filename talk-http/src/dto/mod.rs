@@ -22,7 +22,9 @@ pub use self::messages::{
 pub use self::participants::{AddParticipantRequest, LeftReasonDto, ParticipantDto, ParticipantList, ParticipantState};
 pub use self::reactions::{AddReactionRequest, ReactionEventDto, ReactionSummaryDto, ReactorDto, ReactorList};
 pub use self::reads::{ReadReceiptDto, ReadReceiptList, ReadRequest, ReadStateDto, UnreadRequest, UnreadTotalsDto};
-pub use self::talks::{CreateTalkRequest, TalkDto, TalkList, TalkState, TalkType, UpdateTalkRequest};
+pub use self::talks::{
+    CreateTalkRequest, TalkDto, TalkList, TalkState, TalkType, TalkWithCountsDto, UpdateTalkRequest,
+};
 pub use self::ws::{ClientFrame, ControlFrame, UnsubscribeReason};
 
 /// Writes a timestamp as RFC 3339 UTC with microseconds and `Z`.
