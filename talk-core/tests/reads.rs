@@ -162,7 +162,7 @@ async fn mentions_are_checked_against_the_directory_and_limited() {
 }
 
 async fn head_of(hub: &Hub) -> u64 {
-    hub.events(&agent("a"), 0, &PageRequest::of_size(100)).await.unwrap().next_since
+    hub.events(&agent("a"), 0, &PageRequest::of_size(100)).await.expect("a's events").next_since
 }
 
 #[tokio::test]

@@ -263,11 +263,12 @@ pub(crate) fn read_numbers(row: &Row<'_>) -> rusqlite::Result<talk_core::ReadNum
     })
 }
 
+/// A message's talk, author, kind, `seq` and mentions.
+pub(crate) type StoredMentions = (TalkId, Option<AgentId>, talk_core::MessageKind, i64, Vec<AgentId>);
+
 /// What an update of a message's mentions needs, from the columns of
 /// `sql::MESSAGE_MENTIONS`: its talk, author, kind, `seq` and mentions.
-pub(crate) fn stored_mentions(
-    row: &Row<'_>,
-) -> rusqlite::Result<(TalkId, Option<AgentId>, talk_core::MessageKind, i64, Vec<AgentId>)> {
+pub(crate) fn stored_mentions(row: &Row<'_>) -> rusqlite::Result<StoredMentions> {
     let mentions: Vec<AgentId> = serde_json::from_str(row.get_ref(4)?.as_str()?).map_err(|e| bad(4, e))?;
     Ok((talk_id(row, 0)?, agent_opt(row, 1)?, one_of(row, 2)?, row.get(3)?, mentions))
 }

@@ -975,6 +975,7 @@ impl Model {
 
     /// `POST /talks/{id}/messages`. `parent`: `None` for no parent,
     /// `Some(None)` for an id that names no message.
+    #[allow(clippy::too_many_arguments, reason = "the fields of a send request, each named")]
     pub(super) fn send(
         &mut self,
         actor: &str,
