@@ -90,10 +90,18 @@ pub mod sql {
     /// The first `seq` of the change set.
     pub const NEXT_SEQ: &str =
         "SELECT max((SELECT coalesce(max(seq), 0) FROM events), (SELECT low_water_mark FROM log_state)) + 1";
-    /// Write `InsertMessage`.
+    /// Write `InsertMessage`: the next number among the talk's normal messages…
+    pub const NEXT_ORD: &str = "UPDATE talks SET normal_total = normal_total + 1 WHERE id = ?1 RETURNING normal_total";
+    /// …and the row, with its mentions and its number.
     pub const INSERT_MESSAGE: &str = "INSERT INTO messages (id, talk_id, parent_id, kind, agent_id, text, \
-         medias, system, reply_count, version, seq, request_digest, tm_create, tm_update, tm_edit, tm_delete) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?11, ?12, ?13, ?14, ?15) ON CONFLICT DO NOTHING";
+         medias, system, reply_count, version, seq, request_digest, tm_create, tm_update, tm_edit, tm_delete, \
+         mentions, ord) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) ON CONFLICT DO NOTHING";
+    /// Write `SetReadMarker` of one's own send: the marker at the message,
+    /// with the number of normal messages at or below it.
+    pub const SET_READ_MARKER: &str = "UPDATE participants SET read_seq = ?2, tm_read = ?3, read_ord = \
+         coalesce((SELECT m.ord FROM messages m INDEXED BY messages_normal WHERE m.talk_id = participants.talk_id \
+         AND m.kind = 'normal' AND m.seq <= ?2 ORDER BY m.seq DESC LIMIT 1), 0) WHERE id = ?1";
     /// The event append.
     pub const INSERT_EVENT: &str =
         "INSERT INTO events (seq, talk_id, message_id, tm_create, type, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
@@ -213,6 +221,7 @@ impl SqliteSends {
                 agent_id: Some(sender.clone()),
                 text: format!("message {} from {sender}", self.sent),
                 medias: Vec::new(),
+                mentions: Vec::new(),
                 system: None,
                 reactions: Vec::new(),
                 reply_count: 0,
@@ -226,6 +235,7 @@ impl SqliteSends {
             };
             let nanos = now.timestamp_nanos_opt().ok_or("time out of range")?;
             let message_key = message.id.0.as_bytes().to_vec();
+            let ord: i64 = conn.prepare_cached(sql::NEXT_ORD)?.query_row([&talk_key], |r| r.get(0))?;
             conn.prepare_cached(sql::INSERT_MESSAGE)?.execute(params![
                 &message_key,
                 &talk_key,
@@ -242,7 +252,10 @@ impl SqliteSends {
                 nanos,
                 Option::<i64>::None,
                 Option::<i64>::None,
+                serde_json::to_string(&message.mentions)?,
+                ord,
             ])?;
+            conn.prepare_cached(sql::SET_READ_MARKER)?.execute(params![&record, seq, nanos])?;
             let data = EventData::MessageCreated(message);
             conn.prepare_cached(sql::INSERT_EVENT)?.execute(params![
                 seq,
@@ -317,6 +330,11 @@ struct PlainState {
     reactions: foldhash::HashMap<(MessageId, Emoji, AgentId), Reaction>,
     talk_messages: foldhash::HashMap<TalkId, BTreeMap<u64, MessageId>>,
     log: Vec<Event>,
+    /// The number of normal messages of each talk (read state).
+    normal_totals: foldhash::HashMap<TalkId, u64>,
+    /// Each agent's read marker in each talk: the `seq` and the number of
+    /// normal messages at or below it.
+    markers: foldhash::HashMap<(TalkId, AgentId), (u64, u64)>,
 }
 
 impl PlainState {
@@ -368,6 +386,7 @@ fn plain_message(talk_id: TalkId, agent: Option<&AgentId>, text: String, seq: u6
         agent_id: agent.cloned(),
         text,
         medias: Vec::new(),
+        mentions: Vec::new(),
         system: None,
         reactions: Vec::new(),
         reply_count: 0,
@@ -467,6 +486,12 @@ impl PlainChat {
             return Err("not a participant");
         }
         let message = plain_message(talk_id, Some(actor), text, state.next_seq(), now);
+        // The same read-state work as the Hub: the message's number, and the
+        // sender's marker at its own message.
+        let total = state.normal_totals.entry(talk_id).or_default();
+        *total += 1;
+        let ord = *total;
+        state.markers.insert((talk_id, actor.clone()), (message.seq, ord));
         state.insert_message(message.clone());
         Ok(message)
     }

@@ -53,6 +53,8 @@ pub enum Conflict {
     ParticipantNotActive,
     /// A message's version moved (or the message is missing).
     MessageVersion,
+    /// A participant record's read marker moved (or the record is missing).
+    MarkerMoved,
     /// A direct talk for this pair of agents exists already.
     DirectPairTaken,
     /// The agent already has an active participant record in the talk.
@@ -77,6 +79,7 @@ impl fmt::Display for Conflict {
             Self::TalkVersion => "the talk's version moved",
             Self::ParticipantNotActive => "the participant record is no longer active",
             Self::MessageVersion => "the message's version moved",
+            Self::MarkerMoved => "the read marker moved",
             Self::DirectPairTaken => "a direct talk for this pair exists",
             Self::ActiveParticipantExists => "the agent already has an active record in this talk",
             Self::MessageIdTaken => "the message id is taken",

@@ -8,6 +8,7 @@ use crate::id::{AgentId, MessageId, ParticipantId, TalkId};
 use crate::message::Message;
 use crate::participant::Participant;
 use crate::reaction::ReactionChange;
+use crate::read::{ReadReceipt, ReceiptAudience};
 use crate::talk::Talk;
 
 /// What an event says happened, with the resource as it was then.
@@ -36,6 +37,8 @@ pub enum EventData {
     ReactionAdded(ReactionChange),
     /// A reaction was removed.
     ReactionRemoved(ReactionChange),
+    /// A read marker moved by `read` or `unread`.
+    TalkRead(ReadReceipt),
 }
 
 impl EventData {
@@ -53,6 +56,7 @@ impl EventData {
             Self::MessageDeleted(_) => "message_deleted",
             Self::ReactionAdded(_) => "reaction_added",
             Self::ReactionRemoved(_) => "reaction_removed",
+            Self::TalkRead(_) => "talk_read",
         }
     }
 
@@ -89,15 +93,24 @@ impl EventData {
         }
     }
 
+    /// Whether `agent`, who sees the talk's events, receives this one: a
+    /// read receipt of a large talk goes to its reader only.
+    pub fn reaches(&self, agent: &AgentId) -> bool {
+        match self {
+            Self::TalkRead(receipt) => receipt.audience == ReceiptAudience::Talk || &receipt.agent_id == agent,
+            _ => true,
+        }
+    }
+
     /// Removes the content of message `id` from the payload, if the payload
     /// is that message: what deleting a message does to every earlier event.
     /// Returns whether the payload changed.
     pub fn redact_message(&mut self, id: MessageId) -> bool {
         match self {
             Self::MessageCreated(m) | Self::MessageUpdated(m) | Self::MessageDeleted(m) if m.id == id => {
-                let before = (m.text.len(), m.medias.len(), m.reactions.len());
+                let before = (m.text.len(), m.medias.len(), m.reactions.len(), m.mentions.len());
                 m.redact();
-                before != (0, 0, 0)
+                before != (0, 0, 0, 0)
             }
             _ => false,
         }

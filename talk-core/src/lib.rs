@@ -14,6 +14,7 @@ mod page;
 mod participant;
 pub mod policy;
 mod reaction;
+mod read;
 mod rules;
 pub mod store;
 mod syntax;
@@ -30,14 +31,15 @@ pub use error::{Error, ErrorKind, Result};
 pub use event::{Event, EventData};
 pub use hub::{
     Consumer, ConsumerLag, Created, EventPage, Hub, HubBuilder, MessageFilter, ParticipantFilter, ParticipantRef,
-    RetryPolicy,
+    RetryPolicy, WithCounts,
 };
 pub use id::{AgentId, IdGenerator, MessageId, ParticipantId, TalkId, UuidV7Generator};
 pub use limits::Limits;
-pub use message::{Media, Message, MessageKind, NewMessage, ReactionSummary, SystemEvent, SystemInfo};
+pub use message::{Media, Message, MessageEdit, MessageKind, NewMessage, ReactionSummary, SystemEvent, SystemInfo};
 pub use page::{Page, PageRequest};
 pub use participant::{LeftReason, Participant, ParticipantStatus};
 pub use reaction::{Emoji, Reaction, ReactionChange};
+pub use read::{ReadCounts, ReadMarker, ReadNumbers, ReadReceipt, ReadState, ReceiptAudience, UnreadTotals};
 
 /// The port an embedder plugs a store into; what a store author needs
 /// besides it lives in [`store`].

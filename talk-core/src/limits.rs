@@ -23,6 +23,12 @@ pub struct Limits {
     pub participants_per_talk_max: usize,
     /// Most distinct emoji on one message.
     pub distinct_emoji_per_message_max: usize,
+    /// Most agents one message mentions (after merging duplicates).
+    pub mentions_per_message_max: usize,
+    /// Most active participants of a talk whose read receipts (`talk_read`)
+    /// go to every subscriber; in a larger talk they go to the reader's own
+    /// subscriptions only.
+    pub read_receipts_participants_max: usize,
     /// Most agent ids listed inline per reaction of a message (`count` stays exact).
     pub reactors_listed_per_emoji: usize,
     /// Default page size of every list.
@@ -43,6 +49,8 @@ impl Default for Limits {
             media_type_max: 255,
             participants_per_talk_max: 1000,
             distinct_emoji_per_message_max: 50,
+            mentions_per_message_max: 50,
+            read_receipts_participants_max: 100,
             reactors_listed_per_emoji: 100,
             page_size_default: 50,
             page_size_max: 100,

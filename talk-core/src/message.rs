@@ -91,6 +91,10 @@ pub struct Message {
     pub text: String,
     /// Its medias (empty once deleted).
     pub medias: Vec<Media>,
+    /// The agents it mentions, each once, in the order first named (empty
+    /// once deleted).
+    #[serde(default)]
+    pub mentions: Vec<AgentId>,
     /// For a system message, what it records.
     pub system: Option<SystemInfo>,
     /// Reactions, one entry per emoji in the order the emoji was first used
@@ -134,6 +138,7 @@ impl Message {
     pub fn redact(&mut self) {
         self.text.clear();
         self.medias.clear();
+        self.mentions.clear();
         self.reactions.clear();
         self.request_digest = None;
     }
@@ -149,11 +154,36 @@ pub struct NewMessage {
     pub parent_id: Option<MessageId>,
     /// Attached medias, at most [`Limits::medias_per_message_max`](crate::Limits).
     pub medias: Vec<Media>,
+    /// The agents it mentions, at most
+    /// [`Limits::mentions_per_message_max`](crate::Limits); each must be known
+    /// to the agent directory; duplicates are merged.
+    pub mentions: Vec<AgentId>,
     /// A client-chosen id that makes the send safe to retry: the same id
-    /// from the same agent in the same talk with the same text, parent and
-    /// medias answers the stored message; once that message is deleted, the
+    /// from the same agent in the same talk with the same text, parent,
+    /// medias and mentions (as a set) answers the stored message; once that message is deleted, the
     /// same id from the same agent in the same talk answers its tombstone
     /// whatever the request (nothing of it is kept to compare with); any
     /// other use of a taken id answers `id_conflict`.
     pub id: Option<MessageId>,
+}
+
+/// The input of an edit: a new text, and the mentions (`None` keeps them).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MessageEdit {
+    /// The new text.
+    pub text: String,
+    /// The new mentions (as for [`NewMessage::mentions`]); `None` keeps the
+    /// message's mentions.
+    pub mentions: Option<Vec<AgentId>>,
+}
+
+/// Merges duplicates of a list of mentions, keeping the first place of each.
+pub(crate) fn merge_mentions(mentions: &[AgentId]) -> Vec<AgentId> {
+    let mut merged: Vec<AgentId> = Vec::with_capacity(mentions.len());
+    for agent in mentions {
+        if !merged.contains(agent) {
+            merged.push(agent.clone());
+        }
+    }
+    merged
 }

@@ -122,11 +122,15 @@ pub enum Command<'a> {
         parent_id: Option<MessageId>,
         /// Its medias.
         medias: &'a [Media],
+        /// The agents it mentions, as the client sent them.
+        mentions: &'a [AgentId],
     },
     /// Edit a message's text (the message is the request's `message`).
     EditMessage {
         /// The new text as the client sent it.
         text: &'a str,
+        /// The new mentions, if the edit changes them.
+        mentions: Option<&'a [AgentId]>,
     },
     /// Delete a message.
     DeleteMessage,
@@ -139,6 +143,16 @@ pub enum Command<'a> {
     RemoveReaction {
         /// The emoji.
         emoji: Emoji,
+    },
+    /// Move one's read marker forward to a message.
+    MarkRead {
+        /// The message.
+        message_id: MessageId,
+    },
+    /// Move one's read marker to just before a message.
+    MarkUnread {
+        /// The message.
+        message_id: MessageId,
     },
 }
 
@@ -158,11 +172,29 @@ pub enum Verdict {
     /// Refuse: HTTP `403` with the code `forbidden`, and this reason, the
     /// embedder's own words (or code), as the error's message.
     Refuse(String),
-    /// Go on with this text instead of the client's (a send or an edit
-    /// only). It must be a valid text: within the length limit, and not
-    /// empty unless the message has medias; otherwise the command fails
-    /// with `internal`.
-    Rewrite(String),
+    /// Go on with this content instead of the client's (a send or an edit
+    /// only).
+    Rewrite(Rewrite),
+}
+
+/// A send's or an edit's content as the policy rewrote it. The text must be
+/// a valid text (within the length limit, not empty unless the message has
+/// medias) and the mentions at most the limit; otherwise the command fails
+/// with `internal`. Mentions the policy names are not checked against the
+/// agent directory: the policy is trusted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rewrite {
+    /// The text.
+    pub text: String,
+    /// The mentions; `None` keeps the client's.
+    pub mentions: Option<Vec<AgentId>>,
+}
+
+impl Rewrite {
+    /// A rewrite of the text alone.
+    pub fn text(text: impl Into<String>) -> Self {
+        Self { text: text.into(), mentions: None }
+    }
 }
 
 /// A policy that could not decide: the command fails with `internal` (the

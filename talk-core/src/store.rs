@@ -68,6 +68,7 @@ use crate::id::{AgentId, MessageId, ParticipantId, TalkId};
 use crate::message::Message;
 use crate::participant::{Participant, ParticipantStatus};
 use crate::reaction::{Emoji, Reaction};
+use crate::read::{ReadMarker, ReadNumbers};
 use crate::talk::{AgentPair, Talk, TalkStatus};
 
 /// A durable consumer as a store keeps it ([`Store::consumers`]).
@@ -105,6 +106,14 @@ pub enum Guard {
         /// The version read.
         version: u64,
     },
+    /// The participant record exists and its read marker is at `read_seq`:
+    /// `read` and `unread` never move back a marker a concurrent send moved.
+    MarkerAt {
+        /// The record.
+        participant_id: ParticipantId,
+        /// The marker read.
+        read_seq: u64,
+    },
 }
 
 /// One write of a change set. Each variant says which unique key it enforces
@@ -125,7 +134,8 @@ pub enum Write {
     /// Inserts a participant record. Unique keys: the id, and one active
     /// record per (talk, agent) ([`Conflict::ActiveParticipantExists`]). Its
     /// `joined_seq` is the change set's first `seq`, its `seq` that of its own
-    /// `participant_joined` event.
+    /// `participant_joined` event. Its read marker starts at its `seq`, with
+    /// `tm_read` its `tm_joined` (see [`Write::SetReadMarker`]).
     ///
     /// [`Conflict::ActiveParticipantExists`]: crate::store::Conflict::ActiveParticipantExists
     InsertParticipant(Participant),
@@ -135,13 +145,16 @@ pub enum Write {
     UpdateParticipant(Participant),
     /// Inserts a message. Unique key: the id ([`Conflict::MessageIdTaken`]).
     /// Its `seq` is that of its `message_created` event. Its `reactions` and
-    /// `reply_count` start empty whatever the value says.
+    /// `reply_count` start empty whatever the value says. A normal message is
+    /// numbered among its talk's normal messages (the store keeps the count,
+    /// see [`ReadNumbers`]), and its `mentions` of agents other than its
+    /// author are kept for [`Store::read_numbers`].
     ///
     /// [`Conflict::MessageIdTaken`]: crate::store::Conflict::MessageIdTaken
     InsertMessage(Message),
-    /// Replaces a message's own fields: `text`, `medias`, `version`,
-    /// `request_digest` (a delete clears it), `tm_update`, `tm_edit`,
-    /// `tm_delete`. The counters the store keeps
+    /// Replaces a message's own fields: `text`, `medias`, `mentions` (those
+    /// kept for the counts too), `version`, `request_digest` (a delete clears
+    /// it), `tm_update`, `tm_edit`, `tm_delete`. The counters the store keeps
     /// (`reactions`, `reply_count`) are left as they are. The message must exist.
     UpdateMessage(Message),
     /// Sets a message's `version`, and nothing else: its reactions took a
@@ -179,6 +192,21 @@ pub enum Write {
     /// Removes the content of a message from every event payload already in
     /// the log (see [`EventData::redact_message`]): deleted means deleted.
     RedactMessage(MessageId),
+    /// Moves a participant record's read marker to `read_seq` (forward or
+    /// back) and sets its `tm_read`. The store keeps with it the number of
+    /// the talk's normal messages at or below `read_seq`, so that counting
+    /// never scans. The record must exist.
+    SetReadMarker {
+        /// The record.
+        participant_id: ParticipantId,
+        /// The new marker; with `sent`, filled by [`ChangeSet::resolve`].
+        read_seq: u64,
+        /// A message this change set inserts: the marker moves to its `seq`
+        /// (one's own message is read).
+        sent: Option<MessageId>,
+        /// When it moved.
+        tm_read: Timestamp,
+    },
 }
 
 /// An event of a change set, before the store numbers it.
@@ -371,7 +399,7 @@ impl SeqNumbers {
             EventData::MessageCreated(m) | EventData::MessageUpdated(m) | EventData::MessageDeleted(m) => {
                 self.fill_message(m);
             }
-            EventData::ReactionAdded(_) | EventData::ReactionRemoved(_) => {}
+            EventData::ReactionAdded(_) | EventData::ReactionRemoved(_) | EventData::TalkRead(_) => {}
         }
     }
 
@@ -400,7 +428,15 @@ impl SeqNumbers {
                 self.fill_message(m);
                 None
             }
-            Write::SetMessageVersion { .. }
+            Write::SetReadMarker { read_seq, sent: Some(message), .. } => {
+                let seq = self.get(&Numbered::MessageCreated(*message));
+                if let Some(seq) = seq {
+                    *read_seq = seq;
+                }
+                seq.is_none().then_some("read marker")
+            }
+            Write::SetReadMarker { sent: None, .. }
+            | Write::SetMessageVersion { .. }
             | Write::IncrementReplyCount(_)
             | Write::DeleteReaction { .. }
             | Write::DeleteAllReactions(_)
@@ -621,6 +657,23 @@ pub trait Store: Send + Sync + 'static {
         after: Cursor,
         limit: usize,
     ) -> Result<Vec<Reaction>, StoreError>;
+
+    /// The read marker of a participant record, active or not.
+    async fn read_marker(&self, participant: ParticipantId) -> Result<Option<ReadMarker>, StoreError>;
+
+    /// The read markers of a talk's active records, in the order they joined
+    /// (ascending `participant_seq`), those with `participant_seq > after`
+    /// when `after` is given.
+    async fn read_markers(&self, talk: TalkId, after: Cursor, limit: usize) -> Result<Vec<ReadMarker>, StoreError>;
+
+    /// The numbers of [`ReadNumbers`] for each active record of `agent` in
+    /// `talks` (in every talk where it has one when `talks` is `None`), in
+    /// no particular order; a talk without an active record of the agent has
+    /// no entry. Each answer is a fixed number of index lookups, whatever
+    /// the number of messages above the marker: the store numbers normal
+    /// messages as it inserts them and keeps with each marker the number at
+    /// or below it.
+    async fn read_numbers(&self, agent: &AgentId, talks: Option<&[TalkId]>) -> Result<Vec<ReadNumbers>, StoreError>;
 
     /// Events of the whole log with `seq > after`, ascending, up to the safe
     /// head.

@@ -77,7 +77,20 @@ pub(crate) fn talk_changes(input: &TalkChanges, limits: &Limits) -> Result<(), E
 pub(crate) fn new_message(input: &NewMessage, limits: &Limits) -> Result<(), Error> {
     message_text(&input.text, limits)?;
     medias(&input.medias, limits)?;
+    mentions(&input.mentions, limits)?;
     content_present(&input.text, &input.medias)
+}
+
+/// The mentions of a message: at most the limit, once duplicates are merged.
+pub(crate) fn mentions(mentions: &[AgentId], limits: &Limits) -> Result<(), Error> {
+    let distinct = crate::message::merge_mentions(mentions).len();
+    if distinct > limits.mentions_per_message_max {
+        return Err(Error::invalid_request(format!(
+            "mentions must name at most {} agents",
+            limits.mentions_per_message_max
+        )));
+    }
+    Ok(())
 }
 
 /// The text of a message.

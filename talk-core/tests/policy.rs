@@ -7,7 +7,7 @@ mod common;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use common::*;
-use talk_core::policy::{Command, Policy, PolicyError, Request, Verdict};
+use talk_core::policy::{Command, Policy, PolicyError, Request, Rewrite, Verdict};
 use talk_core::{EventData, Hub, ManualClock, MessageId, NewMessage, NewTalk, Store, TalkChanges, TalkKind};
 use talk_store_memory::MemoryStore;
 use talk_testing::{ForwardingStore, StoreMethod};
@@ -120,9 +120,11 @@ async fn a_create_is_asked_with_its_members_and_no_talk() {
 async fn policy_rewrite_is_what_is_stored_and_delivered() {
     let (hub, _) = hub_with_policy(Arc::new(MemoryStore::new()), |request| {
         Ok(match request.command {
-            Command::SendMessage { text, .. } | Command::EditMessage { text } => {
-                Verdict::Rewrite(text.replace("darn", "d**n"))
+            // A send's mentions become the moderators'; an edit keeps them.
+            Command::SendMessage { text, .. } => {
+                Verdict::Rewrite(Rewrite { text: text.replace("darn", "d**n"), mentions: Some(vec![agent("b")]) })
             }
+            Command::EditMessage { text, .. } => Verdict::Rewrite(Rewrite::text(text.replace("darn", "d**n"))),
             _ => Verdict::Allow,
         })
     });
@@ -130,7 +132,7 @@ async fn policy_rewrite_is_what_is_stored_and_delivered() {
     let id = MessageId(uuid::Uuid::now_v7());
     let request = NewMessage { id: Some(id), ..text("darn it") };
     let sent = hub.send_message(&agent("a"), talk.id, request.clone()).await.unwrap();
-    assert_eq!(sent.resource.text, "d**n it");
+    assert_eq!((sent.resource.text.as_str(), sent.resource.mentions.clone()), ("d**n it", vec![agent("b")]));
     assert_eq!(hub.message(&agent("b"), id).await.unwrap().text, "d**n it", "stored rewritten");
     let delivered = all_events(&hub).await;
     let Some(EventData::MessageCreated(logged)) = delivered.last().map(|e| &e.data) else { panic!("created") };
@@ -141,15 +143,15 @@ async fn policy_rewrite_is_what_is_stored_and_delivered() {
     assert_eq!(retried.resource.text, "d**n it");
 
     let edited = hub.edit_message(&agent("a"), id, "darn, again".into()).await.unwrap();
-    assert_eq!(edited.text, "d**n, again");
+    assert_eq!((edited.text.as_str(), edited.mentions.clone()), ("d**n, again", vec![agent("b")]));
 }
 
 #[tokio::test]
 async fn policy_rewrite_into_an_invalid_text_is_internal_and_writes_nothing() {
     let (hub, _) = hub_with_policy(Arc::new(MemoryStore::new()), |request| {
         Ok(match request.command {
-            Command::SendMessage { .. } => Verdict::Rewrite(String::new()),
-            Command::CloseTalk => Verdict::Rewrite("close has no text".into()),
+            Command::SendMessage { .. } => Verdict::Rewrite(Rewrite::text("")),
+            Command::CloseTalk => Verdict::Rewrite(Rewrite::text("close has no text")),
             _ => Verdict::Allow,
         })
     });

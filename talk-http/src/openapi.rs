@@ -7,7 +7,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::dto::{ClientFrame, ControlFrame, EventFrame};
-use crate::routes::{events, messages, meta, participants, reactions, talks};
+use crate::routes::{events, messages, meta, participants, reactions, reads, talks};
 use crate::state::AppState;
 use crate::ws;
 
@@ -31,6 +31,7 @@ use crate::ws;
         (name = "participants", description = "Who is in a talk."),
         (name = "messages", description = "Messages and one-level threads."),
         (name = "reactions", description = "Emoji reactions to messages."),
+        (name = "reads", description = "Read markers, unread and mention counts, read receipts."),
         (name = "events", description = "Live events (WebSocket) and catch-up."),
         (name = "meta", description = "Health and this document."),
     )
@@ -68,6 +69,10 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(messages::list_replies))
         .routes(routes!(reactions::add_reaction))
         .routes(routes!(reactions::remove_reaction, reactions::list_reactors))
+        .routes(routes!(reads::mark_read))
+        .routes(routes!(reads::mark_unread))
+        .routes(routes!(reads::list_reads))
+        .routes(routes!(reads::unread_totals))
         .routes(routes!(events::list_events))
         .routes(routes!(ws::websocket))
 }

@@ -191,6 +191,12 @@ fn rows() -> Vec<Row> {
             _ => member(c, s, Expect::Ok(200)),
         }),
         row("get", "/v1.0/messages/{id}/reactions/{emoji}", "", |c, s| member(c, s, Expect::Ok(200))),
+        // Read state: allowed on a closed talk, to active participants only.
+        row("post", "/v1.0/talks/{id}/read", "", |c, s| member(c, s, Expect::Ok(200))),
+        row("post", "/v1.0/talks/{id}/unread", "", |c, s| member(c, s, Expect::Ok(200))),
+        row("get", "/v1.0/talks/{id}/reads", "", |c, s| member(c, s, Expect::Ok(200))),
+        // Not about the fixture's talk: every authenticated agent may.
+        row("get", "/v1.0/unread", "", |_, _| Expect::Ok(200)),
         // WebSocket subscribe frames, over a real socket.
         row("get", "/v1.0/ws", "subscribe talk", |c, s| match membership(c, s) {
             Membership::Never => Expect::FrameError("not_found"),
@@ -267,6 +273,7 @@ fn request(row: &Row, caller: Caller, fx: &Fixture) -> (String, String, Option<V
         ("post", "/v1.0/talks/{id}/participants", _) => Some(json!({"agent_id": "agent-id-2"})),
         ("post", "/v1.0/talks/{id}/messages", _) => Some(json!({"text": "hi"})),
         ("patch", "/v1.0/messages/{id}", _) => Some(json!({"text": "edited"})),
+        ("post", "/v1.0/talks/{id}/unread", _) => Some(json!({"message_id": fx.message})),
         ("post", "/v1.0/messages/{id}/reactions", "new emoji") => Some(json!({"emoji": "🎉"})),
         ("post", "/v1.0/messages/{id}/reactions", _) => Some(json!({"emoji": "thumbsup"})),
         _ => None,

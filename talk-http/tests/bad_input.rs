@@ -234,6 +234,42 @@ fn cases() -> Vec<Case> {
         // Not an upgrade.
         invalid("GET", "/v1.0/ws", ""),
     ];
+    // ------------------------------------------------- mentions and reads
+    let many: Vec<String> = (0..51).map(|i| format!("agent-{i}")).collect();
+    cases.extend([
+        case("POST", send, json!({"text": "hi", "mentions": ["agent-unknown"]}).to_string(), 400, "unknown_agent"),
+        invalid("POST", send, json!({"text": "hi", "mentions": many}).to_string()),
+        invalid("POST", send, json!({"text": "hi", "mentions": ["not an id!"]}).to_string()),
+        invalid("POST", send, json!({"text": "hi", "mentions": "agent-id-2"}).to_string()),
+        case(
+            "PATCH",
+            "/v1.0/messages/{M}",
+            json!({"text": "x", "mentions": ["agent-unknown"]}).to_string(),
+            400,
+            "unknown_agent",
+        ),
+        invalid("PATCH", "/v1.0/messages/{M}", json!({"text": "x", "mentions": many}).to_string()),
+        invalid("POST", "/v1.0/talks/{T}/read", r#"{"message_id": "{N}"}"#),
+        invalid("POST", "/v1.0/talks/{T}/read", r#"{"message_id": "not-a-uuid"}"#),
+        invalid("POST", "/v1.0/talks/{T}/read", r#"{"message_id": "0192d3e4-0000-7000-8000-000000000000"}"#),
+        invalid("POST", "/v1.0/talks/{T}/read", r#"{"seq": 3}"#),
+        case("POST", "/v1.0/talks/{T}/read", "{", 400, "invalid_json"),
+        Case {
+            content_type: Some("text/plain"),
+            ..case("POST", "/v1.0/talks/{T}/read", "x", 415, "unsupported_media_type")
+        },
+        case("POST", "/v1.0/talks/nope/read", "", 400, "invalid_id"),
+        // `unread` without a body: its message_id is required.
+        invalid("POST", "/v1.0/talks/{T}/unread", ""),
+        invalid("POST", "/v1.0/talks/{T}/unread", "{}"),
+        invalid("POST", "/v1.0/talks/{T}/unread", r#"{"message_id": null}"#),
+        invalid("POST", "/v1.0/talks/{T}/unread", r#"{"message_id": "{N}"}"#),
+        invalid("POST", "/v1.0/talks/{T}/unread", r#"{"message_id": 42}"#),
+        invalid("GET", "/v1.0/talks/{T}/reads?page_size=0", ""),
+        invalid("GET", "/v1.0/talks/{T}/reads?page_token={TOKEN}", ""),
+        invalid("GET", "/v1.0/talks/{T}/reads?status=all", ""),
+        invalid("GET", "/v1.0/unread?talk_id={T}", ""),
+    ]);
     // Events take only `since` and `page_size` (and `token`).
     cases.push(invalid("GET", "/v1.0/events?since=0&talk_id={T}", ""));
     cases

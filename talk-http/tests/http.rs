@@ -52,6 +52,7 @@ async fn sent_message_has_exactly_the_documented_fields_and_a_null_system() {
             "agent_id",
             "id",
             "medias",
+            "mentions",
             "parent_id",
             "reactions",
             "reply_count",

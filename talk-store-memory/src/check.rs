@@ -32,6 +32,9 @@ fn check_guard(state: &State, guard: &Guard) -> Result<(), Conflict> {
             state.participant(*participant_id).is_some_and(|p| p.is_active())
         }
         Guard::MessageVersion { message_id, version } => state.message_version(*message_id) == Some(*version),
+        Guard::MarkerAt { participant_id, read_seq } => {
+            state.read_marker(*participant_id).is_some_and(|m| m.read_seq == *read_seq)
+        }
     };
     if holds {
         return Ok(());
@@ -40,6 +43,7 @@ fn check_guard(state: &State, guard: &Guard) -> Result<(), Conflict> {
         Guard::TalkVersion { .. } => Conflict::TalkVersion,
         Guard::ParticipantActive { .. } => Conflict::ParticipantNotActive,
         Guard::MessageVersion { .. } => Conflict::MessageVersion,
+        Guard::MarkerAt { .. } => Conflict::MarkerMoved,
     })
 }
 
@@ -164,6 +168,7 @@ impl<'s> Pending<'s> {
                 Self::require(self.reaction_exists(*message_id, emoji, agent_id))?;
             }
             Write::RedactMessage(_) => {}
+            Write::SetReadMarker { participant_id, .. } => Self::require(self.record(*participant_id).is_some())?,
         }
         Ok(())
     }
@@ -207,7 +212,8 @@ impl<'s> Pending<'s> {
             | Write::UpdateMessage(_)
             | Write::SetMessageVersion { .. }
             | Write::IncrementReplyCount(_)
-            | Write::RedactMessage(_) => {}
+            | Write::RedactMessage(_)
+            | Write::SetReadMarker { .. } => {}
         }
     }
 }

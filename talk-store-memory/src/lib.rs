@@ -17,7 +17,7 @@ use talk_core::store::{ChangeSet, Cursor, Store};
 use talk_core::store::{ConsumerRecord, StoreError, TalkAndRecords};
 use talk_core::{
     AgentId, AgentPair, Emoji, Event, Message, MessageId, Participant, ParticipantId, ParticipantStatus, Reaction,
-    Talk, TalkId, TalkStatus,
+    ReadMarker, ReadNumbers, Talk, TalkId, TalkStatus,
 };
 
 use crate::check::check;
@@ -245,6 +245,18 @@ impl Store for MemoryStore {
         limit: usize,
     ) -> Result<Vec<Reaction>, StoreError> {
         Ok(self.state()?.reactions(message, emoji, after, limit))
+    }
+
+    async fn read_marker(&self, participant: ParticipantId) -> Result<Option<ReadMarker>, StoreError> {
+        Ok(self.state()?.read_marker(participant))
+    }
+
+    async fn read_markers(&self, talk: TalkId, after: Cursor, limit: usize) -> Result<Vec<ReadMarker>, StoreError> {
+        Ok(self.state()?.read_markers(talk, after, limit))
+    }
+
+    async fn read_numbers(&self, agent: &AgentId, talks: Option<&[TalkId]>) -> Result<Vec<ReadNumbers>, StoreError> {
+        Ok(self.state()?.read_numbers(agent, talks))
     }
 
     async fn events(&self, after: u64, limit: usize) -> Result<Vec<Event>, StoreError> {

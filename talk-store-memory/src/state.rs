@@ -10,8 +10,8 @@ use foldhash::HashMap;
 use talk_core::store::TalkAndRecords;
 use talk_core::store::{ConsumerRecord, Cursor, ResolvedChangeSet, Write};
 use talk_core::{
-    AgentId, AgentPair, Emoji, Event, EventData, Message, MessageId, Participant, ParticipantId, ParticipantStatus,
-    Reaction, ReactionSummary, Talk, TalkId, TalkStatus, Timestamp,
+    AgentId, AgentPair, Emoji, Event, EventData, Message, MessageId, MessageKind, Participant, ParticipantId,
+    ParticipantStatus, Reaction, ReactionSummary, ReadMarker, ReadNumbers, Talk, TalkId, TalkStatus, Timestamp,
 };
 
 /// A durable consumer: its cursor, and its owner's lease.
@@ -84,6 +84,28 @@ pub(crate) struct State {
     all_messages: HashMap<TalkId, BTreeMap<u64, MessageId>>,
     /// Replies of each message by `seq`.
     replies: HashMap<MessageId, BTreeMap<u64, MessageId>>,
+
+    /// Read markers by record.
+    markers: HashMap<ParticipantId, StoredMarker>,
+    /// Normal messages of each talk: the number of each (`ord`, from 1) by
+    /// `seq`; the last is the talk's count of normal messages.
+    normal: HashMap<TalkId, BTreeMap<u64, u64>>,
+    /// Normal messages of each talk by author, by `seq`.
+    own_normal: HashMap<(TalkId, AgentId), BTreeSet<u64>>,
+    /// Deleted normal messages of each talk by `seq`, with their author.
+    deleted_normal: HashMap<TalkId, BTreeMap<u64, AgentId>>,
+    /// Mentions of agents other than the author: by (talk, agent), the
+    /// `seq` of each message that mentions the agent.
+    mentions: HashMap<(TalkId, AgentId), BTreeSet<u64>>,
+}
+
+/// A record's read marker: its `seq`, the number of normal messages of its
+/// talk at or below it, when it last moved.
+#[derive(Debug, Clone)]
+struct StoredMarker {
+    read_seq: u64,
+    read_ord: u64,
+    tm_read: Timestamp,
 }
 
 /// The keys of a map strictly after `after`, ascending.
@@ -257,6 +279,78 @@ impl State {
         ascending(&entry.by_seq, after).take(limit).cloned().collect()
     }
 
+    /// The number of normal messages of `talk` at or below `seq`.
+    fn ord_at(&self, talk: TalkId, seq: u64) -> u64 {
+        self.normal.get(&talk).and_then(|by_seq| by_seq.range(..=seq).next_back()).map_or(0, |(_, ord)| *ord)
+    }
+
+    pub(crate) fn read_marker(&self, id: ParticipantId) -> Option<ReadMarker> {
+        let stored = self.markers.get(&id)?;
+        let record = self.participants.get(&id)?;
+        let read_message_id = self
+            .all_messages
+            .get(&record.talk_id)
+            .and_then(|by_seq| by_seq.range(..=stored.read_seq).next_back())
+            .map(|(_, id)| *id);
+        Some(ReadMarker {
+            participant_id: id,
+            talk_id: record.talk_id,
+            agent_id: record.agent_id.clone(),
+            participant_seq: record.seq,
+            read_seq: stored.read_seq,
+            read_message_id,
+            tm_read: stored.tm_read,
+        })
+    }
+
+    pub(crate) fn read_markers(&self, talk: TalkId, after: Cursor, limit: usize) -> Vec<ReadMarker> {
+        let Some(records) = self.talk_participants.get(&talk) else { return Vec::new() };
+        ascending(records, after)
+            .filter(|id| self.participants.get(id).is_some_and(Participant::is_active))
+            .filter_map(|id| self.read_marker(*id))
+            .take(limit)
+            .collect()
+    }
+
+    pub(crate) fn read_numbers(&self, agent: &AgentId, talks: Option<&[TalkId]>) -> Vec<ReadNumbers> {
+        let records: Vec<ParticipantId> = match talks {
+            Some(talks) => talks.iter().filter_map(|talk| self.active_record(*talk, agent)).collect(),
+            None => self
+                .agent_talks
+                .get(agent)
+                .into_iter()
+                .flat_map(|talks| talks.values())
+                .filter_map(|talk| self.active_record(*talk, agent))
+                .collect(),
+        };
+        let above = |set: Option<&BTreeSet<u64>>, marker: u64| {
+            set.map_or(0, |set| set.range((Bound::Excluded(marker), Bound::Unbounded)).count() as u64)
+        };
+        records
+            .into_iter()
+            .filter_map(|id| {
+                let record = self.participants.get(&id)?;
+                let marker = self.markers.get(&id)?;
+                let talk = record.talk_id;
+                let total = self.normal.get(&talk).and_then(|by_seq| by_seq.values().next_back()).copied().unwrap_or(0);
+                let key = (talk, agent.clone());
+                let deleted_after = self.deleted_normal.get(&talk).map_or(0, |deleted| {
+                    deleted
+                        .range((Bound::Excluded(marker.read_seq), Bound::Unbounded))
+                        .filter(|(_, author)| *author != agent)
+                        .count() as u64
+                });
+                Some(ReadNumbers {
+                    talk_id: talk,
+                    normal_after: total.saturating_sub(marker.read_ord),
+                    own_after: above(self.own_normal.get(&key), marker.read_seq),
+                    deleted_after,
+                    mentions_after: above(self.mentions.get(&key), marker.read_seq),
+                })
+            })
+            .collect()
+    }
+
     pub(crate) fn events(&self, after: u64, limit: usize) -> Vec<Event> {
         let start = usize::try_from(after.saturating_sub(self.low_water_mark)).unwrap_or(usize::MAX);
         self.log.get(start..).unwrap_or_default().iter().take(limit).cloned().collect()
@@ -372,6 +466,35 @@ impl State {
                 }
             }
             Write::RedactMessage(id) => self.redact_message(id),
+            Write::SetReadMarker { participant_id, read_seq, tm_read, .. } => {
+                self.set_marker(participant_id, read_seq, tm_read);
+            }
+        }
+    }
+
+    fn set_marker(&mut self, id: ParticipantId, read_seq: u64, tm_read: Timestamp) {
+        let Some(talk) = self.participants.get(&id).map(|p| p.talk_id) else { return };
+        let read_ord = self.ord_at(talk, read_seq);
+        self.markers.insert(id, StoredMarker { read_seq, read_ord, tm_read });
+    }
+
+    /// Keeps the mentions of message `seq` in `talk` (those of agents other
+    /// than `author`): removes `before`'s, adds `after`'s.
+    fn replace_mentions(
+        &mut self,
+        talk: TalkId,
+        seq: u64,
+        author: Option<&AgentId>,
+        before: &[AgentId],
+        after: &[AgentId],
+    ) {
+        for agent in before {
+            if let Some(set) = self.mentions.get_mut(&(talk, agent.clone())) {
+                set.remove(&seq);
+            }
+        }
+        for agent in after.iter().filter(|agent| Some(*agent) != author) {
+            self.mentions.entry((talk, agent.clone())).or_default().insert(seq);
         }
     }
 
@@ -424,7 +547,9 @@ impl State {
     fn insert_participant(&mut self, participant: Participant) {
         let (id, talk, agent, seq) =
             (participant.id, participant.talk_id, participant.agent_id.clone(), participant.seq);
+        let tm_joined = participant.tm_joined;
         self.participants.insert(id, participant);
+        self.set_marker(id, seq, tm_joined);
         self.talk_participants.entry(talk).or_default().insert(seq, id);
         self.agent_records.entry(agent.clone()).or_default().entry(talk).or_default().insert(seq, id);
         self.sync_agent_talk(talk, &agent);
@@ -449,14 +574,36 @@ impl State {
             None => self.top_level.entry(talk).or_default().insert(seq, id),
             Some(parent) => self.replies.entry(parent).or_default().insert(seq, id),
         };
+        if message.kind == MessageKind::Normal {
+            let by_seq = self.normal.entry(talk).or_default();
+            let ord = by_seq.values().next_back().copied().unwrap_or(0) + 1;
+            by_seq.insert(seq, ord);
+            if let Some(author) = &message.agent_id {
+                self.own_normal.entry((talk, author.clone())).or_default().insert(seq);
+            }
+            let mentions = message.mentions.clone();
+            self.replace_mentions(talk, seq, message.agent_id.as_ref(), &[], &mentions);
+        }
         self.messages.insert(id, StoredMessage { row: message, emoji: Vec::new() });
     }
 
     fn update_message(&mut self, message: Message) {
+        let Some(stored) = self.messages.get(&message.id) else { return };
+        let row = &stored.row;
+        let (talk, seq, author, before) = (row.talk_id, row.seq, row.agent_id.clone(), row.mentions.clone());
+        if row.kind == MessageKind::Normal {
+            self.replace_mentions(talk, seq, author.as_ref(), &before, &message.mentions);
+            if message.tm_delete.is_some()
+                && let Some(author) = author
+            {
+                self.deleted_normal.entry(talk).or_default().insert(seq, author);
+            }
+        }
         if let Some(stored) = self.messages.get_mut(&message.id) {
             let row = &mut stored.row;
             row.text = message.text;
             row.medias = message.medias;
+            row.mentions = message.mentions;
             row.version = message.version;
             row.request_digest = message.request_digest;
             row.tm_update = message.tm_update;

@@ -106,6 +106,8 @@ pub(crate) fn message(row: &Row) -> Result<Message, Error> {
     let Json(medias): Json<Vec<Media>> = row.try_get(6)?;
     let system: Option<Json<SystemInfo>> = row.try_get(7)?;
     let summary: Option<Json<Vec<SummaryEntry>>> = row.try_get(16)?;
+    let Json(mentions): Json<Vec<String>> = row.try_get(17)?;
+    let mentions = mentions.iter().map(|a| agent(a, "messages.mentions")).collect::<Result<Vec<_>, _>>()?;
     let reactions = summary
         .map(|Json(entries)| entries)
         .unwrap_or_default()
@@ -129,6 +131,7 @@ pub(crate) fn message(row: &Row) -> Result<Message, Error> {
         agent_id: agent_opt(row.try_get(4)?, "messages.agent_id")?,
         text: row.try_get(5)?,
         medias,
+        mentions,
         system: system.map(|Json(info)| info),
         reactions,
         reply_count: count(row, 8, "messages.reply_count")?,
@@ -167,4 +170,28 @@ pub(crate) fn event(row: &Row) -> Result<Event, Error> {
 /// Every row through `decode`.
 pub(crate) fn all<T>(rows: &[Row], decode: fn(&Row) -> Result<T, Error>) -> Result<Vec<T>, Error> {
     rows.iter().map(decode).collect()
+}
+
+/// A read marker, from the columns of `sql::READ_MARKER`.
+pub(crate) fn read_marker(row: &Row) -> Result<talk_core::ReadMarker, Error> {
+    Ok(talk_core::ReadMarker {
+        participant_id: ParticipantId(row.try_get(0)?),
+        talk_id: TalkId(row.try_get(1)?),
+        agent_id: agent(row.try_get(2)?, "participants.agent_id")?,
+        participant_seq: unsigned(row, 3, "participants.seq")?,
+        read_seq: unsigned(row, 4, "participants.read_seq")?,
+        read_message_id: row.try_get::<_, Option<Uuid>>(5)?.map(MessageId),
+        tm_read: row.try_get(6)?,
+    })
+}
+
+/// The numbers of a marker, from the columns of `sql::READ_NUMBERS`.
+pub(crate) fn read_numbers(row: &Row) -> Result<talk_core::ReadNumbers, Error> {
+    Ok(talk_core::ReadNumbers {
+        talk_id: TalkId(row.try_get(0)?),
+        normal_after: unsigned(row, 1, "talks.normal_total")?,
+        own_after: unsigned(row, 2, "messages")?,
+        deleted_after: unsigned(row, 3, "messages")?,
+        mentions_after: unsigned(row, 4, "mentions")?,
+    })
 }

@@ -604,6 +604,36 @@ impl Store for PostgresStore {
         Ok(codec::all(&rows, codec::event)?)
     }
 
+    async fn read_marker(&self, participant: ParticipantId) -> Result<Option<talk_core::ReadMarker>, StoreError> {
+        Ok(self.row(sql::READ_MARKER, &[&participant.0]).await?.as_ref().map(codec::read_marker).transpose()?)
+    }
+
+    async fn read_markers(
+        &self,
+        talk: TalkId,
+        after: Cursor,
+        limit: usize,
+    ) -> Result<Vec<talk_core::ReadMarker>, StoreError> {
+        let (after, limit) = (after.map_or(-1, clamp), clamp(limit));
+        let rows = self.rows(sql::READ_MARKERS, &[&talk.0, &after, &limit]).await?;
+        Ok(codec::all(&rows, codec::read_marker)?)
+    }
+
+    async fn read_numbers(
+        &self,
+        agent: &AgentId,
+        talks: Option<&[TalkId]>,
+    ) -> Result<Vec<talk_core::ReadNumbers>, StoreError> {
+        let rows = match talks {
+            None => self.rows(sql::READ_NUMBERS, &[&agent.as_str()]).await?,
+            Some(talks) => {
+                let ids: Vec<uuid::Uuid> = talks.iter().map(|t| t.0).collect();
+                self.rows(sql::READ_NUMBERS_IN, &[&agent.as_str(), &ids]).await?
+            }
+        };
+        Ok(codec::all(&rows, codec::read_numbers)?)
+    }
+
     async fn agent_events(
         &self,
         agent: &AgentId,

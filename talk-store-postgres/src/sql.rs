@@ -32,6 +32,7 @@ pub(crate) const GUARD_TALK_VERSION: &str = "SELECT 1 FROM talks WHERE id = $1 A
 pub(crate) const GUARD_PARTICIPANT_ACTIVE: &str =
     "SELECT 1 FROM participants WHERE id = $1 AND status = 'active' FOR SHARE";
 pub(crate) const GUARD_MESSAGE_VERSION: &str = "SELECT 1 FROM messages WHERE id = $1 AND version = $2 FOR SHARE";
+pub(crate) const GUARD_MARKER_AT: &str = "SELECT 1 FROM participants WHERE id = $1 AND read_seq = $2 FOR SHARE";
 
 /// Inserts a talk, and lists it for the records of the same change set
 /// inserted before it (which could not know its `created_seq`).
@@ -42,17 +43,56 @@ pub(crate) const INSERT_TALK: &str = "WITH t AS (INSERT INTO talks (id, kind, pa
 pub(crate) const UPDATE_TALK: &str = "UPDATE talks SET name = $2, detail = $3, status = $4, member_count = $5, \
      version = $6, tm_update = $7, tm_close = $8 WHERE id = $1";
 
-pub(crate) const INSERT_PARTICIPANT: &str = "INSERT INTO participants (id, talk_id, agent_id, status, \
-     left_reason, seq, joined_seq, left_seq, talk_seq, tm_joined, tm_left) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, coalesce((SELECT created_seq FROM talks WHERE id = $2), 0), $9, $10)";
+/// The number of normal messages of a talk at or below a `seq`.
+macro_rules! ord_at {
+    ($seq:literal, $talk:literal) => {
+        concat!(
+            "coalesce((SELECT m.ord FROM messages m WHERE m.talk_id = ",
+            $talk,
+            " AND m.kind = 'normal' AND m.seq <= ",
+            $seq,
+            " ORDER BY m.seq DESC LIMIT 1), 0)"
+        )
+    };
+}
+
+/// A record's marker starts at its own `participant_joined` (`$6`).
+pub(crate) const INSERT_PARTICIPANT: &str = concat!(
+    "INSERT INTO participants (id, talk_id, agent_id, status, \
+     left_reason, seq, joined_seq, left_seq, talk_seq, tm_joined, tm_left, read_seq, read_ord, tm_read) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, coalesce((SELECT created_seq FROM talks WHERE id = $2), 0), $9, $10, \
+     $6, ",
+    ord_at!("$6", "$2"),
+    ", $9)"
+);
+/// `$1` record, `$2` the new marker, `$3` tm_read.
+pub(crate) const SET_READ_MARKER: &str = concat!(
+    "UPDATE participants p SET read_seq = $2, tm_read = $3, read_ord = ",
+    ord_at!("$2", "p.talk_id"),
+    " WHERE p.id = $1"
+);
 pub(crate) const UPDATE_PARTICIPANT: &str =
     "UPDATE participants SET status = $2, left_reason = $3, left_seq = $4, tm_left = $5 WHERE id = $1";
 
-pub(crate) const INSERT_MESSAGE: &str = "INSERT INTO messages (id, talk_id, parent_id, kind, agent_id, text, \
-     medias, system, reply_count, version, seq, request_digest, tm_create, tm_update, tm_edit, tm_delete) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10, $11, $12, $13, $14, $15)";
+/// A normal message takes the next number among its talk's (`normal_total`).
+pub(crate) const INSERT_MESSAGE: &str = "WITH numbered AS (UPDATE talks SET normal_total = normal_total + 1 \
+     WHERE id = $2 AND $4::text = 'normal' RETURNING normal_total) \
+     INSERT INTO messages (id, talk_id, parent_id, kind, agent_id, text, \
+     medias, system, reply_count, version, seq, request_digest, tm_create, tm_update, tm_edit, tm_delete, \
+     mentions, ord) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10, $11, $12, $13, $14, $15, $16, \
+     (SELECT normal_total FROM numbered))";
 pub(crate) const UPDATE_MESSAGE: &str = "UPDATE messages SET text = $2, medias = $3, version = $4, \
-     tm_update = $5, tm_edit = $6, tm_delete = $7, request_digest = $8 WHERE id = $1";
+     tm_update = $5, tm_edit = $6, tm_delete = $7, request_digest = $8, mentions = $9 WHERE id = $1";
+/// Removes the mention rows of message `$1`, as its `mentions` list them now.
+pub(crate) const DROP_MENTIONS: &str = "DELETE FROM mentions x USING messages m, \
+     jsonb_array_elements_text(m.mentions) AS a(agent) \
+     WHERE m.id = $1 AND x.talk_id = m.talk_id AND x.agent_id = a.agent AND x.seq = m.seq";
+/// Writes the mention rows of normal message `$1` from its `mentions`,
+/// but the author's own.
+pub(crate) const KEEP_MENTIONS: &str = "INSERT INTO mentions (talk_id, agent_id, seq) \
+     SELECT m.talk_id, a.agent, m.seq FROM messages m, jsonb_array_elements_text(m.mentions) AS a(agent) \
+     WHERE m.id = $1 AND m.kind = 'normal' AND a.agent IS DISTINCT FROM m.agent_id ON CONFLICT DO NOTHING";
 pub(crate) const SECRET_KEY: &str = "SELECT key FROM secret_key";
 pub(crate) const SET_MESSAGE_VERSION: &str = "UPDATE messages SET version = $2 WHERE id = $1";
 pub(crate) const INCREMENT_REPLY_COUNT: &str = "UPDATE messages SET reply_count = reply_count + 1 WHERE id = $1";
@@ -89,12 +129,16 @@ pub(crate) const WRITER_STATEMENTS: &[&str] = &[
     GUARD_TALK_VERSION,
     GUARD_PARTICIPANT_ACTIVE,
     GUARD_MESSAGE_VERSION,
+    GUARD_MARKER_AT,
     INSERT_TALK,
     UPDATE_TALK,
     INSERT_PARTICIPANT,
     UPDATE_PARTICIPANT,
     INSERT_MESSAGE,
     UPDATE_MESSAGE,
+    DROP_MENTIONS,
+    KEEP_MENTIONS,
+    SET_READ_MARKER,
     SET_MESSAGE_VERSION,
     INCREMENT_REPLY_COUNT,
     TOUCH_MESSAGE,
@@ -194,7 +238,8 @@ macro_rules! message_select {
     ($listed:literal) => {
         concat!(
             "SELECT m.id, m.talk_id, m.parent_id, m.kind, m.agent_id, m.text, m.medias, m.system, m.reply_count, \
-             m.version, m.seq, m.request_digest, m.tm_create, m.tm_update, m.tm_edit, m.tm_delete, rx.summary \
+             m.version, m.seq, m.request_digest, m.tm_create, m.tm_update, m.tm_edit, m.tm_delete, rx.summary, \
+             m.mentions \
              FROM messages m LEFT JOIN LATERAL (\
              SELECT json_agg(json_build_array(e.emoji, e.count, coalesce(a.agents, '[]'::json)) ORDER BY e.first_seq) \
              AS summary FROM message_emoji e LEFT JOIN LATERAL (\
@@ -260,6 +305,47 @@ pub(crate) const ALL_MESSAGES: &str =
 /// `$1` parent, `$2` after (exclusive), `$3` limit, `$4` reactors listed.
 pub(crate) const REPLIES: &str =
     concat!(message_select!("$4"), "WHERE m.parent_id = $1 AND m.seq > $2 ORDER BY m.seq LIMIT $3");
+
+/// A read marker: the record, its talk, agent and `seq`, the marker, the
+/// newest message at or below it, `tm_read`.
+macro_rules! read_marker {
+    ($where:literal) => {
+        concat!(
+            "SELECT p.id, p.talk_id, p.agent_id, p.seq, p.read_seq, \
+             (SELECT m.id FROM messages m WHERE m.talk_id = p.talk_id \
+             AND m.seq <= p.read_seq ORDER BY m.seq DESC LIMIT 1), p.tm_read FROM participants p ",
+            $where
+        )
+    };
+}
+pub(crate) const READ_MARKER: &str = read_marker!("WHERE p.id = $1");
+/// `$1` talk, `$2` after (exclusive), `$3` limit: the active records' markers in join order.
+pub(crate) const READ_MARKERS: &str =
+    read_marker!("WHERE p.talk_id = $1 AND p.status = 'active' AND p.seq > $2 ORDER BY p.seq LIMIT $3");
+
+/// The numbers of an agent's active records (`$1` agent): the talk, normal
+/// messages above the marker, the agent's own above it, deleted ones of
+/// others above it, and mentions of the agent above it: each a lookup or a
+/// range count over an index, never a scan of the talk's messages.
+macro_rules! read_numbers {
+    ($where:literal) => {
+        concat!(
+            "SELECT p.talk_id, t.normal_total - p.read_ord, \
+             (SELECT count(*) FROM messages m WHERE m.talk_id = p.talk_id \
+             AND m.agent_id = p.agent_id AND m.kind = 'normal' AND m.seq > p.read_seq), \
+             (SELECT count(*) FROM messages m WHERE m.talk_id = p.talk_id \
+             AND m.kind = 'normal' AND m.tm_delete IS NOT NULL AND m.seq > p.read_seq AND m.agent_id <> p.agent_id), \
+             (SELECT count(*) FROM mentions x WHERE x.talk_id = p.talk_id AND x.agent_id = p.agent_id \
+             AND x.seq > p.read_seq) \
+             FROM participants p JOIN talks t ON t.id = p.talk_id WHERE p.agent_id = $1 AND p.status = 'active'",
+            $where
+        )
+    };
+}
+/// In every talk where the agent has an active record.
+pub(crate) const READ_NUMBERS: &str = read_numbers!("");
+/// In the talks `$2`.
+pub(crate) const READ_NUMBERS_IN: &str = read_numbers!(" AND p.talk_id = ANY($2)");
 
 pub(crate) const REACTION: &str =
     concat!("SELECT ", reaction_columns!(), " FROM reactions WHERE message_id = $1 AND emoji = $2 AND agent_id = $3");

@@ -566,6 +566,11 @@ fn change_set_steps(changes: &ResolvedChangeSet) -> Result<Vec<Step>, Error> {
                 params![message_id.0, num(*version)?],
                 Check::Rows(Conflict::MessageVersion),
             ),
+            Guard::MarkerAt { participant_id, read_seq } => exec(
+                sql::GUARD_MARKER_AT,
+                params![participant_id.0, num(*read_seq)?],
+                Check::Rows(Conflict::MarkerMoved),
+            ),
         });
     }
     for write in &changes.writes {
@@ -661,41 +666,55 @@ fn write_steps(write: &Write, steps: &mut Vec<Step>) -> Result<(), Error> {
             ],
             missing(),
         )),
-        Write::InsertMessage(m) => steps.push(exec(
-            sql::INSERT_MESSAGE,
-            params![
-                m.id.0,
-                m.talk_id.0,
-                m.parent_id.map(|p| p.0),
-                Named::as_str(m.kind),
-                m.agent_id.as_ref().map(|a| a.as_str().to_owned()),
-                m.text.clone(),
-                serde_json::to_value(&m.medias)?,
-                m.system.as_ref().map(serde_json::to_value).transpose()?,
-                num(m.version)?,
-                num(m.seq)?,
-                m.request_digest.clone(),
-                m.tm_create,
-                m.tm_update,
-                m.tm_edit,
-                m.tm_delete,
-            ],
-            Check::Any,
-        )),
-        Write::UpdateMessage(m) => steps.push(exec(
-            sql::UPDATE_MESSAGE,
-            params![
-                m.id.0,
-                m.text.clone(),
-                serde_json::to_value(&m.medias)?,
-                num(m.version)?,
-                m.tm_update,
-                m.tm_edit,
-                m.tm_delete,
-                m.request_digest.clone(),
-            ],
-            missing(),
-        )),
+        Write::InsertMessage(m) => {
+            steps.push(exec(
+                sql::INSERT_MESSAGE,
+                params![
+                    m.id.0,
+                    m.talk_id.0,
+                    m.parent_id.map(|p| p.0),
+                    Named::as_str(m.kind),
+                    m.agent_id.as_ref().map(|a| a.as_str().to_owned()),
+                    m.text.clone(),
+                    serde_json::to_value(&m.medias)?,
+                    m.system.as_ref().map(serde_json::to_value).transpose()?,
+                    num(m.version)?,
+                    num(m.seq)?,
+                    m.request_digest.clone(),
+                    m.tm_create,
+                    m.tm_update,
+                    m.tm_edit,
+                    m.tm_delete,
+                    serde_json::to_value(&m.mentions)?,
+                ],
+                Check::Any,
+            ));
+            if !m.mentions.is_empty() {
+                steps.push(exec(sql::KEEP_MENTIONS, params![m.id.0], Check::Any));
+            }
+        }
+        Write::UpdateMessage(m) => {
+            steps.push(exec(sql::DROP_MENTIONS, params![m.id.0], Check::Any));
+            steps.push(exec(
+                sql::UPDATE_MESSAGE,
+                params![
+                    m.id.0,
+                    m.text.clone(),
+                    serde_json::to_value(&m.medias)?,
+                    num(m.version)?,
+                    m.tm_update,
+                    m.tm_edit,
+                    m.tm_delete,
+                    m.request_digest.clone(),
+                    serde_json::to_value(&m.mentions)?,
+                ],
+                missing(),
+            ));
+            steps.push(exec(sql::KEEP_MENTIONS, params![m.id.0], Check::Any));
+        }
+        Write::SetReadMarker { participant_id, read_seq, tm_read, .. } => {
+            steps.push(exec(sql::SET_READ_MARKER, params![participant_id.0, num(*read_seq)?, *tm_read], missing()));
+        }
         Write::SetMessageVersion { message_id, version } => {
             steps.push(exec(sql::SET_MESSAGE_VERSION, params![message_id.0, num(*version)?], missing()))
         }

@@ -134,3 +134,54 @@ async fn an_unreachable_server_is_a_connect_error() {
 fn migrations() -> i64 {
     talk_testing::migrations::latest_version(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations"))
 }
+
+/// A schema made by the migrations before read state (0001–0003) with a
+/// talk, records and messages in it: connecting numbers the messages and
+/// puts every record's marker at its own join.
+#[ignore = "needs TALK_TEST_POSTGRES_URL"]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_schema_from_before_read_state_gets_markers_at_each_records_join() {
+    let url = database_url();
+    let schema = TestSchema::new(&url);
+    let admin = admin(&url).await;
+    let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let mut setup = format!("CREATE SCHEMA \"{0}\"; SET search_path TO \"{0}\";", schema.name);
+    setup.push_str(
+        "CREATE TABLE talk_schema_version (version integer NOT NULL PRIMARY KEY, name text NOT NULL, \
+         applied_at timestamptz NOT NULL DEFAULT now());",
+    );
+    for (version, name) in (1..).zip(["0001_initial.sql", "0002_event_holds.sql", "0003_secret_key.sql"]) {
+        setup.push_str(&std::fs::read_to_string(folder.join(name)).expect("a migration"));
+        setup.push_str(&format!("\nINSERT INTO talk_schema_version (version, name) VALUES ({version}, '{name}');\n"));
+    }
+    let (talk, alice, bob) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+    setup.push_str(&format!(
+        "INSERT INTO talks (id, kind, name, detail, status, creator_id, member_count, version, created_seq, \
+         tm_create, tm_update) VALUES ('{talk}', 'group', 'old', '', 'active', 'alice', 2, 1, 1, now(), now());
+         INSERT INTO participants (id, talk_id, agent_id, status, seq, joined_seq, talk_seq, tm_joined) VALUES
+           ('{alice}', '{talk}', 'alice', 'active', 2, 2, 1, now()),
+           ('{bob}', '{talk}', 'bob', 'active', 5, 5, 1, now());
+         INSERT INTO messages (id, talk_id, kind, agent_id, text, medias, version, seq, tm_create, tm_update) VALUES
+           ('{m1}', '{talk}', 'normal', 'alice', 'x', '[]', 1, 3, now(), now()),
+           ('{m2}', '{talk}', 'normal', 'alice', 'x', '[]', 1, 4, now(), now()),
+           ('{m3}', '{talk}', 'system', NULL, 'x', '[]', 1, 6, now(), now()),
+           ('{m4}', '{talk}', 'normal', 'alice', 'x', '[]', 1, 7, now(), now());",
+        m1 = uuid::Uuid::now_v7(),
+        m2 = uuid::Uuid::now_v7(),
+        m3 = uuid::Uuid::now_v7(),
+        m4 = uuid::Uuid::now_v7(),
+    ));
+    admin.batch_execute(&setup).await.expect("a schema at version 3");
+
+    let store = schema.store().await;
+    let bob_marker = store.read_marker(talk_core::ParticipantId(bob)).await.expect("read").expect("bob's marker");
+    assert_eq!(bob_marker.read_seq, 5, "at bob's own join");
+    let alice_marker = store.read_marker(talk_core::ParticipantId(alice)).await.expect("read").expect("a marker");
+    assert_eq!((alice_marker.read_seq, alice_marker.read_message_id), (2, None));
+    let numbers = store.read_numbers(&talk_core::AgentId::parse("bob").expect("agent"), None).await.expect("numbers");
+    assert_eq!(numbers.len(), 1);
+    assert_eq!((numbers[0].normal_after, numbers[0].own_after), (1, 0), "the one normal message after bob joined");
+    let row =
+        admin.query_one(&format!("SELECT normal_total FROM \"{}\".talks", schema.name), &[]).await.expect("the talk");
+    assert_eq!(row.get::<_, i64>(0), 3, "every old normal message numbered");
+}

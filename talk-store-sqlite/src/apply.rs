@@ -8,9 +8,9 @@
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 use talk_core::store::Named;
 use talk_core::store::{ChangeSet, Conflict, Guard, ResolvedChangeSet, Write};
-use talk_core::{Event, EventData};
+use talk_core::{AgentId, Event, EventData, MessageKind, TalkId};
 
-use crate::codec::{id, num, ts, ts_opt};
+use crate::codec::{self, id, num, ts, ts_opt};
 use crate::error::Error;
 use crate::hooks::{Faults, fail_point};
 use crate::sql;
@@ -162,6 +162,11 @@ fn check(conn: &Connection, guard: &Guard) -> Result<(), Refusal> {
                 conn.prepare_cached(sql::MESSAGE_VERSION)?.query_row([id(&message_id.0)], |r| r.get(0)).optional()?;
             (stored == Some(num(*version)?), Conflict::MessageVersion)
         }
+        Guard::MarkerAt { participant_id, read_seq } => {
+            let stored: Option<i64> =
+                conn.prepare_cached(sql::MARKER_AT)?.query_row([id(&participant_id.0)], |r| r.get(0)).optional()?;
+            (stored == Some(num(*read_seq)?), Conflict::MarkerMoved)
+        }
     };
     if holds { Ok(()) } else { Err(Refusal::Conflict(conflict)) }
 }
@@ -263,6 +268,14 @@ fn write(conn: &Connection, write: &Write) -> Result<(), Refusal> {
             }
         }
         Write::InsertMessage(m) => {
+            // A normal message takes the next number among its talk's (a
+            // refused change set gives it back with its savepoint).
+            let ord: Option<i64> = match m.kind {
+                MessageKind::Normal => {
+                    conn.prepare_cached(sql::NEXT_ORD)?.query_row([id(&m.talk_id.0)], |r| r.get(0)).optional()?
+                }
+                MessageKind::System => None,
+            };
             let inserted = conn.prepare_cached(sql::INSERT_MESSAGE)?.execute(params![
                 id(&m.id.0),
                 id(&m.talk_id.0),
@@ -279,25 +292,46 @@ fn write(conn: &Connection, write: &Write) -> Result<(), Refusal> {
                 ts(&m.tm_update)?,
                 ts_opt(m.tm_edit.as_ref())?,
                 ts_opt(m.tm_delete.as_ref())?,
+                serde_json::to_string(&m.mentions)?,
+                ord,
             ])?;
             if inserted == 0 {
                 return Err(Refusal::Conflict(Conflict::MessageIdTaken));
             }
+            if m.kind == MessageKind::Normal {
+                keep_mentions(conn, m.talk_id, m.agent_id.as_ref(), num(m.seq)?, &[], &m.mentions)?;
+            }
         }
-        Write::UpdateMessage(m) => change_one(
-            conn,
-            sql::UPDATE_MESSAGE,
-            params![
-                id(&m.id.0),
-                m.text,
-                serde_json::to_string(&m.medias)?,
-                num(m.version)?,
-                ts(&m.tm_update)?,
-                ts_opt(m.tm_edit.as_ref())?,
-                ts_opt(m.tm_delete.as_ref())?,
-                m.request_digest,
-            ],
-        )?,
+        Write::UpdateMessage(m) => {
+            let stored = conn
+                .prepare_cached(sql::MESSAGE_MENTIONS)?
+                .query_row([id(&m.id.0)], codec::stored_mentions)
+                .optional()?;
+            let Some((talk, author, kind, seq, before)) = stored else {
+                return Err(Refusal::Conflict(Conflict::RowMismatch));
+            };
+            change_one(
+                conn,
+                sql::UPDATE_MESSAGE,
+                params![
+                    id(&m.id.0),
+                    m.text,
+                    serde_json::to_string(&m.medias)?,
+                    num(m.version)?,
+                    ts(&m.tm_update)?,
+                    ts_opt(m.tm_edit.as_ref())?,
+                    ts_opt(m.tm_delete.as_ref())?,
+                    m.request_digest,
+                    serde_json::to_string(&m.mentions)?,
+                ],
+            )?;
+            if kind == MessageKind::Normal {
+                keep_mentions(conn, talk, author.as_ref(), seq, &before, &m.mentions)?;
+            }
+        }
+        Write::SetReadMarker { participant_id, read_seq, tm_read, .. } => {
+            change_one(conn, sql::SET_READ_MARKER, params![id(&participant_id.0), num(*read_seq)?, ts(tm_read)?])?;
+        }
         Write::SetMessageVersion { message_id, version } => {
             change_one(conn, sql::SET_MESSAGE_VERSION, params![id(&message_id.0), num(*version)?])?;
         }
@@ -334,6 +368,25 @@ fn write(conn: &Connection, write: &Write) -> Result<(), Refusal> {
             conn.prepare_cached(sql::DELETE_ALL_EMOJI)?.execute([id(&message_id.0)])?;
         }
         Write::RedactMessage(message_id) => redact(conn, message_id)?,
+    }
+    Ok(())
+}
+
+/// Keeps the mention rows of message `seq` of `talk` (agents other than its
+/// `author`): removes those of `before`, adds those of `after`.
+fn keep_mentions(
+    conn: &Connection,
+    talk: TalkId,
+    author: Option<&AgentId>,
+    seq: i64,
+    before: &[AgentId],
+    after: &[AgentId],
+) -> Result<(), Refusal> {
+    for agent in before {
+        conn.prepare_cached(sql::DELETE_MENTION)?.execute(params![id(&talk.0), agent.as_str(), seq])?;
+    }
+    for agent in after.iter().filter(|agent| Some(*agent) != author) {
+        conn.prepare_cached(sql::INSERT_MENTION)?.execute(params![id(&talk.0), agent.as_str(), seq])?;
     }
     Ok(())
 }

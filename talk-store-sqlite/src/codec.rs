@@ -180,7 +180,7 @@ pub(crate) fn participant(row: &Row<'_>) -> rusqlite::Result<Participant> {
 macro_rules! message_columns {
     () => {
         "id, talk_id, parent_id, kind, agent_id, text, medias, system, reply_count, version, seq, \
-         request_digest, tm_create, tm_update, tm_edit, tm_delete"
+         request_digest, tm_create, tm_update, tm_edit, tm_delete, mentions"
     };
 }
 pub(crate) use message_columns;
@@ -191,6 +191,7 @@ pub(crate) fn message(row: &Row<'_>) -> rusqlite::Result<Message> {
     let medias: Vec<Media> = serde_json::from_str(row.get_ref(6)?.as_str()?).map_err(|e| bad(6, e))?;
     let system: Option<SystemInfo> =
         row.get_ref(7)?.as_str_or_null()?.map(|s| serde_json::from_str(s).map_err(|e| bad(7, e))).transpose()?;
+    let mentions: Vec<AgentId> = serde_json::from_str(row.get_ref(16)?.as_str()?).map_err(|e| bad(16, e))?;
     Ok(Message {
         id: message_id(row, 0)?,
         talk_id: talk_id(row, 1)?,
@@ -199,6 +200,7 @@ pub(crate) fn message(row: &Row<'_>) -> rusqlite::Result<Message> {
         agent_id: agent_opt(row, 4)?,
         text: row.get(5)?,
         medias,
+        mentions,
         system,
         reactions: Vec::new(),
         reply_count: count(row, 8)?,
@@ -235,4 +237,38 @@ pub(crate) fn reaction(row: &Row<'_>) -> rusqlite::Result<Reaction> {
 pub(crate) fn event(row: &Row<'_>) -> rusqlite::Result<talk_core::Event> {
     let data = serde_json::from_str(row.get_ref(3)?.as_str()?).map_err(|e| bad(3, e))?;
     Ok(talk_core::Event { seq: unsigned(row, 0)?, talk_id: talk_id(row, 1)?, tm_create: timestamp(row, 2)?, data })
+}
+
+/// A read marker, from the columns of `sql::READ_MARKER`.
+pub(crate) fn read_marker(row: &Row<'_>) -> rusqlite::Result<talk_core::ReadMarker> {
+    Ok(talk_core::ReadMarker {
+        participant_id: ParticipantId(uuid(row, 0)?),
+        talk_id: talk_id(row, 1)?,
+        agent_id: agent(row, 2)?,
+        participant_seq: unsigned(row, 3)?,
+        read_seq: unsigned(row, 4)?,
+        read_message_id: uuid_opt(row, 5)?.map(MessageId),
+        tm_read: timestamp(row, 6)?,
+    })
+}
+
+/// The numbers of a marker, from the columns of `sql::READ_NUMBERS`.
+pub(crate) fn read_numbers(row: &Row<'_>) -> rusqlite::Result<talk_core::ReadNumbers> {
+    Ok(talk_core::ReadNumbers {
+        talk_id: talk_id(row, 0)?,
+        normal_after: unsigned(row, 1)?,
+        own_after: unsigned(row, 2)?,
+        deleted_after: unsigned(row, 3)?,
+        mentions_after: unsigned(row, 4)?,
+    })
+}
+
+/// A message's talk, author, kind, `seq` and mentions.
+pub(crate) type StoredMentions = (TalkId, Option<AgentId>, talk_core::MessageKind, i64, Vec<AgentId>);
+
+/// What an update of a message's mentions needs, from the columns of
+/// `sql::MESSAGE_MENTIONS`: its talk, author, kind, `seq` and mentions.
+pub(crate) fn stored_mentions(row: &Row<'_>) -> rusqlite::Result<StoredMentions> {
+    let mentions: Vec<AgentId> = serde_json::from_str(row.get_ref(4)?.as_str()?).map_err(|e| bad(4, e))?;
+    Ok((talk_id(row, 0)?, agent_opt(row, 1)?, one_of(row, 2)?, row.get(3)?, mentions))
 }

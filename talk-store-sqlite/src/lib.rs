@@ -614,6 +614,47 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn read_marker(&self, participant_id: ParticipantId) -> Result<Option<talk_core::ReadMarker>, StoreError> {
+        self.read(ReadSize::Point, move |conn| {
+            Ok(conn
+                .prepare_cached(sql::READ_MARKER)?
+                .query_row([id(&participant_id.0)], codec::read_marker)
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn read_markers(
+        &self,
+        talk_id: TalkId,
+        after_seq: Cursor,
+        max: usize,
+    ) -> Result<Vec<talk_core::ReadMarker>, StoreError> {
+        let (after_seq, max) = (after(after_seq), limit(max));
+        self.read(ReadSize::List, move |conn| {
+            rows(conn, sql::READ_MARKERS, params![id(&talk_id.0), after_seq, max], codec::read_marker)
+        })
+        .await
+    }
+
+    async fn read_numbers(
+        &self,
+        agent: &AgentId,
+        talks: Option<&[TalkId]>,
+    ) -> Result<Vec<talk_core::ReadNumbers>, StoreError> {
+        let agent = agent.as_str().to_owned();
+        let talks: Option<Vec<TalkId>> = talks.map(<[TalkId]>::to_vec);
+        self.read(ReadSize::List, move |conn| match talks {
+            None => rows(conn, sql::READ_NUMBERS, params![agent], codec::read_numbers),
+            Some(talks) => {
+                let ids: rusqlite::vtab::array::Array =
+                    std::rc::Rc::new(talks.iter().map(|t| rusqlite::types::Value::Blob(id(&t.0).to_vec())).collect());
+                rows(conn, sql::READ_NUMBERS_IN, params![agent, ids], codec::read_numbers)
+            }
+        })
+        .await
+    }
+
     async fn agent_events(
         &self,
         agent: &AgentId,

@@ -13,6 +13,7 @@ pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_initial.sql", include_str!("../migrations/0001_initial.sql")),
     ("0002_event_holds.sql", include_str!("../migrations/0002_event_holds.sql")),
     ("0003_secret_key.sql", include_str!("../migrations/0003_secret_key.sql")),
+    ("0004_read_state.sql", include_str!("../migrations/0004_read_state.sql")),
     ("0007_consumers.sql", include_str!("../migrations/0007_consumers.sql")),
 ];
 

@@ -62,20 +62,55 @@ pub(crate) const TALK_EXISTS: &str = "SELECT 1 FROM talks WHERE id = ?1";
 pub(crate) const UPDATE_TALK: &str = "UPDATE talks SET name = ?2, detail = ?3, status = ?4, member_count = ?5, \
      version = ?6, tm_update = ?7, tm_close = ?8 WHERE id = ?1";
 
-pub(crate) const INSERT_PARTICIPANT: &str = "INSERT INTO participants (id, talk_id, agent_id, status, \
-     left_reason, seq, joined_seq, left_seq, talk_seq, tm_joined, tm_left) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, coalesce((SELECT created_seq FROM talks WHERE id = ?2), 0), ?9, ?10) \
-     ON CONFLICT DO NOTHING";
+/// The number of normal messages of talk `?2` at or below `seq` `?1`.
+macro_rules! ord_at {
+    ($seq:literal, $talk:literal) => {
+        concat!(
+            "coalesce((SELECT m.ord FROM messages m INDEXED BY messages_normal WHERE m.talk_id = ",
+            $talk,
+            " AND m.kind = 'normal' AND m.seq <= ",
+            $seq,
+            " ORDER BY m.seq DESC LIMIT 1), 0)"
+        )
+    };
+}
+
+/// A record's marker starts at its own `participant_joined` (`?6`).
+pub(crate) const INSERT_PARTICIPANT: &str = concat!(
+    "INSERT INTO participants (id, talk_id, agent_id, status, \
+     left_reason, seq, joined_seq, left_seq, talk_seq, tm_joined, tm_left, read_seq, read_ord, tm_read) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, coalesce((SELECT created_seq FROM talks WHERE id = ?2), 0), ?9, ?10, \
+     ?6, ",
+    ord_at!("?6", "?2"),
+    ", ?9) ON CONFLICT DO NOTHING"
+);
+/// `?1` record, `?2` the new marker, `?3` tm_read.
+pub(crate) const SET_READ_MARKER: &str = concat!(
+    "UPDATE participants SET read_seq = ?2, tm_read = ?3, read_ord = ",
+    ord_at!("?2", "participants.talk_id"),
+    " WHERE id = ?1"
+);
+pub(crate) const MARKER_AT: &str = "SELECT read_seq FROM participants WHERE id = ?1";
 pub(crate) const PARTICIPANT_EXISTS: &str = "SELECT 1 FROM participants WHERE id = ?1";
 pub(crate) const UPDATE_PARTICIPANT: &str =
     "UPDATE participants SET status = ?2, left_reason = ?3, left_seq = ?4, tm_left = ?5 WHERE id = ?1";
 
 pub(crate) const INSERT_MESSAGE: &str = "INSERT INTO messages (id, talk_id, parent_id, kind, agent_id, text, \
-     medias, system, reply_count, version, seq, request_digest, tm_create, tm_update, tm_edit, tm_delete) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?11, ?12, ?13, ?14, ?15) ON CONFLICT DO NOTHING";
+     medias, system, reply_count, version, seq, request_digest, tm_create, tm_update, tm_edit, tm_delete, \
+     mentions, ord) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) ON CONFLICT DO NOTHING";
+/// Numbers a normal message of talk `?1`: the talk's new count.
+pub(crate) const NEXT_ORD: &str =
+    "UPDATE talks SET normal_total = normal_total + 1 WHERE id = ?1 RETURNING normal_total";
+/// What an update of a message's mentions needs: its talk, author, kind,
+/// seq and mentions as stored.
+pub(crate) const MESSAGE_MENTIONS: &str = "SELECT talk_id, agent_id, kind, seq, mentions FROM messages WHERE id = ?1";
+pub(crate) const INSERT_MENTION: &str = "INSERT INTO mentions (talk_id, agent_id, seq) VALUES (?1, ?2, ?3) \
+     ON CONFLICT DO NOTHING";
+pub(crate) const DELETE_MENTION: &str = "DELETE FROM mentions WHERE talk_id = ?1 AND agent_id = ?2 AND seq = ?3";
 pub(crate) const MESSAGE_EXISTS: &str = "SELECT 1 FROM messages WHERE id = ?1";
 pub(crate) const UPDATE_MESSAGE: &str = "UPDATE messages SET text = ?2, medias = ?3, version = ?4, \
-     tm_update = ?5, tm_edit = ?6, tm_delete = ?7, request_digest = ?8 WHERE id = ?1";
+     tm_update = ?5, tm_edit = ?6, tm_delete = ?7, request_digest = ?8, mentions = ?9 WHERE id = ?1";
 pub(crate) const SECRET_KEY: &str = "SELECT key FROM secret_key";
 pub(crate) const SET_MESSAGE_VERSION: &str = "UPDATE messages SET version = ?2 WHERE id = ?1";
 pub(crate) const INCREMENT_REPLY_COUNT: &str = "UPDATE messages SET reply_count = reply_count + 1 WHERE id = ?1";
@@ -177,6 +212,52 @@ pub(crate) const REACTIONS: &str = concat!(
     " FROM reactions WHERE message_id = ?1 AND emoji = ?2 AND seq > ?3 ORDER BY seq LIMIT ?4"
 );
 
+/// A read marker: the record, its talk, agent and `seq`, the marker, the
+/// newest message at or below it, `tm_read`.
+macro_rules! read_marker {
+    ($where:literal) => {
+        concat!(
+            "SELECT p.id, p.talk_id, p.agent_id, p.seq, p.read_seq, \
+             (SELECT m.id FROM messages m INDEXED BY messages_by_talk WHERE m.talk_id = p.talk_id \
+             AND m.seq <= p.read_seq ORDER BY m.seq DESC LIMIT 1), p.tm_read FROM participants p ",
+            $where
+        )
+    };
+}
+pub(crate) const READ_MARKER: &str = read_marker!("WHERE p.id = ?1");
+/// `?1` talk, `?2` after (exclusive), `?3` limit: the active records' markers in join order.
+pub(crate) const READ_MARKERS: &str =
+    read_marker!("WHERE p.talk_id = ?1 AND p.status = 'active' AND p.seq > ?2 ORDER BY p.seq LIMIT ?3");
+
+/// The numbers of an agent's active records (`?1` agent): the talk, normal
+/// messages above the marker, the agent's own above it, deleted ones of
+/// others above it, and mentions of the agent above it: each a lookup or a
+/// range count over an index, never a scan of the talk's messages.
+macro_rules! read_numbers {
+    ($from:literal) => {
+        concat!(
+            "SELECT p.talk_id, t.normal_total - p.read_ord, \
+             (SELECT count(*) FROM messages m INDEXED BY messages_normal_by_author WHERE m.talk_id = p.talk_id \
+             AND m.agent_id = p.agent_id AND m.kind = 'normal' AND m.seq > p.read_seq), \
+             (SELECT count(*) FROM messages m INDEXED BY messages_normal_deleted WHERE m.talk_id = p.talk_id \
+             AND m.kind = 'normal' AND m.tm_delete IS NOT NULL AND m.seq > p.read_seq AND m.agent_id <> p.agent_id), \
+             (SELECT count(*) FROM mentions x WHERE x.talk_id = p.talk_id AND x.agent_id = p.agent_id \
+             AND x.seq > p.read_seq) ",
+            $from
+        )
+    };
+}
+/// In every talk where the agent has an active record.
+pub(crate) const READ_NUMBERS: &str = read_numbers!(
+    "FROM participants p INDEXED BY participants_active_talks CROSS JOIN talks t ON t.id = p.talk_id \
+     WHERE p.agent_id = ?1 AND p.status = 'active'"
+);
+/// In the talks `?2` (an `rarray` of ids).
+pub(crate) const READ_NUMBERS_IN: &str = read_numbers!(
+    "FROM participants p INDEXED BY participants_one_active CROSS JOIN talks t ON t.id = p.talk_id \
+     WHERE p.talk_id IN rarray(?2) AND p.agent_id = ?1 AND p.status = 'active'"
+);
+
 /// `?1` after (exclusive), `?2` limit.
 pub(crate) const EVENTS: &str = "SELECT seq, talk_id, tm_create, data FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2";
 
@@ -245,6 +326,30 @@ pub(crate) const LIST_QUERIES: &[(&str, &str, &[&str])] = &[
     ),
     ("message_events", MESSAGE_EVENTS, &["events_by_message (message_id=?)"]),
     ("direct_talk", DIRECT_TALK, &["talks_direct_pair (pair_low=? AND pair_high=?)"]),
+    (
+        "read_markers",
+        READ_MARKERS,
+        &["participants_by_talk_status (talk_id=? AND status=? AND seq>?)", "messages_by_talk (talk_id=? AND seq<?)"],
+    ),
+    (
+        "read_numbers",
+        READ_NUMBERS,
+        &[
+            "participants_active_talks (agent_id=?)",
+            "messages_normal_by_author (talk_id=? AND agent_id=? AND seq>?)",
+            "messages_normal_deleted (talk_id=? AND seq>?)",
+            "x USING PRIMARY KEY (talk_id=? AND agent_id=? AND seq>?)",
+        ],
+    ),
+    (
+        "read_numbers_in",
+        READ_NUMBERS_IN,
+        &[
+            "participants_one_active (talk_id=? AND agent_id=?)",
+            "messages_normal_by_author (talk_id=? AND agent_id=? AND seq>?)",
+        ],
+    ),
+    ("set_read_marker", SET_READ_MARKER, &["messages_normal (talk_id=? AND seq<?)"]),
 ];
 
 #[cfg(test)]

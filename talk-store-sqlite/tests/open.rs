@@ -207,3 +207,80 @@ fn a_database_locked_by_another_program_is_refused_after_the_busy_timeout() {
 fn migrations() -> i64 {
     talk_testing::migrations::latest_version(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations"))
 }
+
+/// A database made by the migrations before read state (0001–0003) with a
+/// talk, records and messages in it: opening it numbers the messages and
+/// puts every record's marker at its own join.
+#[tokio::test]
+async fn a_database_from_before_read_state_gets_markers_at_each_records_join() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = db(&dir);
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let conn = Connection::open(&path).expect("connection");
+    for name in ["0001_initial.sql", "0002_event_holds.sql", "0003_secret_key.sql"] {
+        conn.execute_batch(&std::fs::read_to_string(folder.join(name)).expect("migration")).expect(name);
+    }
+    conn.pragma_update(None, "user_version", 3).expect("version");
+    let (talk, alice_record, bob_record) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+    conn.execute(
+        "INSERT INTO talks (id, kind, name, detail, status, creator_id, member_count, version, created_seq, \
+         tm_create, tm_update) VALUES (?1, 'group', 'old', '', 'active', 'alice', 2, 1, 1, 0, 0)",
+        [talk.as_bytes().as_slice()],
+    )
+    .expect("talk");
+    let record = |id: &uuid::Uuid, agent: &str, seq: i64| {
+        conn.execute(
+            "INSERT INTO participants (id, talk_id, agent_id, status, seq, joined_seq, talk_seq, tm_joined) \
+             VALUES (?1, ?2, ?3, 'active', ?4, ?4, 1, 5)",
+            rusqlite::params![id.as_bytes().as_slice(), talk.as_bytes().as_slice(), agent, seq],
+        )
+        .expect("record");
+    };
+    let message = |agent: Option<&str>, kind: &str, seq: i64| {
+        let id = uuid::Uuid::now_v7();
+        conn.execute(
+            "INSERT INTO messages (id, talk_id, kind, agent_id, text, medias, version, seq, tm_create, tm_update) \
+             VALUES (?1, ?2, ?3, ?4, 'x', '[]', 1, ?5, 0, 0)",
+            rusqlite::params![id.as_bytes().as_slice(), talk.as_bytes().as_slice(), kind, agent, seq],
+        )
+        .expect("message");
+        id
+    };
+    record(&alice_record, "alice", 2);
+    message(Some("alice"), "normal", 3);
+    message(Some("alice"), "normal", 4);
+    record(&bob_record, "bob", 5);
+    let system = message(None, "system", 6);
+    message(Some("alice"), "normal", 7);
+    drop(conn);
+
+    let store = open(&path).expect("the old database opens");
+    assert_eq!(user_version(&path), migrations());
+    use talk_core::Store;
+    let bob = store.read_marker(talk_core::ParticipantId(bob_record)).await.expect("read").expect("bob's marker");
+    assert_eq!(bob.read_seq, 5, "at bob's own join");
+    let alice_marker =
+        store.read_marker(talk_core::ParticipantId(alice_record)).await.expect("read").expect("alice's marker");
+    assert_eq!((alice_marker.read_seq, alice_marker.read_message_id), (2, None));
+    let numbers = store.read_numbers(&AgentId::parse("bob").expect("agent"), None).await.expect("numbers");
+    assert_eq!(numbers.len(), 1);
+    assert_eq!((numbers[0].normal_after, numbers[0].own_after), (1, 0), "the one normal message after bob joined");
+    let hub = Hub::new(Arc::new(store));
+    let counts = hub.talk_with_counts(&alice(), talk_core::TalkId(talk)).await.expect("talk").counts;
+    assert_eq!(counts.map(|c| c.unread_count), Some(0), "alice wrote every message");
+    let sent = hub
+        .send_message(
+            &AgentId::parse("bob").expect("agent"),
+            talk_core::TalkId(talk),
+            NewMessage { text: "new".into(), ..NewMessage::default() },
+        )
+        .await
+        .expect("send")
+        .resource;
+    let state = hub.read_states(&alice(), talk_core::TalkId(talk), &PageRequest::first()).await.expect("reads");
+    let bob_state = state.items.iter().find(|s| s.agent_id.as_str() == "bob").expect("bob");
+    assert_eq!(bob_state.last_read_message_id, Some(sent.id));
+    assert_ne!(bob_state.last_read_message_id, Some(talk_core::MessageId(system)));
+    let counts = hub.talk_with_counts(&alice(), talk_core::TalkId(talk)).await.expect("talk").counts;
+    assert_eq!(counts.map(|c| c.unread_count), Some(1), "numbered after the old messages");
+}

@@ -155,6 +155,7 @@ pub fn message(talk: TalkId, author: &AgentId, text: &str) -> Message {
         agent_id: Some(author.clone()),
         text: text.to_owned(),
         medias: Vec::new(),
+        mentions: Vec::new(),
         system: None,
         reactions: Vec::new(),
         reply_count: 0,

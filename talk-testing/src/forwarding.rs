@@ -47,6 +47,9 @@ pub enum StoreMethod {
     Replies,
     Reaction,
     Reactions,
+    ReadMarker,
+    ReadMarkers,
+    ReadNumbers,
     Events,
     AgentEvents,
 }
@@ -269,6 +272,27 @@ impl Store for ForwardingStore {
     ) -> Result<Vec<Reaction>, StoreError> {
         self.ask(StoreMethod::Reactions).await?;
         self.inner.reactions(message, emoji, after, limit).await
+    }
+    async fn read_marker(&self, participant: ParticipantId) -> Result<Option<talk_core::ReadMarker>, StoreError> {
+        self.ask(StoreMethod::ReadMarker).await?;
+        self.inner.read_marker(participant).await
+    }
+    async fn read_markers(
+        &self,
+        talk: TalkId,
+        after: Cursor,
+        limit: usize,
+    ) -> Result<Vec<talk_core::ReadMarker>, StoreError> {
+        self.ask(StoreMethod::ReadMarkers).await?;
+        self.inner.read_markers(talk, after, limit).await
+    }
+    async fn read_numbers(
+        &self,
+        agent: &AgentId,
+        talks: Option<&[TalkId]>,
+    ) -> Result<Vec<talk_core::ReadNumbers>, StoreError> {
+        self.ask(StoreMethod::ReadNumbers).await?;
+        self.inner.read_numbers(agent, talks).await
     }
     async fn events(&self, after: u64, limit: usize) -> Result<Vec<Event>, StoreError> {
         self.ask(StoreMethod::Events).await?;

@@ -57,10 +57,10 @@ use self::plain::{
 };
 use self::state::{ClientId, Intro, Model, PartFilter};
 use talk_core::{
-    AgentId, Delivery, Event, EventData, Hub, LeftReason, Limits, ManualClock, Media, Message, MessageFilter,
-    MessageId, MessageKind, NewMessage, NewTalk, PageRequest, Participant, ParticipantFilter, ParticipantId,
-    ParticipantRef, ParticipantStatus, Reaction, Scope, StaticDirectory, Store, Subscription, SystemEvent, Talk,
-    TalkChanges, TalkId, TalkKind, TalkStatus,
+    AgentId, Delivery, Event, EventData, Hub, LeftReason, Limits, ManualClock, Media, Message, MessageEdit,
+    MessageFilter, MessageId, MessageKind, NewMessage, NewTalk, PageRequest, Participant, ParticipantFilter,
+    ParticipantId, ParticipantRef, ParticipantStatus, Reaction, ReadState, Scope, StaticDirectory, Store, Subscription,
+    SystemEvent, Talk, TalkChanges, TalkId, TalkKind, TalkStatus,
 };
 
 /// The participant limit the model test sets (low, so that it is reached).
@@ -237,6 +237,9 @@ where
             if let Err(why) = compare_log(store.as_ref(), &model, &mut ids, &mut clocks, from).await {
                 return Err(report(&trace, format!("event log: {why}\n  the model answered: {expected:?}")));
             }
+            if let Err(why) = compare_counts(&hub, &model, &ids).await {
+                return Err(report(&trace, format!("counts: {why}\n  the model answered: {expected:?}")));
+            }
             let actual: Outcome = raw.map(|raw| ids.answer(raw));
             if actual != expected {
                 return Err(report(&trace, format!("answers differ:\n  hub:   {actual:?}\n  model: {expected:?}")));
@@ -259,6 +262,42 @@ where
         }
         Ok(())
     })
+}
+
+/// Every agent's unread and mention counts in each of its talks (the talk
+/// list's counts) and its totals, on the Hub and by the model.
+async fn compare_counts(hub: &Hub, model: &Model, ids: &Ids) -> Result<(), String> {
+    for agent in AGENTS {
+        let who = agent_id(agent);
+        let mut got = Vec::new();
+        let mut page = PageRequest::of_size(100);
+        loop {
+            let listed = hub.talks_with_counts(&who, None, &page).await.map_err(|e| format!("{agent}'s talks: {e}"))?;
+            for item in &listed.items {
+                let counts = item.counts.ok_or_else(|| format!("{agent}: no counts in a talk it is active in"))?;
+                got.push((name_of(&ids.talks, 't', item.resource.id.0), counts.unread_count, counts.mention_count));
+            }
+            if !listed.has_more() {
+                break;
+            }
+            page = page.after(&listed);
+        }
+        got.sort();
+        let want = model.all_counts(agent);
+        if got != want {
+            return Err(format!("{agent}'s counts by talk: hub {got:?}, model {want:?}"));
+        }
+        let totals = hub.unread_totals(&who).await.map_err(|e| format!("{agent}'s totals: {e}"))?;
+        let want_totals = (
+            want.iter().filter(|(_, unread, _)| *unread > 0).count() as u64,
+            want.iter().map(|(_, unread, _)| unread).sum::<u64>(),
+            want.iter().map(|(_, _, mentions)| mentions).sum::<u64>(),
+        );
+        if (totals.talks, totals.messages, totals.mentions) != want_totals {
+            return Err(format!("{agent}'s totals: hub {totals:?}, model {want_totals:?}"));
+        }
+    }
+    Ok(())
 }
 
 /// The stream a live subscriber received (subscribed before the first
@@ -453,6 +492,7 @@ impl Ids {
                 .iter()
                 .map(|x| PMedia { media_type: x.media_type.clone(), url: x.url.clone(), name: x.name.clone() })
                 .collect(),
+            mentions: m.mentions.iter().map(ToString::to_string).collect(),
             system: m.system.as_ref().map(|s| PSystem {
                 event: system_event(s.event),
                 agent: s.agent_id.to_string(),
@@ -494,6 +534,7 @@ impl Ids {
                 r.emoji.as_str().to_owned(),
                 r.agent_id.to_string(),
             ),
+            EventData::TalkRead(r) => PData::Read(r.agent_id.to_string(), r.last_read_seq),
         };
         PEvent { seq: e.seq, talk: name_of(&self.talks, 't', e.talk_id.0), data }
     }
@@ -508,6 +549,16 @@ impl Ids {
             Raw::Messages(list) => Answer::Messages(list.iter().map(|m| self.msg(m)).collect()),
             Raw::Reactors(list) => Answer::Reactors(list.iter().map(|r| r.agent_id.to_string()).collect()),
             Raw::Seqs(list) => Answer::Seqs(list),
+            Raw::Read(state) => {
+                let counts = state.counts.unwrap_or_default();
+                Answer::Read(
+                    state.agent_id.to_string(),
+                    state.last_read_seq,
+                    state.last_read_message_id.map(|m| name_of(&self.msgs, 'm', m.0)),
+                    counts.unread_count,
+                    counts.mention_count,
+                )
+            }
         }
     }
 }
@@ -559,6 +610,7 @@ enum Raw {
     Messages(Vec<Message>),
     Reactors(Vec<Reaction>),
     Seqs(Vec<u64>),
+    Read(ReadState),
 }
 
 /// Reads every page of a list, checking that the pages chain properly:
@@ -638,8 +690,9 @@ async fn run_on_hub(hub: &Hub, store: &dyn Store, op: &Op, ids: &Ids) -> Result<
                 .map(|t| Raw::Talk(t, None))
                 .map_err(code)
         }
-        Op::Send { actor, talk, text, medias, parent, id } => {
+        Op::Send { actor, talk, text, medias, parent, id, mentions } => {
             let input = NewMessage {
+                mentions: mentions.iter().map(|a| agent_id(a)).collect(),
                 text: text.clone(),
                 parent_id: parent.map(|p| ids.msg_id(p)),
                 medias: medias
@@ -656,11 +709,24 @@ async fn run_on_hub(hub: &Hub, store: &dyn Store, op: &Op, ids: &Ids) -> Result<
                 .map(|c| Raw::Message(c.resource, Some(c.created)))
                 .map_err(code)
         }
-        Op::Edit { actor, msg, text } => hub
-            .edit_message(&agent_id(actor), ids.msg_id(*msg), text.clone())
+        Op::Edit { actor, msg, text, mentions } => {
+            let edit = MessageEdit {
+                text: text.clone(),
+                mentions: mentions.as_ref().map(|m| m.iter().map(|a| agent_id(a)).collect()),
+            };
+            hub.edit_message_with(&agent_id(actor), ids.msg_id(*msg), edit)
+                .await
+                .map(|m| Raw::Message(m, None))
+                .map_err(code)
+        }
+        Op::MarkRead { actor, talk, msg } => hub
+            .mark_read(&agent_id(actor), ids.talk_id(*talk), msg.map(|m| ids.msg_id(m)))
             .await
-            .map(|m| Raw::Message(m, None))
+            .map(Raw::Read)
             .map_err(code),
+        Op::MarkUnread { actor, talk, msg } => {
+            hub.mark_unread(&agent_id(actor), ids.talk_id(*talk), ids.msg_id(*msg)).await.map(Raw::Read).map_err(code)
+        }
         Op::Delete { actor, msg } => {
             hub.delete_message(&agent_id(actor), ids.msg_id(*msg)).await.map(|m| Raw::Message(m, None)).map_err(code)
         }

@@ -224,7 +224,7 @@ impl Dispatcher {
                 }
             }
             if let Some(subscribed) = members.get(&talk) {
-                for agent in subscribed {
+                for agent in subscribed.iter().filter(|agent| event.data.reaches(agent)) {
                     if let Some(route) = agents.get_mut(agent) {
                         let shared = encode(i);
                         deliver(route, talk, &shared);

@@ -218,6 +218,9 @@ impl Subscription {
                     next = last.seq.min(until);
                 }
                 for event in events.into_iter().take_while(|e| e.seq <= until) {
+                    if !event.data.reaches(&self.agent) {
+                        continue;
+                    }
                     self.push_event(Arc::new(SharedEvent::new(event)));
                     if matches!(self.phase, Phase::Done) {
                         return;

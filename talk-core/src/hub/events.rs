@@ -109,6 +109,8 @@ impl Hub {
             return Err(Error::ResyncRequired { since });
         }
         let next_since = events.last().map_or(since, |e| e.seq);
+        // A read receipt of a large talk reaches its reader only.
+        let events = events.into_iter().filter(|e| e.data.reaches(agent)).collect();
         Ok(EventPage { events, next_since })
     }
 

@@ -4,7 +4,7 @@ use super::{Created, Hub, find_event};
 use crate::error::Result;
 use crate::event::EventData;
 use crate::id::{AgentId, MessageId, TalkId};
-use crate::message::{Message, NewMessage};
+use crate::message::{Message, MessageEdit, NewMessage};
 use crate::page::{ListKey, Page, PageRequest};
 use crate::rules;
 use crate::syntax;
@@ -24,6 +24,7 @@ impl Hub {
     /// client-chosen id. Event: `message_created`.
     pub async fn send_message(&self, actor: &AgentId, talk_id: TalkId, input: NewMessage) -> Result<Created<Message>> {
         syntax::new_message(&input, &self.inner.limits)?;
+        let unknown = self.first_unknown(&input.mentions).await;
         let listed = self.inner.limits.reactors_listed_per_emoji;
         let key = &self.secret_key().await?;
         let input = &input;
@@ -39,7 +40,16 @@ impl Hub {
                     None => None,
                 };
                 let actor = visible.actor(actor);
-                rules::messages::send(&visible.talk, &actor, input, taken.as_ref(), parent.as_ref(), key, &fresh)
+                rules::messages::send(
+                    &visible.talk,
+                    &actor,
+                    input,
+                    taken.as_ref(),
+                    parent.as_ref(),
+                    unknown,
+                    key,
+                    &fresh,
+                )
             })
             .await?;
         let created = matches!(applied, super::Applied::Committed(_));
@@ -88,14 +98,32 @@ impl Hub {
         Ok(key.page(items, &keyset, |m| m.seq))
     }
 
-    /// Edits the text of one's own message. Event: `message_updated`.
+    /// Edits the text of one's own message, keeping its mentions. Event: `message_updated`.
     pub async fn edit_message(&self, actor: &AgentId, message_id: MessageId, text: String) -> Result<Message> {
-        syntax::message_text(&text, &self.inner.limits)?;
-        let text = text.as_str();
+        self.edit_message_with(actor, message_id, MessageEdit { text, mentions: None }).await
+    }
+
+    /// Edits one's own message: its text, and its mentions when given.
+    /// Event: `message_updated`.
+    pub async fn edit_message_with(
+        &self,
+        actor: &AgentId,
+        message_id: MessageId,
+        input: MessageEdit,
+    ) -> Result<Message> {
+        syntax::message_text(&input.text, &self.inner.limits)?;
+        let unknown = match &input.mentions {
+            Some(mentions) => {
+                syntax::mentions(mentions, &self.inner.limits)?;
+                self.first_unknown(mentions).await
+            }
+            None => None,
+        };
+        let input = &input;
         let applied = self
             .run(|fresh| async move {
                 let (visible, message) = self.visible_message(actor, message_id).await?;
-                rules::messages::edit(&visible.talk, &visible.actor(actor), &message, text, &fresh)
+                rules::messages::edit(&visible.talk, &visible.actor(actor), &message, input, unknown, &fresh)
             })
             .await?;
         match applied {

@@ -12,12 +12,14 @@ mod messages;
 mod outcome;
 mod participants;
 mod reactions;
+mod reads;
 mod talks;
 
 pub use consumers::{Consumer, ConsumerLag};
 pub use events::EventPage;
 pub use messages::MessageFilter;
 pub use participants::{ParticipantFilter, ParticipantRef};
+pub use reads::WithCounts;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -338,6 +340,16 @@ impl Hub {
             return Ok(false);
         }
         Ok(self.store().reaction(message.id, &emoji, agent).await?.is_some())
+    }
+
+    /// The first of `agents` the agent directory does not know, if any.
+    async fn first_unknown<'a>(&self, agents: &'a [AgentId]) -> Option<&'a AgentId> {
+        for agent in agents {
+            if !self.inner.directory.contains(agent).await {
+                return Some(agent);
+            }
+        }
+        None
     }
 
     /// The store's secret, read once.

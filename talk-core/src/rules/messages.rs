@@ -3,8 +3,8 @@
 use super::{Actor, Changes, Decision, Fresh};
 use crate::error::Error;
 use crate::event::EventData;
-use crate::id::MessageId;
-use crate::message::{Message, MessageKind, NewMessage};
+use crate::id::{AgentId, MessageId};
+use crate::message::{Message, MessageEdit, MessageKind, NewMessage, merge_mentions};
 use crate::policy::Command;
 use crate::store::{Guard, Write};
 use crate::syntax;
@@ -15,11 +15,18 @@ use crate::talk::{Talk, TalkStatus};
 /// alone confirms no guess of the request.
 pub(crate) fn request_digest(key: &[u8; 32], input: &NewMessage) -> String {
     use hmac::{KeyInit, Mac};
-    let canonical = serde_json::json!({
+    let mut mentions: Vec<&str> = input.mentions.iter().map(AgentId::as_str).collect();
+    mentions.sort_unstable();
+    mentions.dedup();
+    let mut canonical = serde_json::json!({
         "text": input.text,
         "parent_id": input.parent_id,
         "medias": input.medias,
     });
+    // Mentions count as a set; a request without them digests as before.
+    if !mentions.is_empty() {
+        canonical["mentions"] = serde_json::json!(mentions);
+    }
     let mut mac =
         hmac::Hmac::<sha2::Sha256>::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC takes any key"));
     mac.update(canonical.to_string().as_bytes());
@@ -28,17 +35,21 @@ pub(crate) fn request_digest(key: &[u8; 32], input: &NewMessage) -> String {
 
 /// Sends a message. `taken` is the stored message with the client-chosen
 /// id, if any; `parent` the stored message named by `parent_id`, if any;
-/// `key` the store's secret, for the request's digest.
+/// `key` the store's secret, for the request's digest; `unknown` the first
+/// mentioned agent the directory does not know, if any.
+#[allow(clippy::too_many_arguments, reason = "what the rule reads, each named")]
 pub(crate) fn send(
     talk: &Talk,
     actor: &Actor<'_>,
     input: &NewMessage,
     taken: Option<&Message>,
     parent: Option<&Message>,
+    unknown: Option<&AgentId>,
     key: &[u8; 32],
     fresh: &Fresh<'_>,
 ) -> Result<Decision<Message>, Error> {
     let guard = actor.guard()?;
+    let record = actor.require_active()?.id;
     let digest = input.id.map(|_| request_digest(key, input));
     if let Some(stored) = taken {
         let same_sender = stored.talk_id == talk.id && stored.agent_id.as_ref() == Some(actor.agent);
@@ -49,7 +60,12 @@ pub(crate) fn send(
             return Ok(Decision::Repeat(stored.clone()));
         }
     }
-    let command = Command::SendMessage { text: &input.text, parent_id: input.parent_id, medias: &input.medias };
+    let command = Command::SendMessage {
+        text: &input.text,
+        parent_id: input.parent_id,
+        medias: &input.medias,
+        mentions: &input.mentions,
+    };
     let rewrite = fresh.ask(actor.request(command, talk, None), &input.medias)?;
     if talk.status == TalkStatus::Closed {
         return Err(Error::TalkClosed(talk.id));
@@ -63,14 +79,18 @@ pub(crate) fn send(
             return Err(Error::InvalidParent(format!("parent_id {parent_id} is not a top-level message of this talk")));
         }
     }
+    if let Some(agent) = unknown {
+        return Err(Error::UnknownAgent(agent.clone()));
+    }
     let message = Message {
         id: input.id.unwrap_or_else(|| MessageId(fresh.ids.new_uuid())),
         talk_id: talk.id,
         parent_id: input.parent_id,
         kind: MessageKind::Normal,
         agent_id: Some(actor.agent.clone()),
-        text: rewrite.unwrap_or_else(|| input.text.clone()),
         medias: input.medias.clone(),
+        mentions: merge_mentions(rewrite.as_ref().and_then(|r| r.mentions.as_deref()).unwrap_or(&input.mentions)),
+        text: rewrite.map_or_else(|| input.text.clone(), |r| r.text),
         system: None,
         reactions: Vec::new(),
         reply_count: 0,
@@ -87,6 +107,13 @@ pub(crate) fn send(
     if let Some(parent_id) = message.parent_id {
         changes.write(Write::IncrementReplyCount(parent_id));
     }
+    // One's own message is read: the marker moves to it, without an event.
+    changes.write(Write::SetReadMarker {
+        participant_id: record,
+        read_seq: 0,
+        sent: Some(message.id),
+        tm_read: fresh.now,
+    });
     // The digest stays in the row: the log never holds it.
     changes.event(EventData::MessageCreated(Message { request_digest: None, ..message }));
     Ok(changes.done())
@@ -97,17 +124,22 @@ fn require_author(message: &Message, actor: &Actor<'_>) -> Result<(), Error> {
     if message.agent_id.as_ref() == Some(actor.agent) { Ok(()) } else { Err(Error::NotAuthor) }
 }
 
-/// Edits a message's text (whose length the Hub checked).
+/// Edits a message's text (whose length the Hub checked) and, when given,
+/// its mentions (whose number the Hub checked); `unknown` is the first
+/// mentioned agent the directory does not know, if any.
 pub(crate) fn edit(
     talk: &Talk,
     actor: &Actor<'_>,
     message: &Message,
-    text: &str,
+    input: &MessageEdit,
+    unknown: Option<&AgentId>,
     fresh: &Fresh<'_>,
 ) -> Result<Decision<Message>, Error> {
+    let text = input.text.as_str();
     syntax::content_present(text, &message.medias)?;
     let guard = actor.guard()?;
-    let rewrite = fresh.ask(actor.request(Command::EditMessage { text }, talk, Some(message)), &message.medias)?;
+    let command = Command::EditMessage { text, mentions: input.mentions.as_deref() };
+    let rewrite = fresh.ask(actor.request(command, talk, Some(message)), &message.medias)?;
     require_author(message, actor)?;
     if talk.status == TalkStatus::Closed {
         return Err(Error::TalkClosed(talk.id));
@@ -115,8 +147,14 @@ pub(crate) fn edit(
     if message.is_deleted() {
         return Err(Error::MessageDeleted(message.id));
     }
+    if let Some(agent) = unknown {
+        return Err(Error::UnknownAgent(agent.clone()));
+    }
+    let asked = rewrite.as_ref().and_then(|r| r.mentions.as_deref()).or(input.mentions.as_deref());
+    let mentions = asked.map_or_else(|| message.mentions.clone(), merge_mentions);
     let after = Message {
-        text: rewrite.unwrap_or_else(|| text.to_owned()),
+        text: rewrite.map_or_else(|| text.to_owned(), |r| r.text),
+        mentions,
         version: message.version + 1,
         tm_edit: Some(fresh.now),
         tm_update: fresh.now,
@@ -179,6 +217,7 @@ pub(crate) mod tests {
             agent_id: Some(agent(author)),
             text: "x".into(),
             medias: Vec::new(),
+            mentions: Vec::new(),
             system: None,
             reactions: Vec::new(),
             reply_count: 0,
@@ -199,7 +238,7 @@ pub(crate) mod tests {
         let a = agent("a");
         let actor = Actor { agent: &a, records: &records[..1] };
         let input = NewMessage { text: "hi".into(), ..NewMessage::default() };
-        let set = change(send(&talk, &actor, &input, None, None, &KEY, &fresh(&clock, &ids)));
+        let set = change(send(&talk, &actor, &input, None, None, None, &KEY, &fresh(&clock, &ids)));
         assert_eq!(
             set.guards,
             [
@@ -208,8 +247,13 @@ pub(crate) mod tests {
             ]
         );
         assert!(
-            set.writes.iter().all(|w| matches!(w, Write::InsertMessage(_))),
+            set.writes.iter().all(|w| matches!(w, Write::InsertMessage(_) | Write::SetReadMarker { .. })),
             "no talk write: senders never conflict"
+        );
+        assert!(
+            set.writes.iter().any(|w| matches!(w, Write::SetReadMarker { participant_id, sent: Some(_), .. }
+                if *participant_id == records[0].id)),
+            "one's own message is read"
         );
     }
 
@@ -226,6 +270,19 @@ pub(crate) mod tests {
         assert_ne!(digest(&base), digest(&reply));
         let media = Media { media_type: "image/png".into(), url: "https://x.test/a.png".into(), name: "a.png".into() };
         assert_ne!(digest(&base), digest(&NewMessage { medias: vec![media], ..base.clone() }));
+    }
+
+    #[test]
+    fn the_request_digest_takes_mentions_as_a_set() {
+        let digest = |input: &NewMessage| request_digest(&KEY, input);
+        let with = |names: &[&str]| NewMessage {
+            text: "a".into(),
+            mentions: names.iter().map(|n| agent(n)).collect(),
+            ..NewMessage::default()
+        };
+        assert_eq!(digest(&with(&["b", "c"])), digest(&with(&["c", "b", "c"])));
+        assert_ne!(digest(&with(&["b"])), digest(&with(&["b", "c"])));
+        assert_ne!(digest(&with(&[])), digest(&with(&["b"])));
     }
 
     #[test]

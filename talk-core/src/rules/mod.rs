@@ -13,6 +13,7 @@
 pub(crate) mod messages;
 pub(crate) mod participants;
 pub(crate) mod reactions;
+pub(crate) mod reads;
 pub(crate) mod talks;
 
 use crate::clock::Timestamp;
@@ -23,7 +24,7 @@ use crate::limits::Limits;
 use crate::message::Media;
 use crate::message::{Message, MessageKind, SystemEvent, SystemInfo};
 use crate::participant::{Participant, ParticipantStatus};
-use crate::policy::{Command, Policy, PolicyError, Request, Verdict};
+use crate::policy::{Command, Policy, PolicyError, Request, Rewrite, Verdict};
 use crate::store::{ChangeSet, Guard, NewEvent, Write};
 use crate::syntax;
 use crate::talk::Talk;
@@ -48,10 +49,10 @@ pub(crate) struct Fresh<'a> {
 
 impl Fresh<'_> {
     /// Asks the embedder's policy, between the repeats step and authorship:
-    /// `Ok(None)` to go on as asked, `Ok(Some(text))` to go on with the
-    /// policy's text (a send or an edit), `forbidden` when it refuses.
+    /// `Ok(None)` to go on as asked, `Ok(Some(rewrite))` to go on with the
+    /// policy's content (a send or an edit), `forbidden` when it refuses.
     /// `medias` are the message's, for the check of a rewritten text.
-    pub(crate) fn ask(&self, request: Request<'_>, medias: &[Media]) -> Result<Option<String>, Error> {
+    pub(crate) fn ask(&self, request: Request<'_>, medias: &[Media]) -> Result<Option<Rewrite>, Error> {
         let failed = |why: String| Error::Internal(Box::new(PolicyError(why)));
         match self.policy.check(&request).map_err(|e| Error::Internal(Box::new(e)))? {
             Verdict::Allow => Ok(None),
@@ -59,11 +60,12 @@ impl Fresh<'_> {
             Verdict::Rewrite(_) if !request.command.has_text() => {
                 Err(failed(format!("a rewrite of {:?}, which has no text", request.command)))
             }
-            Verdict::Rewrite(text) => {
-                syntax::message_text(&text, self.limits)
-                    .and_then(|()| syntax::content_present(&text, medias))
-                    .map_err(|e| failed(format!("the rewritten text is not a valid text: {e}")))?;
-                Ok(Some(text))
+            Verdict::Rewrite(rewrite) => {
+                syntax::message_text(&rewrite.text, self.limits)
+                    .and_then(|()| syntax::content_present(&rewrite.text, medias))
+                    .and_then(|()| rewrite.mentions.as_deref().map_or(Ok(()), |m| syntax::mentions(m, self.limits)))
+                    .map_err(|e| failed(format!("the policy's rewrite is not valid content: {e}")))?;
+                Ok(Some(rewrite))
             }
         }
     }
@@ -157,6 +159,7 @@ fn new_system_message(talk_id: TalkId, fresh: &Fresh<'_>, info: SystemInfo) -> M
         agent_id: None,
         text,
         medias: Vec::new(),
+        mentions: Vec::new(),
         system: Some(info),
         reactions: Vec::new(),
         reply_count: 0,

@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::messages::MessageDto;
 use super::participants::ParticipantDto;
 use super::reactions::ReactionEventDto;
+use super::reads::ReadReceiptDto;
 use super::talks::TalkDto;
 use super::timestamp;
 
@@ -38,6 +39,8 @@ pub enum EventType {
     ReactionAdded,
     /// A reaction was removed (`data`: `{message_id, emoji, agent_id}`).
     ReactionRemoved,
+    /// A read marker moved by `read` or `unread` (`data`: ReadState without the counts).
+    TalkRead,
 }
 
 /// The `data` of an event: the resource as it was when the event happened.
@@ -52,6 +55,8 @@ pub enum EventPayload {
     Message(MessageDto),
     /// For `reaction_*` events.
     Reaction(ReactionEventDto),
+    /// For `talk_read`.
+    Read(ReadReceiptDto),
 }
 
 /// An event, as a WebSocket server frame and as an entry of `GET /v1.0/events`:
@@ -87,6 +92,7 @@ impl From<&Event> for EventFrame {
             EventData::MessageDeleted(m) => (EventType::MessageDeleted, EventPayload::Message(m.into())),
             EventData::ReactionAdded(r) => (EventType::ReactionAdded, EventPayload::Reaction(r.into())),
             EventData::ReactionRemoved(r) => (EventType::ReactionRemoved, EventPayload::Reaction(r.into())),
+            EventData::TalkRead(r) => (EventType::TalkRead, EventPayload::Read(r.into())),
         };
         Self { kind, seq: event.seq, talk_id: event.talk_id.as_uuid(), tm_create: event.tm_create, data }
     }

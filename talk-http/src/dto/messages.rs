@@ -117,6 +117,8 @@ pub struct MessageDto {
     pub text: String,
     /// Its medias (`[]` once deleted).
     pub medias: Vec<MediaDto>,
+    /// The agents it mentions (`[]` for none, and once deleted).
+    pub mentions: Vec<String>,
     /// One entry per emoji, in the order the emoji was first used.
     pub reactions: Vec<ReactionSummaryDto>,
     /// Number of replies to it.
@@ -154,6 +156,7 @@ impl From<&Message> for MessageDto {
             agent_id: m.agent_id.as_ref().map(|a| a.as_str().to_owned()),
             text: m.text.clone(),
             medias: m.medias.iter().map(MediaDto::from).collect(),
+            mentions: m.mentions.iter().map(|a| a.as_str().to_owned()).collect(),
             reactions: m.reactions.iter().map(ReactionSummaryDto::from).collect(),
             reply_count: m.reply_count,
             tm_create: m.tm_create,
@@ -182,7 +185,13 @@ pub struct SendMessageRequest {
     /// At most 10 attachments.
     #[serde(default)]
     pub medias: Option<Vec<MediaDto>>,
-    /// A client-chosen id that makes the send safe to retry.
+    /// Agents it mentions: at most 50 (duplicates merged), each known to
+    /// the agent directory (`400 unknown_agent`).
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<String>>)]
+    pub mentions: Option<Vec<talk_core::AgentId>>,
+    /// A client-chosen id that makes the send safe to retry (the same text,
+    /// parent, medias and mentions as a set make the same request).
     #[serde(default)]
     pub id: Option<Uuid>,
 }
@@ -193,6 +202,7 @@ impl From<SendMessageRequest> for talk_core::NewMessage {
             text: r.text,
             parent_id: r.parent_id.map(talk_core::MessageId::from_uuid),
             medias: r.medias.unwrap_or_default().into_iter().map(Media::from).collect(),
+            mentions: r.mentions.unwrap_or_default(),
             id: r.id.map(talk_core::MessageId::from_uuid),
         }
     }
@@ -204,4 +214,14 @@ impl From<SendMessageRequest> for talk_core::NewMessage {
 pub struct EditMessageRequest {
     /// The new text.
     pub text: String,
+    /// The new mentions (as on send); absent or `null` keeps them.
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<String>>)]
+    pub mentions: Option<Vec<talk_core::AgentId>>,
+}
+
+impl From<EditMessageRequest> for talk_core::MessageEdit {
+    fn from(r: EditMessageRequest) -> Self {
+        Self { text: r.text, mentions: r.mentions }
+    }
 }

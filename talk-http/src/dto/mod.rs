@@ -21,7 +21,10 @@ pub use self::messages::{
 };
 pub use self::participants::{AddParticipantRequest, LeftReasonDto, ParticipantDto, ParticipantList, ParticipantState};
 pub use self::reactions::{AddReactionRequest, ReactionEventDto, ReactionSummaryDto, ReactorDto, ReactorList};
-pub use self::talks::{CreateTalkRequest, TalkDto, TalkList, TalkState, TalkType, UpdateTalkRequest};
+pub use self::reads::{ReadReceiptDto, ReadReceiptList, ReadRequest, ReadStateDto, UnreadRequest, UnreadTotalsDto};
+pub use self::talks::{
+    CreateTalkRequest, TalkDto, TalkList, TalkState, TalkType, TalkWithCountsDto, UpdateTalkRequest,
+};
 pub use self::ws::{ClientFrame, ControlFrame, UnsubscribeReason};
 
 /// Writes a timestamp as RFC 3339 UTC with microseconds and `Z`.
@@ -55,6 +58,7 @@ mod events;
 mod messages;
 mod participants;
 mod reactions;
+mod reads;
 mod talks;
 mod ws;
 

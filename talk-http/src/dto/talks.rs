@@ -103,9 +103,34 @@ impl From<&Talk> for TalkDto {
     }
 }
 
+/// A talk with the caller's counts in it: the items of `GET /v1.0/talks`
+/// and the answer of `GET /v1.0/talks/{id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct TalkWithCountsDto {
+    /// The talk.
+    #[serde(flatten)]
+    pub talk: TalkDto,
+    /// Normal messages above the caller's read marker, not deleted, written
+    /// by other agents; `null` when the caller has no active record.
+    pub unread_count: Option<u64>,
+    /// Of those, the ones that mention the caller; `null` when the caller
+    /// has no active record.
+    pub mention_count: Option<u64>,
+}
+
+impl From<&talk_core::WithCounts<Talk>> for TalkWithCountsDto {
+    fn from(t: &talk_core::WithCounts<Talk>) -> Self {
+        Self {
+            talk: TalkDto::from(&t.resource),
+            unread_count: t.counts.map(|c| c.unread_count),
+            mention_count: t.counts.map(|c| c.mention_count),
+        }
+    }
+}
+
 list!(
-    /// A page of talks, newest first.
-    TalkList, TalkDto
+    /// A page of talks, newest first, with the caller's counts.
+    TalkList, TalkWithCountsDto
 );
 
 /// `POST /v1.0/talks`.

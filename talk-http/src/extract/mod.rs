@@ -124,6 +124,46 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
     }
 }
 
+/// A JSON body that may be left out: an empty body, with any content type
+/// or none, counts as `{}` (as for endpoints without a body); a body that
+/// is there is read as [`JsonBody`] reads it.
+pub(crate) struct OptionalJsonBody<T>(pub(crate) T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for OptionalJsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
+        if is_json(request.headers()) {
+            let limit = state.options.body_limit;
+            let uri = request.uri().clone();
+            let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::payload_too_large(limit)
+                } else {
+                    ApiError::invalid_json(format!("the body could not be read: {}", rejection.body_text()))
+                }
+            })?;
+            let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { &bytes };
+            let body = parse_json(bytes, Document::Body)?;
+            query::parse_query::<()>(uri.query())?;
+            return Ok(Self(body));
+        }
+        // Not JSON: only an empty body is fine.
+        let declared = request.headers().get(axum::http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok());
+        if declared.is_some_and(|length| length.trim() != "0") {
+            return Err(ApiError::unsupported_media_type());
+        }
+        let uri = request.uri().clone();
+        let bytes = Bytes::from_request(request, state).await.map_err(|_| ApiError::unsupported_media_type())?;
+        if !bytes.is_empty() {
+            return Err(ApiError::unsupported_media_type());
+        }
+        let body = parse_json(b"{}", Document::Body)?;
+        query::parse_query::<()>(uri.query())?;
+        Ok(Self(body))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -127,7 +127,7 @@ pub(crate) async fn edit_message(
     IdPath(MessagePath { id: message }): IdPath<MessagePath>,
     JsonBody(body): JsonBody<EditMessageRequest>,
 ) -> Result<Json<MessageDto>, ApiError> {
-    Ok(Json(MessageDto::from(&state.hub.edit_message(&agent, message, body.text).await?)))
+    Ok(Json(MessageDto::from(&state.hub.edit_message_with(&agent, message, body.into()).await?)))
 }
 
 /// Deletes one's own message, leaving a tombstone.

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use talk_core::TalkStatus;
 
 use crate::auth::Caller;
-use crate::dto::{CreateTalkRequest, ErrorBody, TalkDto, TalkList, TalkState, UpdateTalkRequest};
+use crate::dto::{CreateTalkRequest, ErrorBody, TalkDto, TalkList, TalkState, TalkWithCountsDto, UpdateTalkRequest};
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, IdPath, JsonBody, NoQuery, TalkPath, list_query};
 use crate::state::AppState;
@@ -54,7 +54,7 @@ pub(crate) async fn create_talk(
     tag = "talks",
     params(ListTalksQuery),
     responses(
-        (status = 200, description = "A page of talks, newest first.", body = TalkList),
+        (status = 200, description = "A page of talks, newest first, each with the caller's `unread_count` and `mention_count`.", body = TalkList),
         (status = 400, description = "`invalid_request`.", body = ErrorBody),
         (status = 401, description = "`unauthenticated`.", body = ErrorBody),
     )
@@ -64,8 +64,11 @@ pub(crate) async fn list_talks(
     Caller(agent): Caller,
     ApiQuery(query): ApiQuery<ListTalksQuery>,
 ) -> Result<Json<TalkList>, ApiError> {
-    let page = state.hub.talks(&agent, query.status, &query.page()).await?;
-    Ok(Json(TalkList { result: page.items.iter().map(TalkDto::from).collect(), next_page_token: page.next_page_token }))
+    let page = state.hub.talks_with_counts(&agent, query.status, &query.page()).await?;
+    Ok(Json(TalkList {
+        result: page.items.iter().map(TalkWithCountsDto::from).collect(),
+        next_page_token: page.next_page_token,
+    }))
 }
 
 /// One talk; a former participant may read it too.
@@ -75,7 +78,7 @@ pub(crate) async fn list_talks(
     tag = "talks",
     params(TalkPath),
     responses(
-        (status = 200, description = "The talk.", body = TalkDto),
+        (status = 200, description = "The talk, with the caller's counts (`null` for a former participant).", body = TalkWithCountsDto),
         (status = 400, description = "`invalid_id`, `invalid_request`.", body = ErrorBody),
         (status = 401, description = "`unauthenticated`.", body = ErrorBody),
         (status = 404, description = "`not_found`: no such talk, or the caller was never in it.", body = ErrorBody),
@@ -86,8 +89,8 @@ pub(crate) async fn get_talk(
     Caller(agent): Caller,
     IdPath(TalkPath { id: talk }): IdPath<TalkPath>,
     _: NoQuery,
-) -> Result<Json<TalkDto>, ApiError> {
-    Ok(Json(TalkDto::from(&state.hub.talk(&agent, talk).await?)))
+) -> Result<Json<TalkWithCountsDto>, ApiError> {
+    Ok(Json(TalkWithCountsDto::from(&state.hub.talk_with_counts(&agent, talk).await?)))
 }
 
 /// Renames a talk or changes its detail.

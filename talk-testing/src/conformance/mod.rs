@@ -65,6 +65,7 @@ mod guards;
 mod keys;
 mod log;
 mod races;
+mod read_state;
 mod reads;
 mod retention;
 mod support;
@@ -76,6 +77,7 @@ pub use guards::*;
 pub use keys::*;
 pub use log::*;
 pub use races::*;
+pub use read_state::*;
 pub use reads::*;
 pub use retention::*;
 pub use visibility::*;
@@ -196,6 +198,17 @@ macro_rules! store_conformance_tests {
             concurrent_deletes_of_one_reaction_delete_it_once,
             concurrent_independent_change_sets_all_commit_without_holes,
             readers_see_change_sets_whole_or_not_at_all,
+            inserted_record_marker_starts_at_its_join,
+            set_read_marker_moves_the_marker_and_names_the_newest_message_at_or_below,
+            guard_on_marker_refuses_a_moved_marker_and_a_missing_record,
+            read_markers_list_active_records_in_join_order_with_keyset,
+            unread_counts_other_agents_normal_messages_after_marker,
+            own_send_marks_read,
+            deleted_unread_message_leaves_the_count,
+            edit_removing_mention_lowers_mention_count,
+            left_participant_counts_freeze_at_leave,
+            readded_participant_starts_at_new_join,
+            counts_exact_under_concurrent_sends_and_reads,
         ] [] $($input)* }
     };
 }

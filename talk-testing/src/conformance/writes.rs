@@ -90,6 +90,7 @@ pub async fn update_message_replaces_only_the_messages_own_fields(store: Arc<dyn
         agent_id: Some(agent("mallory")),
         text: "v2".into(),
         medias: vec![media("photo.png")],
+        mentions: Vec::new(),
         system: Some(SystemInfo {
             event: SystemEvent::TalkRenamed,
             agent_id: agent("mallory"),

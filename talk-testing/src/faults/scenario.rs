@@ -275,6 +275,9 @@ impl Universe {
                     ids.insert(r.message_id.0);
                     emoji.insert(r.emoji);
                 }
+                EventData::TalkRead(r) => {
+                    ids.insert(r.participant_id.0);
+                }
             }
         }
         Self { ids, agents, emoji: emoji.into_iter().collect() }

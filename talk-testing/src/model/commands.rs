@@ -187,12 +187,16 @@ pub(super) enum Cmd {
     Reopen { actor: u8, talk: Pick },
     /// Rename or change the detail.
     Update { actor: u8, talk: Pick, name: Option<u8>, detail: Option<u8> },
-    /// Send (or reply).
-    Send { actor: u8, talk: Pick, text: u8, medias: u8, parent: ParentArg, id: IdArg },
+    /// Send (or reply), mentioning agents.
+    Send { actor: u8, talk: Pick, text: u8, medias: u8, parent: ParentArg, id: IdArg, mentions: Vec<u8> },
     /// Send again with the client-chosen id of an earlier send.
     Resend { which: Index, how: ResendHow },
-    /// Edit.
-    Edit { actor: u8, msg: Pick, text: u8 },
+    /// Edit, with new mentions or keeping them.
+    Edit { actor: u8, msg: Pick, text: u8, mentions: Option<Vec<u8>> },
+    /// Mark read, up to a message or the newest.
+    MarkRead { actor: u8, talk: Pick, msg: Option<Pick> },
+    /// Mark unread from a message.
+    MarkUnread { actor: u8, talk: Pick, msg: Pick },
     /// Delete.
     Delete { actor: u8, msg: Pick },
     /// React.
@@ -209,6 +213,12 @@ fn actor() -> impl Strategy<Value = u8> {
 
 fn any_agent() -> impl Strategy<Value = u8> {
     prop_oneof![9 => 0u8..4, 1 => Just(4u8)]
+}
+
+/// Mentions: mostly none, else a few agents, now and then an unknown one or
+/// the same one twice.
+fn mentions() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![3 => Just(Vec::new()), 2 => proptest::collection::vec(any_agent(), 1..=3)]
 }
 
 fn pick() -> impl Strategy<Value = Pick> {
@@ -302,12 +312,32 @@ pub(super) fn cmd() -> BoxedStrategy<Cmd> {
         ),
         (
             12,
-            (actor(), pick(), any::<u8>(), any::<u8>(), parent, id)
-                .prop_map(|(actor, talk, text, medias, parent, id)| Cmd::Send { actor, talk, text, medias, parent, id })
+            (actor(), pick(), any::<u8>(), any::<u8>(), parent, id, mentions())
+                .prop_map(|(actor, talk, text, medias, parent, id, mentions)| Cmd::Send {
+                    actor,
+                    talk,
+                    text,
+                    medias,
+                    parent,
+                    id,
+                    mentions,
+                })
                 .boxed(),
         ),
         (2, (any::<Index>(), how).prop_map(|(which, how)| Cmd::Resend { which, how }).boxed()),
-        (3, (actor(), pick(), any::<u8>()).prop_map(|(actor, msg, text)| Cmd::Edit { actor, msg, text }).boxed()),
+        (
+            3,
+            (actor(), pick(), any::<u8>(), proptest::option::weighted(0.5, mentions()))
+                .prop_map(|(actor, msg, text, mentions)| Cmd::Edit { actor, msg, text, mentions })
+                .boxed(),
+        ),
+        (
+            5,
+            (actor(), pick(), proptest::option::weighted(0.6, pick()))
+                .prop_map(|(actor, talk, msg)| Cmd::MarkRead { actor, talk, msg })
+                .boxed(),
+        ),
+        (3, (actor(), pick(), pick()).prop_map(|(actor, talk, msg)| Cmd::MarkUnread { actor, talk, msg }).boxed()),
         (3, (actor(), pick()).prop_map(|(actor, msg)| Cmd::Delete { actor, msg }).boxed()),
         (7, (actor(), pick(), emoji()).prop_map(|(actor, msg, emoji)| Cmd::React { actor, msg, emoji }).boxed()),
         (3, (actor(), pick(), emoji()).prop_map(|(actor, msg, emoji)| Cmd::Unreact { actor, msg, emoji }).boxed()),
@@ -340,9 +370,21 @@ pub(super) enum Op {
     /// `update_talk`.
     Update { actor: String, talk: Ref, name: Option<String>, detail: Option<String> },
     /// `send_message`.
-    Send { actor: String, talk: Ref, text: String, medias: Vec<PMedia>, parent: Option<Ref>, id: Option<ClientId> },
-    /// `edit_message`.
-    Edit { actor: String, msg: Ref, text: String },
+    Send {
+        actor: String,
+        talk: Ref,
+        text: String,
+        medias: Vec<PMedia>,
+        parent: Option<Ref>,
+        id: Option<ClientId>,
+        mentions: Vec<String>,
+    },
+    /// `edit_message_with`.
+    Edit { actor: String, msg: Ref, text: String, mentions: Option<Vec<String>> },
+    /// `mark_read` (`msg` `None`: the newest).
+    MarkRead { actor: String, talk: Ref, msg: Option<Ref> },
+    /// `mark_unread`.
+    MarkUnread { actor: String, talk: Ref, msg: Ref },
     /// `delete_message`.
     Delete { actor: String, msg: Ref },
     /// `add_reaction`.
@@ -383,6 +425,8 @@ impl Op {
             Op::Send { parent: Some(_), .. } => "send_message (reply)",
             Op::Send { .. } => "send_message",
             Op::Edit { .. } => "edit_message",
+            Op::MarkRead { .. } => "mark_read",
+            Op::MarkUnread { .. } => "mark_unread",
             Op::Delete { .. } => "delete_message",
             Op::React { .. } => "add_reaction",
             Op::Unreact { .. } => "remove_reaction",
@@ -528,7 +572,7 @@ pub(super) fn resolve(model: &Model, cmd: &Cmd) -> Op {
             };
             Op::Update { talk, actor, name: name.map(name_of), detail: detail.map(detail_of) }
         }
-        Cmd::Send { actor, talk, text, medias, parent, id } => {
+        Cmd::Send { actor, talk, text, medias, parent, id, mentions } => {
             let (actor, t) = actor_and_talk(model, *actor, *talk);
             let all: Vec<usize> = (0..model.msg_count()).collect();
             let parent = match parent {
@@ -549,7 +593,8 @@ pub(super) fn resolve(model: &Model, cmd: &Cmd) -> Op {
                     ClientId::Of(all[ix.index(all.len())])
                 }),
             };
-            Op::Send { actor, talk: t, text: text_of(*text), medias: medias_of(*medias), parent, id }
+            let mentions = mentions.iter().map(|&a| agent(a)).collect();
+            Op::Send { actor, talk: t, text: text_of(*text), medias: medias_of(*medias), parent, id, mentions }
         }
         Cmd::Resend { which, how } => {
             let sends = model.client_sends();
@@ -564,6 +609,7 @@ pub(super) fn resolve(model: &Model, cmd: &Cmd) -> Op {
                     medias: Vec::new(),
                     parent: None,
                     id: Some(ClientId::Fresh(pool_uuid(0))),
+                    mentions: Vec::new(),
                 };
             }
             let first = &sends[which.index(sends.len())];
@@ -579,6 +625,8 @@ pub(super) fn resolve(model: &Model, cmd: &Cmd) -> Op {
                 medias: first.medias.clone(),
                 parent,
                 id,
+                // The same set in another order: still the same request.
+                mentions: first.mentions.iter().rev().cloned().collect(),
             };
             if let Op::Send { actor, talk, text, .. } = &mut op {
                 match how {
@@ -595,9 +643,20 @@ pub(super) fn resolve(model: &Model, cmd: &Cmd) -> Op {
             }
             op
         }
-        Cmd::Edit { actor, msg, text } => {
+        Cmd::Edit { actor, msg, text, mentions } => {
             let (actor, msg) = actor_and_msg(model, *actor, *msg);
-            Op::Edit { msg, actor, text: text_of(*text) }
+            let mentions = mentions.as_ref().map(|m| m.iter().map(|&a| agent(a)).collect());
+            Op::Edit { msg, actor, text: text_of(*text), mentions }
+        }
+        Cmd::MarkRead { actor, talk, msg } => {
+            let (actor, talk) = actor_and_talk(model, *actor, *talk);
+            let msg = msg.map(|p| resolve_read_msg(model, &actor, talk, p));
+            Op::MarkRead { actor, talk, msg }
+        }
+        Cmd::MarkUnread { actor, talk, msg } => {
+            let (actor, talk) = actor_and_talk(model, *actor, *talk);
+            let msg = resolve_read_msg(model, &actor, talk, *msg);
+            Op::MarkUnread { actor, talk, msg }
         }
         Cmd::Delete { actor, msg } => {
             let (actor, msg) = actor_and_msg(model, *actor, *msg);
@@ -648,6 +707,18 @@ fn emoji_of(i: u8) -> String {
     EMOJI_SPELLINGS[usize::from(i) % EMOJI_SPELLINGS.len()].0.to_owned()
 }
 
+/// A message for `read`/`unread` in `talk`: mostly one of that talk, now
+/// and then any the actor sees (maybe of another talk) or none.
+fn resolve_read_msg(model: &Model, actor: &str, talk: Ref, pick: Pick) -> Ref {
+    match (pick.scope, talk) {
+        (Scope::Mine, Some(t)) => {
+            let same = model.msgs_in(t);
+            if same.is_empty() { None } else { Some(same[pick.ix.index(same.len())]) }
+        }
+        _ => resolve_msg(model, actor, pick),
+    }
+}
+
 /// Runs a resolved command on the model.
 pub(super) fn run_on_model(model: &mut Model, op: &Op) -> super::plain::Outcome {
     match op {
@@ -659,8 +730,12 @@ pub(super) fn run_on_model(model: &mut Model, op: &Op) -> super::plain::Outcome 
         Op::Close { actor, talk } => model.close(actor, *talk),
         Op::Reopen { actor, talk } => model.reopen(actor, *talk),
         Op::Update { actor, talk, name, detail } => model.update_talk(actor, *talk, name.as_deref(), detail.as_deref()),
-        Op::Send { actor, talk, text, medias, parent, id } => model.send(actor, *talk, text, medias, *parent, *id),
-        Op::Edit { actor, msg, text } => model.edit(actor, *msg, text),
+        Op::Send { actor, talk, text, medias, parent, id, mentions } => {
+            model.send(actor, *talk, text, medias, *parent, *id, mentions)
+        }
+        Op::Edit { actor, msg, text, mentions } => model.edit(actor, *msg, text, mentions.as_deref()),
+        Op::MarkRead { actor, talk, msg } => model.mark_read(actor, *talk, *msg),
+        Op::MarkUnread { actor, talk, msg } => model.mark_unread(actor, *talk, *msg),
         Op::Delete { actor, msg } => model.delete(actor, *msg),
         Op::React { actor, msg, emoji } => model.react(actor, *msg, emoji),
         Op::Unreact { actor, msg, emoji } => model.unreact(actor, *msg, emoji),
@@ -717,8 +792,11 @@ impl fmt::Display for Op {
                 name.as_deref().map(short).unwrap_or_else(|| "none".into()),
                 detail.as_deref().map(short).unwrap_or_else(|| "none".into()),
             ),
-            Op::Send { actor, talk, text, medias, parent, id } => {
+            Op::Send { actor, talk, text, medias, parent, id, mentions } => {
                 write!(f, "{actor}: send to {} text={} medias={}", r('t', *talk), short(text), medias.len())?;
+                if !mentions.is_empty() {
+                    write!(f, " mentions={mentions:?}")?;
+                }
                 if let Some(p) = parent {
                     write!(f, " parent={}", r('m', *p))?;
                 }
@@ -728,7 +806,14 @@ impl fmt::Display for Op {
                     None => Ok(()),
                 }
             }
-            Op::Edit { actor, msg, text } => write!(f, "{actor}: edit {} text={}", r('m', *msg), short(text)),
+            Op::Edit { actor, msg, text, mentions } => {
+                write!(f, "{actor}: edit {} text={} mentions={mentions:?}", r('m', *msg), short(text))
+            }
+            Op::MarkRead { actor, talk, msg } => match msg {
+                Some(m) => write!(f, "{actor}: read {} up to {}", r('t', *talk), r('m', *m)),
+                None => write!(f, "{actor}: read {} up to the newest", r('t', *talk)),
+            },
+            Op::MarkUnread { actor, talk, msg } => write!(f, "{actor}: unread {} from {}", r('t', *talk), r('m', *msg)),
             Op::Delete { actor, msg } => write!(f, "{actor}: delete {}", r('m', *msg)),
             Op::React { actor, msg, emoji } => write!(f, "{actor}: react {} {emoji:?}", r('m', *msg)),
             Op::Unreact { actor, msg, emoji } => write!(f, "{actor}: unreact {} {emoji:?}", r('m', *msg)),

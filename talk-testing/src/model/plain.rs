@@ -137,6 +137,8 @@ pub(super) struct PMsg {
     pub(super) text: String,
     /// Medias.
     pub(super) medias: Vec<PMedia>,
+    /// Mentions, in the order first named.
+    pub(super) mentions: Vec<String>,
     /// The `system` object.
     pub(super) system: Option<PSystem>,
     /// Reaction summaries.
@@ -164,6 +166,8 @@ pub(super) enum PData {
     Message(&'static str, PMsg),
     /// `reaction_added` / `reaction_removed`: message, emoji, agent.
     Reaction(&'static str, String, String, String),
+    /// `talk_read`: the reader and its marker.
+    Read(String, u64),
 }
 
 /// An event of the log.
@@ -196,6 +200,9 @@ pub(super) enum Answer {
     Reactors(Vec<String>),
     /// The `seq`s of an agent's events.
     Seqs(Vec<u64>),
+    /// A read state: agent, `last_read_seq`, `last_read_message_id`, unread
+    /// and mention counts.
+    Read(String, u64, Option<String>, u64, u64),
 }
 
 /// What a command answers: a value, or an error code (or, for the Hub, a
@@ -227,6 +234,9 @@ pub(super) fn summary(outcome: &Outcome) -> String {
         Ok(Answer::Messages(list)) => format!("messages {:?}", list.iter().map(|m| m.id.as_str()).collect::<Vec<_>>()),
         Ok(Answer::Reactors(list)) => format!("reactors {list:?}"),
         Ok(Answer::Seqs(list)) => format!("{} events", list.len()),
+        Ok(Answer::Read(agent, seq, _, unread, mentions)) => {
+            format!("{agent} read to {seq}, unread={unread} mentions={mentions}")
+        }
     }
 }
 
@@ -265,7 +275,7 @@ pub(super) fn answer_stamps(answer: &Answer) -> Vec<(String, Stamp)> {
         Answer::Messages(list) => list.iter().for_each(|m| msg_stamps(m, &mut out)),
         Answer::Participant(p) => part_stamps(p, &mut out),
         Answer::Participants(list) => list.iter().for_each(|p| part_stamps(p, &mut out)),
-        Answer::Reactors(_) | Answer::Seqs(_) => {}
+        Answer::Reactors(_) | Answer::Seqs(_) | Answer::Read(..) => {}
     }
     out
 }
@@ -277,7 +287,7 @@ pub(super) fn event_stamps(event: &PEvent) -> Vec<(String, Stamp)> {
         PData::Talk(_, t) => talk_stamps(t, &mut out),
         PData::Message(_, m) => msg_stamps(m, &mut out),
         PData::Participant(_, p) => part_stamps(p, &mut out),
-        PData::Reaction(..) => {}
+        PData::Reaction(..) | PData::Read(..) => {}
     }
     out
 }

@@ -18,6 +18,26 @@ const MEDIAS_MAX: usize = 10;
 const URL_MAX: usize = 2048;
 const MEDIA_NAME_MAX: usize = 255;
 const REACTORS_LISTED: usize = 100;
+const MENTIONS_MAX: usize = 50;
+
+/// Mentions with duplicates merged, each at its first place.
+fn merged(mentions: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for m in mentions {
+        if !out.contains(m) {
+            out.push(m.clone());
+        }
+    }
+    out
+}
+
+/// Mentions as a set, to compare requests.
+fn as_set(mentions: &[String]) -> Vec<String> {
+    let mut set = mentions.to_vec();
+    set.sort();
+    set.dedup();
+    set
+}
 
 fn fail<T>(code: &str) -> Result<T, String> {
     Err(code.to_owned())
@@ -110,6 +130,8 @@ struct MPart {
     seq: u64,
     joined_seq: u64,
     left_seq: Option<u64>,
+    /// The read marker: the `seq` up to which the agent has read.
+    read_seq: u64,
 }
 
 /// A send request as first made with a client-chosen id.
@@ -118,6 +140,8 @@ struct Request {
     text: String,
     parent: Option<usize>,
     medias: Vec<PMedia>,
+    /// Mentions as a set: sorted, each once.
+    mentions: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -128,6 +152,8 @@ struct MMsg {
     system: Option<PSystem>,
     text: String,
     medias: Vec<PMedia>,
+    /// The agents it mentions, each once, in the order first named.
+    mentions: Vec<String>,
     /// The client-chosen id, when the client chose one (the model knows
     /// these UUIDs; every other id is the Hub's business).
     client_uuid: Option<u128>,
@@ -193,6 +219,8 @@ enum Ev {
     MsgDeleted(usize),
     ReactionAdded(usize, String, String),
     ReactionRemoved(usize, String, String),
+    /// `talk_read` of record `p`, at its marker as the command leaves it.
+    Read(usize),
 }
 
 /// The state of the model: everything the API shows, in plain vectors.
@@ -226,6 +254,8 @@ pub(super) struct ClientSend {
     pub(super) parent: Option<usize>,
     /// The request's medias.
     pub(super) medias: Vec<PMedia>,
+    /// The request's mentions.
+    pub(super) mentions: Vec<String>,
 }
 
 impl Model {
@@ -388,6 +418,7 @@ impl Model {
                     text: request.text.clone(),
                     parent: request.parent,
                     medias: request.medias.clone(),
+                    mentions: msg.mentions.clone(),
                 });
             }
         }
@@ -473,6 +504,7 @@ impl Model {
             agent: msg.author.clone(),
             text: if msg.system.is_some() { SYSTEM_TEXT.to_owned() } else { msg.text.clone() },
             medias: msg.medias.clone(),
+            mentions: msg.mentions.clone(),
             system: msg.system.clone(),
             reactions,
             reply_count,
@@ -494,6 +526,7 @@ impl Model {
             seq: 0,
             joined_seq: 0,
             left_seq: None,
+            read_seq: 0,
         });
         self.parts.len() - 1
     }
@@ -518,6 +551,7 @@ impl Model {
             }),
             text: String::new(),
             medias: Vec::new(),
+            mentions: Vec::new(),
             client_uuid: None,
             request: None,
             edits: 0,
@@ -561,6 +595,8 @@ impl Model {
                 Ev::Joined(p) => {
                     self.parts[*p].seq = seq;
                     self.parts[*p].joined_seq = first;
+                    // A marker starts at its record's own participant_joined.
+                    self.parts[*p].read_seq = seq;
                 }
                 Ev::Left(p) => self.parts[*p].left_seq = Some(seq),
                 Ev::MsgCreated(m) => self.msgs[*m].seq = seq,
@@ -584,6 +620,7 @@ impl Model {
                 Ev::ReactionRemoved(m, emoji, agent) => {
                     (PData::Reaction("reaction_removed", format!("m{m}"), emoji, agent), None)
                 }
+                Ev::Read(p) => (PData::Read(self.parts[p].agent.clone(), self.parts[p].read_seq), None),
             };
             self.events.push(PEvent { seq, talk: format!("t{t}"), data });
             self.meta.push((t, intro));
@@ -938,6 +975,7 @@ impl Model {
 
     /// `POST /talks/{id}/messages`. `parent`: `None` for no parent,
     /// `Some(None)` for an id that names no message.
+    #[allow(clippy::too_many_arguments, reason = "the fields of a send request, each named")]
     pub(super) fn send(
         &mut self,
         actor: &str,
@@ -946,12 +984,15 @@ impl Model {
         medias: &[PMedia],
         parent: Option<Option<usize>>,
         id: Option<ClientId>,
+        mentions: &[String],
     ) -> Outcome {
+        let mentions = merged(mentions);
         // 4
         if !text_ok(text, 0, TEXT_MAX)
             || (text.is_empty() && medias.is_empty())
             || medias.len() > MEDIAS_MAX
             || !medias.iter().all(media_ok)
+            || mentions.len() > MENTIONS_MAX
         {
             return fail("invalid_request");
         }
@@ -971,6 +1012,7 @@ impl Model {
                 Some(r) => {
                     r.text == text
                         && r.medias == medias
+                        && r.mentions == as_set(&mentions)
                         && match (r.parent, parent) {
                             (None, None) => true,
                             (Some(a), Some(Some(b))) => a == b,
@@ -997,11 +1039,19 @@ impl Model {
             Some(Some(p)) if self.msgs[p].talk == t && self.msgs[p].parent.is_none() => Some(p),
             Some(_) => return fail("invalid_parent"),
         };
+        if mentions.iter().any(|a| !self.known.contains(a)) {
+            return fail("unknown_agent");
+        }
         let client_uuid = match id {
             Some(ClientId::Fresh(u)) => Some(u),
             _ => None,
         };
-        let request = client_uuid.map(|_| Request { text: text.to_owned(), parent, medias: medias.to_vec() });
+        let request = client_uuid.map(|_| Request {
+            text: text.to_owned(),
+            parent,
+            medias: medias.to_vec(),
+            mentions: as_set(&mentions),
+        });
         self.msgs.push(MMsg {
             talk: t,
             parent,
@@ -1009,6 +1059,7 @@ impl Model {
             system: None,
             text: text.to_owned(),
             medias: medias.to_vec(),
+            mentions,
             client_uuid,
             request,
             edits: 0,
@@ -1019,6 +1070,10 @@ impl Model {
         });
         let m = self.msgs.len() - 1;
         self.emit(t, vec![Ev::MsgCreated(m)]);
+        // One's own message is read: the sender's marker moves to it, without an event.
+        if let Some(p) = self.active_record(t, actor) {
+            self.parts[p].read_seq = self.msgs[m].seq;
+        }
         Ok(Answer::Message(self.p_msg(m), Some(true)))
     }
 
@@ -1058,9 +1113,10 @@ impl Model {
     }
 
     /// `PATCH /messages/{id}`.
-    pub(super) fn edit(&mut self, actor: &str, msg: Option<usize>, text: &str) -> Outcome {
+    pub(super) fn edit(&mut self, actor: &str, msg: Option<usize>, text: &str, mentions: Option<&[String]>) -> Outcome {
+        let mentions = mentions.map(merged);
         // 4
-        if !text_ok(text, 0, TEXT_MAX) {
+        if !text_ok(text, 0, TEXT_MAX) || mentions.as_ref().is_some_and(|m| m.len() > MENTIONS_MAX) {
             return fail("invalid_request");
         }
         // 5
@@ -1092,6 +1148,16 @@ impl Model {
         if self.msgs[m].deleted {
             return fail("message_deleted");
         }
+        // 10
+        if let Some(mentions) = &mentions
+            && mentions.iter().any(|a| !self.known.contains(a))
+        {
+            return fail("unknown_agent");
+        }
+        // An edit without mentions keeps them.
+        if let Some(mentions) = mentions {
+            self.msgs[m].mentions = mentions;
+        }
         self.msgs[m].text = text.to_owned();
         self.msgs[m].edits += 1;
         self.touch_msg(m);
@@ -1115,6 +1181,7 @@ impl Model {
         self.touch_msg(m);
         self.msgs[m].text.clear();
         self.msgs[m].medias.clear();
+        self.msgs[m].mentions.clear();
         self.msgs[m].emoji_order.clear();
         self.reactions.retain(|r| r.msg != m);
         // deleted means deleted: its content goes from earlier events too
@@ -1125,6 +1192,7 @@ impl Model {
             {
                 payload.text.clear();
                 payload.medias.clear();
+                payload.mentions.clear();
                 payload.reactions.clear();
             }
         }
@@ -1206,6 +1274,95 @@ impl Model {
     /// given; `Some(None)` names no talk): those of talks in which one of its
     /// records spans the event, from the first event of the change that
     /// added it to its own `participant_left`.
+    /// The counts of `agent` in talk `t`: `None` without an active record.
+    /// Unread: normal messages, not deleted, by another agent, above the
+    /// marker; mentions: those of them that name the agent.
+    pub(super) fn counts(&self, t: usize, agent: &str) -> Option<(u64, u64)> {
+        let p = self.active_record(t, agent)?;
+        let read_seq = self.parts[p].read_seq;
+        let (mut unread, mut mentioned) = (0, 0);
+        for msg in &self.msgs {
+            let by_other = msg.author.as_deref().is_some_and(|a| a != agent);
+            if msg.talk == t && msg.system.is_none() && !msg.deleted && by_other && msg.seq > read_seq {
+                unread += 1;
+                if msg.mentions.iter().any(|m| m == agent) {
+                    mentioned += 1;
+                }
+            }
+        }
+        Some((unread, mentioned))
+    }
+
+    /// The counts of `agent` in each talk where it is active, by talk name.
+    pub(super) fn all_counts(&self, agent: &str) -> Vec<(String, u64, u64)> {
+        let mut out = Vec::new();
+        for t in 0..self.talks.len() {
+            if let Some((unread, mentions)) = self.counts(t, agent) {
+                out.push((format!("t{t}"), unread, mentions));
+            }
+        }
+        out.sort();
+        out
+    }
+
+    fn read_answer(&self, t: usize, p: usize) -> Answer {
+        let part = &self.parts[p];
+        let mut newest: Option<usize> = None;
+        for (m, msg) in self.msgs.iter().enumerate() {
+            if msg.talk == t && msg.seq <= part.read_seq && newest.is_none_or(|n| self.msgs[n].seq < msg.seq) {
+                newest = Some(m);
+            }
+        }
+        let (unread, mentions) = self.counts(t, &part.agent).unwrap_or((0, 0));
+        Answer::Read(part.agent.clone(), part.read_seq, newest.map(|m| format!("m{m}")), unread, mentions)
+    }
+
+    /// `POST /talks/{id}/read`: forward only; default the newest message.
+    pub(super) fn mark_read(&mut self, actor: &str, talk: Option<usize>, msg: Option<Option<usize>>) -> Outcome {
+        let t = self.visible(actor, talk)?;
+        let p = self.require_active(t, actor)?;
+        let target = match msg {
+            // A message of another talk, or none: a bad reference.
+            Some(Some(m)) if self.msgs[m].talk == t => Some(m),
+            Some(_) => return fail("invalid_request"),
+            None => {
+                let mut newest: Option<usize> = None;
+                for (m, message) in self.msgs.iter().enumerate() {
+                    if message.talk == t && newest.is_none_or(|n| self.msgs[n].seq < message.seq) {
+                        newest = Some(m);
+                    }
+                }
+                newest
+            }
+        };
+        // Allowed on a closed talk. At or past it already: a repeat.
+        match target {
+            Some(m) if self.msgs[m].seq > self.parts[p].read_seq => {
+                self.parts[p].read_seq = self.msgs[m].seq;
+                self.emit(t, vec![Ev::Read(p)]);
+            }
+            _ => {}
+        }
+        Ok(self.read_answer(t, p))
+    }
+
+    /// `POST /talks/{id}/unread`: just before the message, back or forward,
+    /// never below the record's own join.
+    pub(super) fn mark_unread(&mut self, actor: &str, talk: Option<usize>, msg: Option<usize>) -> Outcome {
+        let t = self.visible(actor, talk)?;
+        let p = self.require_active(t, actor)?;
+        let m = match msg {
+            Some(m) if self.msgs[m].talk == t => m,
+            _ => return fail("invalid_request"),
+        };
+        let to = (self.msgs[m].seq - 1).max(self.parts[p].seq);
+        if to != self.parts[p].read_seq {
+            self.parts[p].read_seq = to;
+            self.emit(t, vec![Ev::Read(p)]);
+        }
+        Ok(self.read_answer(t, p))
+    }
+
     pub(super) fn feed(&self, agent: &str, talk: Option<Option<usize>>) -> Outcome {
         let mut seqs = Vec::new();
         for (k, event) in self.events.iter().enumerate() {
