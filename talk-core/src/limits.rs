@@ -25,6 +25,8 @@ pub struct Limits {
     pub distinct_emoji_per_message_max: usize,
     /// Most agent ids listed inline per reaction of a message (`count` stays exact).
     pub reactors_listed_per_emoji: usize,
+    /// Longest `q` of a search or of the public talk directory, in characters.
+    pub query_max: usize,
     /// Default page size of every list.
     pub page_size_default: u32,
     /// Largest page size of every list.
@@ -44,6 +46,7 @@ impl Default for Limits {
             participants_per_talk_max: 1000,
             distinct_emoji_per_message_max: 50,
             reactors_listed_per_emoji: 100,
+            query_max: 200,
             page_size_default: 50,
             page_size_max: 100,
         }

@@ -11,7 +11,7 @@ use talk_core::store::TalkAndRecords;
 use talk_core::store::{Cursor, ResolvedChangeSet, Write};
 use talk_core::{
     AgentId, AgentPair, Emoji, Event, EventData, Message, MessageId, Participant, ParticipantId, ParticipantStatus,
-    Reaction, ReactionSummary, Talk, TalkId, TalkStatus, Timestamp,
+    Reaction, ReactionSummary, Talk, TalkId, TalkKind, TalkStatus, Timestamp, text,
 };
 
 /// A message row with the reactions the store keeps for it.
@@ -57,6 +57,12 @@ pub(crate) struct State {
     talks: HashMap<TalkId, Talk>,
     /// Direct talks by pair, ever.
     direct: HashMap<AgentPair, TalkId>,
+    /// The directory: active public talks by `created_seq`, each with its
+    /// name's words as `" " + text::index_text(name)`, kept by
+    /// `insert_talk` and `update_talk` from the name they write. A
+    /// directory read walks this map only, newest first, and stops at its
+    /// limit: never every talk.
+    public: BTreeMap<u64, (TalkId, String)>,
 
     participants: HashMap<ParticipantId, Participant>,
     /// The records of each talk by `seq`.
@@ -139,6 +145,26 @@ impl State {
             .take(limit)
             .cloned()
             .collect()
+    }
+
+    pub(crate) fn public_talks(&self, words: &[String], before: Cursor, limit: usize) -> Vec<Talk> {
+        let wanted: Vec<String> = words.iter().map(|w| format!(" {w}")).collect();
+        descending(&self.public, before)
+            .filter(|(_, name_words)| wanted.iter().all(|w| name_words.contains(w.as_str())))
+            .filter_map(|(id, _)| self.talks.get(id))
+            .take(limit)
+            .cloned()
+            .collect()
+    }
+
+    /// Lists or unlists a talk in the directory after it was written.
+    fn sync_public(&mut self, talk: &Talk) {
+        if talk.kind == TalkKind::Public && talk.status == TalkStatus::Active {
+            let name_words = format!(" {}", text::index_text(&talk.name));
+            self.public.insert(talk.created_seq, (talk.id, name_words));
+        } else {
+            self.public.remove(&talk.created_seq);
+        }
     }
 
     pub(crate) fn participant(&self, id: ParticipantId) -> Option<&Participant> {
@@ -382,6 +408,7 @@ impl State {
         for agent in active {
             self.agent_talks.entry(agent).or_default().insert(talk.created_seq, talk.id);
         }
+        self.sync_public(&talk);
         self.talks.insert(talk.id, talk);
     }
 
@@ -396,6 +423,8 @@ impl State {
                 tm_create: stored.tm_create,
                 ..talk
             };
+            let stored = stored.clone();
+            self.sync_public(&stored);
         }
     }
 

@@ -8,7 +8,7 @@
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 use talk_core::store::Named;
 use talk_core::store::{ChangeSet, Conflict, Guard, ResolvedChangeSet, Write};
-use talk_core::{Event, EventData};
+use talk_core::{Event, EventData, text};
 
 use crate::codec::{id, num, ts, ts_opt};
 use crate::error::Error;
@@ -162,6 +162,7 @@ fn write(conn: &Connection, write: &Write) -> Result<(), Refusal> {
                 ts(&t.tm_create)?,
                 ts(&t.tm_update)?,
                 ts_opt(t.tm_close.as_ref())?,
+                text::index_text(&t.name),
             ])?;
             if inserted == 0 {
                 let conflict = if exists(conn, sql::TALK_EXISTS, &t.id.0)? {
@@ -184,6 +185,7 @@ fn write(conn: &Connection, write: &Write) -> Result<(), Refusal> {
                 num(t.version)?,
                 ts(&t.tm_update)?,
                 ts_opt(t.tm_close.as_ref())?,
+                text::index_text(&t.name),
             ],
         )?,
         Write::InsertParticipant(p) => {

@@ -398,6 +398,14 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn public_talks(&self, words: &[String], before_seq: Cursor, max: usize) -> Result<Vec<Talk>, StoreError> {
+        let words = serde_json::to_string(words).map_err(StoreError::backend)?;
+        self.read(ReadSize::List, move |conn| {
+            rows(conn, sql::PUBLIC_TALKS, params![before(before_seq), words, limit(max)], codec::talk)
+        })
+        .await
+    }
+
     async fn participant(&self, participant_id: ParticipantId) -> Result<Option<Participant>, StoreError> {
         self.read(ReadSize::Point, move |conn| {
             Ok(conn

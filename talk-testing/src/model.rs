@@ -396,6 +396,7 @@ impl Ids {
             kind: match t.kind {
                 TalkKind::Direct => "direct",
                 TalkKind::Group => "group",
+                TalkKind::Public => "public",
             },
             pair: t.direct_pair.as_ref().map(|p| {
                 let [a, b] = p.agents();

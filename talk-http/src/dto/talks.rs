@@ -7,7 +7,8 @@ use uuid::Uuid;
 
 use super::{optional_timestamp, timestamp};
 
-/// `direct` (two agents, private; one per pair) or `group`.
+/// `direct` (two agents, private; one per pair), `group`, or `public` (a
+/// group talk listed in the directory, that any agent may join).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TalkType {
@@ -15,6 +16,8 @@ pub enum TalkType {
     Direct,
     /// Any number of agents.
     Group,
+    /// Any number of agents; listed for every agent, joined without an invitation.
+    Public,
 }
 
 impl From<TalkKind> for TalkType {
@@ -22,6 +25,7 @@ impl From<TalkKind> for TalkType {
         match kind {
             TalkKind::Direct => Self::Direct,
             TalkKind::Group => Self::Group,
+            TalkKind::Public => Self::Public,
         }
     }
 }
@@ -31,6 +35,7 @@ impl From<TalkType> for TalkKind {
         match kind {
             TalkType::Direct => Self::Direct,
             TalkType::Group => Self::Group,
+            TalkType::Public => Self::Public,
         }
     }
 }
