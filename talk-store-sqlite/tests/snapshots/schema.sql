@@ -91,5 +91,6 @@ CREATE TABLE talks (
     tm_create    INTEGER NOT NULL,
     tm_update    INTEGER NOT NULL,
     tm_close     INTEGER
-);
+, name_words TEXT NOT NULL DEFAULT '');
 CREATE UNIQUE INDEX talks_direct_pair ON talks (pair_low, pair_high) WHERE pair_low IS NOT NULL;
+CREATE INDEX talks_directory ON talks (kind, status, created_seq DESC);
