@@ -64,10 +64,10 @@ impl From<TalkStatus> for TalkState {
 pub struct TalkDto {
     /// Its id.
     pub id: Uuid,
-    /// `direct` or `group`.
+    /// `direct`, `group` or `public`; never changes.
     #[serde(rename = "type")]
     pub kind: TalkType,
-    /// Its name (`""` allowed for a direct talk).
+    /// Its name (`""` allowed for a direct talk only).
     pub name: String,
     /// Free text about the talk.
     pub detail: String,
@@ -117,13 +117,13 @@ list!(
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateTalkRequest {
-    /// 1–200 characters for a `group` talk; optional (default `""`) for a `direct` one.
+    /// 1–200 characters for a `group` or `public` talk; optional (default `""`) for a `direct` one.
     #[serde(default)]
     pub name: Option<String>,
     /// 0–2000 characters (default `""`).
     #[serde(default)]
     pub detail: Option<String>,
-    /// `group` (the default) or `direct`.
+    /// `group` (the default), `direct` or `public`.
     #[serde(default, rename = "type")]
     pub kind: Option<TalkType>,
     /// The other agents (the caller joins anyway; duplicates are merged). A

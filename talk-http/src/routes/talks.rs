@@ -1,4 +1,4 @@
-//! `/v1.0/talks`: create, list, read, rename, close, reopen.
+//! `/v1.0/talks`: create, list, the public directory, read, rename, close, reopen.
 
 use axum::Json;
 use axum::extract::State;
@@ -17,6 +17,16 @@ list_query!(
         /// `active` or `closed`: only talks in this state.
         #[param(value_type = Option<TalkState>, inline)]
         status: Option<TalkStatus>,
+    }
+);
+
+list_query!(
+    /// `GET /v1.0/talks/public`.
+    PublicTalksQuery {
+        /// 1–200 characters: keeps the talks whose name has, for every word
+        /// of `q`, a word equal to it or starting with it (case and accents
+        /// folded, as in search).
+        q: Option<String>,
     }
 );
 
@@ -67,7 +77,28 @@ pub(crate) async fn list_talks(
     Ok(Json(TalkList { result: page.items.iter().map(TalkDto::from).collect(), next_page_token: page.next_page_token }))
 }
 
-/// One talk; a former participant may read it too.
+/// The directory: active public talks, newest first, for any agent.
+#[utoipa::path(
+    get,
+    path = "/v1.0/talks/public",
+    tag = "talks",
+    params(PublicTalksQuery),
+    responses(
+        (status = 200, description = "A page of active public talks, newest first (the page token is bound to `q`).", body = TalkList),
+        (status = 400, description = "`invalid_request`: `q` empty or over 200 characters, an unknown parameter, a bad page.", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`.", body = ErrorBody),
+    )
+)]
+pub(crate) async fn list_public_talks(
+    State(state): State<AppState>,
+    Caller(_agent): Caller,
+    ApiQuery(query): ApiQuery<PublicTalksQuery>,
+) -> Result<Json<TalkList>, ApiError> {
+    let page = state.hub.public_talks(query.q.as_deref(), &query.page()).await?;
+    Ok(Json(TalkList { result: page.items.iter().map(TalkDto::from).collect(), next_page_token: page.next_page_token }))
+}
+
+/// One talk; a former participant may read it too, and any agent a public talk.
 #[utoipa::path(
     get,
     path = "/v1.0/talks/{id}",
@@ -77,7 +108,7 @@ pub(crate) async fn list_talks(
         (status = 200, description = "The talk.", body = TalkDto),
         (status = 400, description = "`invalid_id`, `invalid_request`.", body = ErrorBody),
         (status = 401, description = "`unauthenticated`.", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such talk, or the caller was never in it.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such talk, or the caller was never in it (and it is not public).", body = ErrorBody),
     )
 )]
 pub(crate) async fn get_talk(
