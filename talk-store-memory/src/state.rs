@@ -93,6 +93,19 @@ fn descending<V>(map: &BTreeMap<u64, V>, before: Cursor) -> impl Iterator<Item =
     map.range((Bound::Unbounded, end)).rev().map(|(_, v)| v)
 }
 
+/// Lists or unlists a talk in the directory (`public`) after it was
+/// written; other kinds of talk are never in it.
+fn sync_public(public: &mut BTreeMap<u64, (TalkId, String)>, talk: &Talk) {
+    if talk.kind != TalkKind::Public {
+        return;
+    }
+    if talk.status == TalkStatus::Active {
+        public.insert(talk.created_seq, (talk.id, format!(" {}", text::index_text(&talk.name))));
+    } else {
+        public.remove(&talk.created_seq);
+    }
+}
+
 impl State {
     // ------------------------------------------------------------ reads
 
@@ -155,16 +168,6 @@ impl State {
             .take(limit)
             .cloned()
             .collect()
-    }
-
-    /// Lists or unlists a talk in the directory after it was written.
-    fn sync_public(&mut self, talk: &Talk) {
-        if talk.kind == TalkKind::Public && talk.status == TalkStatus::Active {
-            let name_words = format!(" {}", text::index_text(&talk.name));
-            self.public.insert(talk.created_seq, (talk.id, name_words));
-        } else {
-            self.public.remove(&talk.created_seq);
-        }
     }
 
     pub(crate) fn participant(&self, id: ParticipantId) -> Option<&Participant> {
@@ -408,7 +411,7 @@ impl State {
         for agent in active {
             self.agent_talks.entry(agent).or_default().insert(talk.created_seq, talk.id);
         }
-        self.sync_public(&talk);
+        sync_public(&mut self.public, &talk);
         self.talks.insert(talk.id, talk);
     }
 
@@ -423,8 +426,7 @@ impl State {
                 tm_create: stored.tm_create,
                 ..talk
             };
-            let stored = stored.clone();
-            self.sync_public(&stored);
+            sync_public(&mut self.public, stored);
         }
     }
 

@@ -103,12 +103,30 @@ pub(crate) const TALKS_OF_AGENT: &str = concat!(
      ORDER BY p.talk_seq DESC LIMIT ?4"
 );
 
-/// The directory. `?1` before (exclusive), `?2` the words as a JSON array,
-/// `?3` limit. It walks `talks_directory` (active public talks only, newest
-/// first) and tests each row's `name_words`, stopping at the limit: bounded
-/// by the active public talks, never every talk. Words are letters and
-/// digits only, so `instr` needs no escaping.
+/// The directory with at most [`PUBLIC_TALKS_INLINE_WORDS`] words. `?1`
+/// before (exclusive), `?2` … `?5` the words (`NULL` for none), `?6` limit.
+/// It walks `talks_directory` (active public talks only, newest first) and
+/// tests each row's `name_words`, stopping at the limit: bounded by the
+/// active public talks, never every talk. Words are letters and digits
+/// only, so `instr` needs no escaping. The words are parameters of their
+/// own, not a table: a table-valued function per row (`json_each`) costs
+/// more than the test itself.
 pub(crate) const PUBLIC_TALKS: &str = concat!(
+    "SELECT ",
+    talk_columns!("t."),
+    " FROM talks t \
+     WHERE t.kind = 'public' AND t.status = 'active' AND t.created_seq < ?1 \
+     AND (?2 IS NULL OR instr(' ' || t.name_words, ' ' || ?2) > 0) \
+     AND (?3 IS NULL OR instr(' ' || t.name_words, ' ' || ?3) > 0) \
+     AND (?4 IS NULL OR instr(' ' || t.name_words, ' ' || ?4) > 0) \
+     AND (?5 IS NULL OR instr(' ' || t.name_words, ' ' || ?5) > 0) \
+     ORDER BY t.created_seq DESC LIMIT ?6"
+);
+/// How many words [`PUBLIC_TALKS`] takes.
+pub(crate) const PUBLIC_TALKS_INLINE_WORDS: usize = 4;
+/// The directory with more words: as [`PUBLIC_TALKS`], the words (`?2`) a
+/// JSON array, `?3` limit.
+pub(crate) const PUBLIC_TALKS_MANY_WORDS: &str = concat!(
     "SELECT ",
     talk_columns!("t."),
     " FROM talks t \
@@ -213,6 +231,7 @@ pub(crate) const AGENT_EVENTS_IN_TALK: &str = agent_events!("AND p.talk_id = ?5"
 pub(crate) const LIST_QUERIES: &[(&str, &str, &[&str])] = &[
     ("talks_of_agent", TALKS_OF_AGENT, &["participants_active_talks (agent_id=? AND talk_seq<?)"]),
     ("public_talks", PUBLIC_TALKS, &["talks_directory (kind=? AND status=? AND created_seq<?)"]),
+    ("public_talks_many_words", PUBLIC_TALKS_MANY_WORDS, &["talks_directory (kind=? AND status=? AND created_seq<?)"]),
     ("agent_records", AGENT_RECORDS, &["participants_by_agent (agent_id=? AND talk_id=?)"]),
     ("agent_memberships", AGENT_MEMBERSHIPS, &["participants_by_agent (agent_id=?)"]),
     ("participants", PARTICIPANTS, &["participants_by_talk (talk_id=? AND seq>?)"]),
