@@ -319,6 +319,30 @@ pub fn sqlite_page(
 }
 
 // ------------------------------------------------------------------------
+// Row D: the public talk directory on a bare table.
+
+/// The bare table of row D's baseline: what a directory needs of a talk, in
+/// the same database, with the same index as the store's `talks_directory`.
+pub const BARE_DIRECTORY_SCHEMA: &str = "CREATE TABLE bare_talks (id BLOB NOT NULL PRIMARY KEY, kind TEXT NOT NULL, \
+     status TEXT NOT NULL, name TEXT NOT NULL, name_words TEXT NOT NULL, created_seq INTEGER NOT NULL); \
+     CREATE INDEX bare_talks_directory ON bare_talks (kind, status, created_seq DESC);";
+
+/// A first page of the directory on the bare table: active public talks
+/// whose name has a word starting with `word`, newest first, `size` of them
+/// (id and name decoded). Answers how many.
+pub fn sqlite_directory_page(conn: &Connection, word: &str, size: usize) -> Result<usize, BoxError> {
+    let rows: Vec<(Vec<u8>, String)> = conn
+        .prepare_cached(
+            "SELECT id, name FROM bare_talks WHERE kind = 'public' AND status = 'active' \
+             AND instr(' ' || name_words, ' ' || ?1) > 0 ORDER BY created_seq DESC LIMIT ?2",
+        )?
+        .query_map(params![word, i64::try_from(size)?], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    std::hint::black_box(&rows);
+    Ok(rows.len())
+}
+
+// ------------------------------------------------------------------------
 // Row 3: the Hub's commands on plain maps.
 
 /// The maps hash with foldhash, as MemoryStore's do.

@@ -31,6 +31,8 @@ pub struct Limits {
     pub read_receipts_participants_max: usize,
     /// Most agent ids listed inline per reaction of a message (`count` stays exact).
     pub reactors_listed_per_emoji: usize,
+    /// Longest `q` of a search or of the public talk directory, in characters.
+    pub query_max: usize,
     /// Default page size of every list.
     pub page_size_default: u32,
     /// Largest page size of every list.
@@ -52,6 +54,7 @@ impl Default for Limits {
             mentions_per_message_max: 50,
             read_receipts_participants_max: 100,
             reactors_listed_per_emoji: 100,
+            query_max: 200,
             page_size_default: 50,
             page_size_max: 100,
         }

@@ -35,7 +35,7 @@ macro_rules! named {
     };
 }
 
-named!(TalkKind { Direct => "direct", Group => "group" });
+named!(TalkKind { Direct => "direct", Group => "group", Public => "public" });
 named!(TalkStatus { Active => "active", Closed => "closed" });
 named!(ParticipantStatus { Active => "active", Left => "left" });
 named!(LeftReason { Left => "left", Removed => "removed" });

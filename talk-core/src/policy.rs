@@ -107,6 +107,8 @@ pub enum Command<'a> {
         /// The agent added.
         agent_id: &'a AgentId,
     },
+    /// Join a public talk (one's own new record).
+    JoinTalk,
     /// Leave a talk (remove one's own record).
     LeaveTalk,
     /// Remove another agent's record.

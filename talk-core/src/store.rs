@@ -565,6 +565,25 @@ pub trait Store: Send + Sync + 'static {
         limit: usize,
     ) -> Result<Vec<Talk>, StoreError>;
 
+    /// The directory: active public talks, newest first (descending
+    /// `created_seq`), those with `created_seq < before` when `before` is
+    /// given, and only those whose name matches every one of `words`.
+    ///
+    /// `words` are folded words ([`text::words`](crate::text::words)), each
+    /// once. A talk's name matches a word when one of the name's words
+    /// ([`text::words`](crate::text::words) of the name) equals it or starts
+    /// with it. A store keeps a talk's name words as
+    /// [`text::index_text`](crate::text::index_text) makes them (the words
+    /// joined by single spaces), computed by the store itself on
+    /// [`Write::InsertTalk`] and [`Write::UpdateTalk`] from the name those
+    /// carry, so that no writer can pass words that disagree with the name;
+    /// a word then matches where `" " + name_words` contains `" " + word`.
+    ///
+    /// The read must not scan every talk: it walks the active public talks
+    /// only, newest first, from an index on (kind, status, `created_seq`),
+    /// and stops once it has `limit` matches.
+    async fn public_talks(&self, words: &[String], before: Cursor, limit: usize) -> Result<Vec<Talk>, StoreError>;
+
     /// A participant record by id.
     async fn participant(&self, id: ParticipantId) -> Result<Option<Participant>, StoreError>;
 

@@ -25,6 +25,7 @@ pub(crate) struct TalkPlan {
 pub(crate) fn new_talk(creator: &AgentId, input: NewTalk, limits: &Limits) -> Result<TalkPlan, Error> {
     let name = match (input.name, input.kind) {
         (None, TalkKind::Group) => return Err(Error::invalid_request("name is required for a group talk")),
+        (None, TalkKind::Public) => return Err(Error::invalid_request("name is required for a public talk")),
         (name, _) => name.unwrap_or_default(),
     };
     talk_name(input.kind, &name, limits)?;
@@ -42,18 +43,18 @@ pub(crate) fn new_talk(creator: &AgentId, input: NewTalk, limits: &Limits) -> Re
     Ok(TalkPlan { kind: input.kind, name, detail, members })
 }
 
-/// A talk's name: 1 to the limit characters for a group talk, up to the
-/// limit for a direct one.
+/// A talk's name: 1 to the limit characters for a group or public talk, up
+/// to the limit for a direct one.
 pub(crate) fn talk_name(kind: TalkKind, name: &str, limits: &Limits) -> Result<(), Error> {
-    let min = usize::from(kind == TalkKind::Group);
+    let min = usize::from(kind != TalkKind::Direct);
     text_field("name", name, min, limits.talk_name_max)
 }
 
 /// A new name for a talk of `kind`, whose length [`talk_changes`] checked:
-/// a group talk's name is not empty.
+/// a group or public talk's name is not empty.
 pub(crate) fn new_name_present(kind: TalkKind, name: Option<&str>, limits: &Limits) -> Result<(), Error> {
     match name {
-        Some("") if kind == TalkKind::Group => talk_name(kind, "", limits),
+        Some("") if kind != TalkKind::Direct => talk_name(kind, "", limits),
         _ => Ok(()),
     }
 }
@@ -104,6 +105,21 @@ pub(crate) fn content_present(text: &str, medias: &[Media]) -> Result<(), Error>
         return Err(Error::invalid_request("text must not be empty when there are no medias"));
     }
     Ok(())
+}
+
+/// The `q` of the public talk directory: 1 to the limit characters, no
+/// refused control characters. Answers its folded words (see
+/// [`text::words`](crate::text::words)), each once, in order: a `q` of no
+/// words (only punctuation, say) keeps every public talk.
+pub(crate) fn directory_query(q: &str, limits: &Limits) -> Result<Vec<String>, Error> {
+    text_field("q", q, 1, limits.query_max)?;
+    let mut words: Vec<String> = Vec::new();
+    for word in crate::text::words(q) {
+        if !words.contains(&word) {
+            words.push(word);
+        }
+    }
+    Ok(words)
 }
 
 /// The size of a page of any list: `1..=page_size_max`, the default when
@@ -244,6 +260,18 @@ mod tests {
         assert!(long.to_string().contains("1 to 5"), "{long}");
         assert!(talk_name(TalkKind::Group, "", &limits).is_err());
         assert!(talk_name(TalkKind::Direct, "", &limits).is_ok());
+        assert!(talk_name(TalkKind::Public, "", &limits).is_err());
+    }
+
+    #[test]
+    fn directory_query_is_one_to_the_limit_characters_and_folds_its_words_once() {
+        let limits = Limits::default();
+        assert!(directory_query("", &limits).is_err());
+        assert!(directory_query(&"é".repeat(201), &limits).is_err());
+        assert_eq!(directory_query(&"é".repeat(200), &limits).ok(), Some(vec!["e".repeat(200)]));
+        assert_eq!(directory_query("Café cafe GÉNÉRAL", &limits).ok(), Some(vec!["cafe".into(), "general".into()]));
+        assert_eq!(directory_query("--", &limits).ok(), Some(vec![]));
+        assert!(directory_query("a\u{0}", &limits).is_err());
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Talks: one-on-one (`direct`) or `group`, `active` or `closed`.
+//! Talks: one-on-one (`direct`), `group` or `public`, `active` or `closed`.
 
 use serde::{Deserialize, Serialize};
 
@@ -13,6 +13,12 @@ pub enum TalkKind {
     Direct,
     /// Any number of agents up to the participant limit.
     Group,
+    /// A group talk that every agent finds in the directory
+    /// ([`Hub::public_talks`](crate::Hub::public_talks)) and may join
+    /// without an invitation ([`Hub::join_talk`](crate::Hub::join_talk)).
+    /// Any agent may read the talk itself; its messages, participants and
+    /// events are for its participants, as in a group talk.
+    Public,
 }
 
 /// Whether a talk takes new messages.
@@ -59,11 +65,11 @@ impl AgentPair {
 pub struct Talk {
     /// Its id.
     pub id: TalkId,
-    /// Direct or group.
+    /// Direct, group or public; never changes.
     pub kind: TalkKind,
     /// For a direct talk, its pair of agents.
     pub direct_pair: Option<AgentPair>,
-    /// Its name (may be empty for a direct talk).
+    /// Its name (may be empty for a direct talk only).
     pub name: String,
     /// Free text about the talk.
     pub detail: String,
@@ -89,10 +95,10 @@ pub struct Talk {
 /// The input of `create_talk`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewTalk {
-    /// Direct or group.
+    /// Direct, group or public.
     pub kind: TalkKind,
     /// Required (1 to [`Limits::talk_name_max`](crate::Limits) characters)
-    /// for a group talk; optional for a direct one.
+    /// for a group or public talk; optional for a direct one.
     pub name: Option<String>,
     /// Optional detail.
     pub detail: Option<String>,

@@ -18,7 +18,7 @@ use crate::ws;
     info(
         title = "Talk API",
         version = "1.0",
-        description = "Talks between agents: one-on-one and group talks, participants, messages with threads, \
+        description = "Talks between agents: one-on-one, group and public talks (a directory anyone can join), participants, messages with threads, \
                        reactions and media, and live events over WebSocket. Every error answers \
                        `{\"error\": {\"code\", \"message\"}}`. A token is given as `Authorization: Bearer <token>` \
                        or `?token=<token>`."
@@ -27,7 +27,7 @@ use crate::ws;
     security(("bearer" = []), ("token" = [])),
     components(schemas(ClientFrame, ControlFrame, EventFrame)),
     tags(
-        (name = "talks", description = "Talks: one-on-one (`direct`) or `group`."),
+        (name = "talks", description = "Talks: one-on-one (`direct`), `group`, or `public` (listed for every agent, joined without an invitation)."),
         (name = "participants", description = "Who is in a talk."),
         (name = "messages", description = "Messages and one-level threads."),
         (name = "reactions", description = "Emoji reactions to messages."),
@@ -59,11 +59,13 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(meta::healthz))
         .routes(routes!(meta::openapi_json))
         .routes(routes!(talks::create_talk, talks::list_talks))
+        .routes(routes!(talks::list_public_talks))
         .routes(routes!(talks::get_talk, talks::update_talk))
         .routes(routes!(talks::close_talk))
         .routes(routes!(talks::reopen_talk))
         .routes(routes!(participants::list_participants, participants::add_participant))
         .routes(routes!(participants::remove_participant))
+        .routes(routes!(participants::join_talk))
         .routes(routes!(messages::send_message, messages::list_messages))
         .routes(routes!(messages::get_message, messages::edit_message, messages::delete_message))
         .routes(routes!(messages::list_replies))

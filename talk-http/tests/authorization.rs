@@ -1,7 +1,9 @@
 //! The authorization matrix: every operation of the route table (read from
 //! `talk_http::openapi()`, so a new route without an entry here fails this
 //! test) called by every kind of caller — never a participant, left,
-//! removed, active author, active non-author — on an active talk, a talk
+//! removed, active author, active non-author, and never a member of a
+//! public talk (the fixture's talk, made public, with the same members) —
+//! on an active talk, a talk
 //! closed by a participant, and a talk that closed because its last
 //! participant left. Each cell checks the exact status and error code that
 //! API.md's "Which check answers first" gives. The WebSocket route's cells
@@ -32,9 +34,14 @@ enum Caller {
     Removed,
     /// Never a participant.
     Stranger,
+    /// Never a participant of the fixture's talk, which is public for this
+    /// caller: it may read the Talk and join, and nothing else a stranger
+    /// may not.
+    PublicStranger,
 }
 
-const CALLERS: [Caller; 5] = [Caller::Author, Caller::Other, Caller::Left, Caller::Removed, Caller::Stranger];
+const CALLERS: [Caller; 6] =
+    [Caller::Author, Caller::Other, Caller::Left, Caller::Removed, Caller::Stranger, Caller::PublicStranger];
 
 impl Caller {
     fn agent(self) -> &'static str {
@@ -44,7 +51,13 @@ impl Caller {
             Self::Left => "agent-id-3",
             Self::Removed => "agent-id-4",
             Self::Stranger => "agent-123",
+            Self::PublicStranger => "agent-b",
         }
+    }
+
+    /// Never a participant of the fixture's talk, public or not.
+    fn never(self) -> bool {
+        matches!(self, Self::Stranger | Self::PublicStranger)
     }
 }
 
@@ -76,7 +89,7 @@ fn membership(caller: Caller, state: TalkState) -> Membership {
         (Caller::Author | Caller::Other, TalkState::Abandoned) | (Caller::Left, _) => Membership::Left,
         (Caller::Author | Caller::Other, _) => Membership::Active,
         (Caller::Removed, _) => Membership::Removed,
-        (Caller::Stranger, _) => Membership::Never,
+        (Caller::Stranger | Caller::PublicStranger, _) => Membership::Never,
     }
 }
 
@@ -139,8 +152,16 @@ fn rows() -> Vec<Row> {
         row("post", "/v1.0/talks", "group", |_, _| Expect::Ok(201)),
         row("get", "/v1.0/talks", "", |_, _| Expect::Ok(200)),
         row("get", "/v1.0/events", "since=0", |_, _| Expect::Ok(200)),
-        // Read by a former participant: the Talk object only.
+        row("get", "/v1.0/talks/public", "", |_, _| Expect::Ok(200)),
+        // Read by a former participant (the Talk object only), and a public talk by anyone.
         row("get", "/v1.0/talks/{id}", "", |c, _| if c == Caller::Stranger { NOT_FOUND } else { Expect::Ok(200) }),
+        // Anyone joins a public talk; a talk that is not public answers as
+        // any command about it, and an active participant's join is a repeat.
+        row("post", "/v1.0/talks/{id}/join", "", |c, s| match (c, s) {
+            (Caller::PublicStranger, TalkState::Active) => Expect::Ok(201),
+            (Caller::PublicStranger, _) => TALK_CLOSED,
+            _ => member(c, s, Expect::Ok(200)),
+        }),
         row("patch", "/v1.0/talks/{id}", "rename", |c, s| change(c, s, Expect::Ok(200))),
         // A change that changes nothing is a repeat: 200 on a closed talk too.
         row("patch", "/v1.0/talks/{id}", "same name", |c, s| member(c, s, Expect::Ok(200))),
@@ -157,10 +178,10 @@ fn rows() -> Vec<Row> {
         }),
         // `me`: leaving is allowed on a closed talk, and a repeat leave is 200.
         row("delete", "/v1.0/talks/{id}/participants/{participant_id}", "me", |c, _| {
-            if c == Caller::Stranger { NOT_FOUND } else { Expect::Ok(200) }
+            if c.never() { NOT_FOUND } else { Expect::Ok(200) }
         }),
         row("delete", "/v1.0/talks/{id}/participants/{participant_id}", "own record", |c, _| {
-            if c == Caller::Stranger { NOT_FOUND } else { Expect::Ok(200) }
+            if c.never() { NOT_FOUND } else { Expect::Ok(200) }
         }),
         row("delete", "/v1.0/talks/{id}/participants/{participant_id}", "another's record", |c, s| {
             change(c, s, Expect::Ok(200))
@@ -221,9 +242,18 @@ struct Fixture {
     records: HashMap<String, String>,
 }
 
-async fn fixture(state: TalkState) -> Fixture {
+/// The fixture's talk in `state`: a group talk, or a public one with the
+/// same members.
+async fn fixture(state: TalkState, public: bool) -> Fixture {
     let api = api();
-    let talk = api.group("agent-id-1", &["agent-id-2", "agent-id-3", "agent-id-4", "agent-a"]).await;
+    let members = ["agent-id-2", "agent-id-3", "agent-id-4", "agent-a"];
+    let talk = if public {
+        let body = json!({"type": "public", "name": "Project Discussion", "participant_ids": members});
+        let talk = api.post("agent-id-1", "/v1.0/talks", body).await.ok(201);
+        talk["id"].as_str().unwrap().to_owned()
+    } else {
+        api.group("agent-id-1", &members).await
+    };
     let message = api.send("agent-id-1", &talk, "hello").await["id"].as_str().unwrap().to_owned();
     api.post("agent-id-1", &format!("/v1.0/messages/{message}/reactions"), json!({"emoji": "👍"})).await.ok(200);
     let list = api.get("agent-id-1", &format!("/v1.0/talks/{talk}/participants")).await.ok(200);
@@ -310,7 +340,7 @@ async fn subscribe(fx: &Fixture, row: &Row, caller: Caller) -> Expect {
 
 /// Runs one cell on a fresh fixture; answers what happened.
 async fn run(row: &Row, caller: Caller, state: TalkState) -> Expect {
-    let fx = fixture(state).await;
+    let fx = fixture(state, caller == Caller::PublicStranger).await;
     if row.path == "/v1.0/ws" {
         return subscribe(&fx, row, caller).await;
     }

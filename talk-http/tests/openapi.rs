@@ -7,11 +7,12 @@ use common::api;
 use serde_json::{Value, json};
 
 /// Every operation of API.md: (method, path).
-const OPERATIONS: [(&str, &str); 26] = [
+const OPERATIONS: [(&str, &str); 28] = [
     ("get", "/healthz"),
     ("get", "/v1.0/openapi.json"),
     ("post", "/v1.0/talks"),
     ("get", "/v1.0/talks"),
+    ("get", "/v1.0/talks/public"),
     ("get", "/v1.0/talks/{id}"),
     ("patch", "/v1.0/talks/{id}"),
     ("post", "/v1.0/talks/{id}/close"),
@@ -19,6 +20,7 @@ const OPERATIONS: [(&str, &str); 26] = [
     ("get", "/v1.0/talks/{id}/participants"),
     ("post", "/v1.0/talks/{id}/participants"),
     ("delete", "/v1.0/talks/{id}/participants/{participant_id}"),
+    ("post", "/v1.0/talks/{id}/join"),
     ("post", "/v1.0/talks/{id}/messages"),
     ("get", "/v1.0/talks/{id}/messages"),
     ("get", "/v1.0/messages/{id}"),
@@ -69,7 +71,7 @@ async fn the_openapi_document_and_the_router_list_the_same_routes() {
         OPERATIONS.iter().map(|(m, p)| ((*m).to_owned(), (*p).to_owned())).collect();
     expected.sort();
     expected.dedup();
-    assert_eq!(expected.len(), 26, "every operation of API.md once (read state included)");
+    assert_eq!(expected.len(), 28, "every operation of API.md once (read state and public talks included)");
     assert_eq!(documented(&document), expected);
 
     // Every documented operation is mounted (it answers past routing: 401

@@ -166,6 +166,10 @@ impl Store for MemoryStore {
         Ok(self.state()?.talks_of_agent(agent, status, before, limit))
     }
 
+    async fn public_talks(&self, words: &[String], before: Cursor, limit: usize) -> Result<Vec<Talk>, StoreError> {
+        Ok(self.state()?.public_talks(words, before, limit))
+    }
+
     async fn participant(&self, id: ParticipantId) -> Result<Option<Participant>, StoreError> {
         Ok(self.state()?.participant(id).cloned())
     }

@@ -11,7 +11,8 @@ use talk_core::store::TalkAndRecords;
 use talk_core::store::{ConsumerRecord, Cursor, ResolvedChangeSet, Write};
 use talk_core::{
     AgentId, AgentPair, Emoji, Event, EventData, Message, MessageId, MessageKind, Participant, ParticipantId,
-    ParticipantStatus, Reaction, ReactionSummary, ReadMarker, ReadNumbers, Talk, TalkId, TalkStatus, Timestamp,
+    ParticipantStatus, Reaction, ReactionSummary, ReadMarker, ReadNumbers, Talk, TalkId, TalkKind, TalkStatus,
+    Timestamp, text,
 };
 
 /// A durable consumer: its cursor, and its owner's lease.
@@ -68,6 +69,12 @@ pub(crate) struct State {
     talks: HashMap<TalkId, Talk>,
     /// Direct talks by pair, ever.
     direct: HashMap<AgentPair, TalkId>,
+    /// The directory: active public talks by `created_seq`, each with its
+    /// name's words as `" " + text::index_text(name)`, kept by
+    /// `insert_talk` and `update_talk` from the name they write. A
+    /// directory read walks this map only, newest first, and stops at its
+    /// limit: never every talk.
+    public: BTreeMap<u64, (TalkId, String)>,
 
     participants: HashMap<ParticipantId, Participant>,
     /// The records of each talk by `seq`.
@@ -120,6 +127,19 @@ fn descending<V>(map: &BTreeMap<u64, V>, before: Cursor) -> impl Iterator<Item =
     map.range((Bound::Unbounded, end)).rev().map(|(_, v)| v)
 }
 
+/// Lists or unlists a talk in the directory (`public`) after it was
+/// written; other kinds of talk are never in it.
+fn sync_public(public: &mut BTreeMap<u64, (TalkId, String)>, talk: &Talk) {
+    if talk.kind != TalkKind::Public {
+        return;
+    }
+    if talk.status == TalkStatus::Active {
+        public.insert(talk.created_seq, (talk.id, format!(" {}", text::index_text(&talk.name))));
+    } else {
+        public.remove(&talk.created_seq);
+    }
+}
+
 impl State {
     // ------------------------------------------------------------ reads
 
@@ -169,6 +189,16 @@ impl State {
         descending(talks, before)
             .filter_map(|id| self.talks.get(id))
             .filter(|talk| status.is_none_or(|status| talk.status == status))
+            .take(limit)
+            .cloned()
+            .collect()
+    }
+
+    pub(crate) fn public_talks(&self, words: &[String], before: Cursor, limit: usize) -> Vec<Talk> {
+        let wanted: Vec<String> = words.iter().map(|w| format!(" {w}")).collect();
+        descending(&self.public, before)
+            .filter(|(_, name_words)| wanted.iter().all(|w| name_words.contains(w.as_str())))
+            .filter_map(|(id, _)| self.talks.get(id))
             .take(limit)
             .cloned()
             .collect()
@@ -516,6 +546,7 @@ impl State {
         for agent in active {
             self.agent_talks.entry(agent).or_default().insert(talk.created_seq, talk.id);
         }
+        sync_public(&mut self.public, &talk);
         self.talks.insert(talk.id, talk);
     }
 
@@ -530,6 +561,7 @@ impl State {
                 tm_create: stored.tm_create,
                 ..talk
             };
+            sync_public(&mut self.public, stored);
         }
     }
 

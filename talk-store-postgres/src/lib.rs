@@ -493,6 +493,12 @@ impl Store for PostgresStore {
         Ok(codec::all(&rows, codec::talk)?)
     }
 
+    async fn public_talks(&self, words: &[String], before: Cursor, limit: usize) -> Result<Vec<Talk>, StoreError> {
+        let before = before.map_or(i64::MAX, clamp);
+        let rows = self.rows(sql::PUBLIC_TALKS, &[&before, &words, &clamp(limit)]).await?;
+        Ok(codec::all(&rows, codec::talk)?)
+    }
+
     async fn participant(&self, id: ParticipantId) -> Result<Option<Participant>, StoreError> {
         Ok(self.row(sql::PARTICIPANT, &[&id.0]).await?.as_ref().map(codec::participant).transpose()?)
     }

@@ -8,19 +8,27 @@ use tokio_postgres::Client;
 use crate::connect::quoted;
 use crate::error::ConnectError;
 
-/// The migrations, in order: version `i + 1` is `MIGRATIONS[i]`. A new
-/// schema change is a new file here; a file once released never changes.
+/// The migrations, in order: each brings the schema to the version its
+/// name starts with (`0005_…`: 5; numbers increase, one may be missing
+/// while features developed side by side land). A new schema change is a
+/// new file here; a file once released never changes.
 pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_initial.sql", include_str!("../migrations/0001_initial.sql")),
     ("0002_event_holds.sql", include_str!("../migrations/0002_event_holds.sql")),
     ("0003_secret_key.sql", include_str!("../migrations/0003_secret_key.sql")),
     ("0004_read_state.sql", include_str!("../migrations/0004_read_state.sql")),
+    ("0005_public_talks.sql", include_str!("../migrations/0005_public_talks.sql")),
     ("0007_consumers.sql", include_str!("../migrations/0007_consumers.sql")),
 ];
 
-/// The schema version this crate writes: the number of migrations.
+/// The version a migration brings the schema to: the number its name starts with.
+fn version_of(name: &str) -> i64 {
+    name.get(..4).and_then(|digits| digits.parse().ok()).unwrap_or(i64::MAX)
+}
+
+/// The schema version this crate writes: the last migration's.
 pub(crate) fn latest_version() -> i64 {
-    i64::try_from(MIGRATIONS.len()).unwrap_or(i64::MAX)
+    MIGRATIONS.last().map_or(0, |(name, _)| version_of(name))
 }
 
 /// The advisory lock that serialises migrations of one schema, keyed by
@@ -77,7 +85,10 @@ pub(crate) async fn migrate(client: &mut Client, schema: Option<&str>) -> Result
         let _ = tx.rollback().await;
         return Err(ConnectError::TooNew { schema, found, supported });
     }
-    for (version, (name, script)) in (1_i64..).zip(MIGRATIONS.iter()).skip(usize::try_from(found).unwrap_or(0)) {
+    for (version, (name, script)) in MIGRATIONS.iter().map(|migration| (version_of(migration.0), migration)) {
+        if version <= found {
+            continue;
+        }
         let failed = |source| ConnectError::Migration { schema: schema.clone(), version, source };
         tx.batch_execute(script).await.map_err(failed)?;
         let number = i32::try_from(version).unwrap_or(i32::MAX);

@@ -36,12 +36,14 @@ pub(crate) const GUARD_MARKER_AT: &str = "SELECT 1 FROM participants WHERE id = 
 
 /// Inserts a talk, and lists it for the records of the same change set
 /// inserted before it (which could not know its `created_seq`).
+/// `$15` is the name's words, `text::index_text(name)`, made by the store.
 pub(crate) const INSERT_TALK: &str = "WITH t AS (INSERT INTO talks (id, kind, pair_low, pair_high, name, detail, \
-     status, creator_id, member_count, version, created_seq, tm_create, tm_update, tm_close) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id, created_seq) \
+     status, creator_id, member_count, version, created_seq, tm_create, tm_update, tm_close, name_words) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id, created_seq) \
      UPDATE participants p SET talk_seq = t.created_seq FROM t WHERE p.talk_id = t.id";
+/// `$9` is the new name's words, `text::index_text(name)`, made by the store.
 pub(crate) const UPDATE_TALK: &str = "UPDATE talks SET name = $2, detail = $3, status = $4, member_count = $5, \
-     version = $6, tm_update = $7, tm_close = $8 WHERE id = $1";
+     version = $6, tm_update = $7, tm_close = $8, name_words = $9 WHERE id = $1";
 
 /// The number of normal messages of a talk at or below a `seq`.
 macro_rules! ord_at {
@@ -268,6 +270,20 @@ pub(crate) const TALKS_OF_AGENT: &str = concat!(
     " FROM participants p JOIN talks t ON t.id = p.talk_id \
      WHERE p.agent_id = $1 AND p.status = 'active' AND p.talk_seq < $2 AND ($3::text IS NULL OR t.status = $3) \
      ORDER BY p.talk_seq DESC LIMIT $4"
+);
+
+/// The directory. `$1` before (exclusive), `$2` the words, `$3` limit. It
+/// walks `talks_directory` (active public talks only, newest first) and
+/// tests each row's `name_words`, stopping at the limit: bounded by the
+/// active public talks, never every talk. Words are letters and digits
+/// only; `strpos` is a plain substring test.
+pub(crate) const PUBLIC_TALKS: &str = concat!(
+    "SELECT ",
+    talk_columns!("t."),
+    " FROM talks t \
+     WHERE t.kind = 'public' AND t.status = 'active' AND t.created_seq < $1 \
+     AND NOT EXISTS (SELECT 1 FROM unnest($2::text[]) w WHERE strpos(' ' || t.name_words, ' ' || w) = 0) \
+     ORDER BY t.created_seq DESC LIMIT $3"
 );
 
 pub(crate) const PARTICIPANT: &str = concat!("SELECT ", participant_columns!(), " FROM participants WHERE id = $1");

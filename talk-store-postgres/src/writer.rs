@@ -35,7 +35,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use talk_core::store::Named;
 use talk_core::store::{ChangeSet, Conflict, Guard, ResolvedChangeSet, StoreError, Write};
-use talk_core::{Event, EventData, MessageId};
+use talk_core::{Event, EventData, MessageId, text};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -621,6 +621,7 @@ fn write_steps(write: &Write, steps: &mut Vec<Step>) -> Result<(), Error> {
                     t.tm_create,
                     t.tm_update,
                     t.tm_close,
+                    text::index_text(&t.name),
                 ],
                 Check::Any,
             ));
@@ -636,6 +637,7 @@ fn write_steps(write: &Write, steps: &mut Vec<Step>) -> Result<(), Error> {
                 num(t.version)?,
                 t.tm_update,
                 t.tm_close,
+                text::index_text(&t.name),
             ],
             missing(),
         )),

@@ -8,7 +8,7 @@
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 use talk_core::store::Named;
 use talk_core::store::{ChangeSet, Conflict, Guard, ResolvedChangeSet, Write};
-use talk_core::{AgentId, Event, EventData, MessageKind, TalkId};
+use talk_core::{AgentId, Event, EventData, MessageKind, TalkId, text};
 
 use crate::codec::{self, id, num, ts, ts_opt};
 use crate::error::Error;
@@ -203,6 +203,7 @@ fn write(conn: &Connection, write: &Write) -> Result<(), Refusal> {
                 ts(&t.tm_create)?,
                 ts(&t.tm_update)?,
                 ts_opt(t.tm_close.as_ref())?,
+                text::index_text(&t.name),
             ])?;
             if inserted == 0 {
                 let conflict = if exists(conn, sql::TALK_EXISTS, &t.id.0)? {
@@ -225,6 +226,7 @@ fn write(conn: &Connection, write: &Write) -> Result<(), Refusal> {
                 num(t.version)?,
                 ts(&t.tm_update)?,
                 ts_opt(t.tm_close.as_ref())?,
+                text::index_text(&t.name),
             ],
         )?,
         Write::InsertParticipant(p) => {

@@ -453,6 +453,25 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn public_talks(&self, words: &[String], before_seq: Cursor, max: usize) -> Result<Vec<Talk>, StoreError> {
+        if words.len() > sql::PUBLIC_TALKS_INLINE_WORDS {
+            let words = serde_json::to_string(words).map_err(StoreError::backend)?;
+            return self
+                .read(ReadSize::List, move |conn| {
+                    let params = params![before(before_seq), words, limit(max)];
+                    rows(conn, sql::PUBLIC_TALKS_MANY_WORDS, params, codec::talk)
+                })
+                .await;
+        }
+        let word = |i: usize| words.get(i).cloned();
+        let (w1, w2, w3, w4) = (word(0), word(1), word(2), word(3));
+        self.read(ReadSize::List, move |conn| {
+            let params = params![before(before_seq), w1, w2, w3, w4, limit(max)];
+            rows(conn, sql::PUBLIC_TALKS, params, codec::talk)
+        })
+        .await
+    }
+
     async fn participant(&self, participant_id: ParticipantId) -> Result<Option<Participant>, StoreError> {
         self.read(ReadSize::Point, move |conn| {
             Ok(conn

@@ -7,19 +7,27 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use crate::error::OpenError;
 
-/// The migrations, in order: version `i + 1` is `MIGRATIONS[i]`. A new
-/// schema change is a new file here; a file once released never changes.
+/// The migrations, in order: each brings the schema to the version its
+/// name starts with (`0005_…`: 5; numbers increase, one may be missing
+/// while features developed side by side land). A new schema change is a
+/// new file here; a file once released never changes.
 pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_initial.sql", include_str!("../migrations/0001_initial.sql")),
     ("0002_event_holds.sql", include_str!("../migrations/0002_event_holds.sql")),
     ("0003_secret_key.sql", include_str!("../migrations/0003_secret_key.sql")),
     ("0004_read_state.sql", include_str!("../migrations/0004_read_state.sql")),
+    ("0005_public_talks.sql", include_str!("../migrations/0005_public_talks.sql")),
     ("0007_consumers.sql", include_str!("../migrations/0007_consumers.sql")),
 ];
 
-/// The schema version this crate writes: the number of migrations.
+/// The version a migration brings the schema to: the number its name starts with.
+fn version_of(name: &str) -> i64 {
+    name.get(..4).and_then(|digits| digits.parse().ok()).unwrap_or(i64::MAX)
+}
+
+/// The schema version this crate writes: the last migration's.
 pub(crate) fn latest_version() -> i64 {
-    i64::try_from(MIGRATIONS.len()).unwrap_or(i64::MAX)
+    MIGRATIONS.last().map_or(0, |(name, _)| version_of(name))
 }
 
 /// Brings the database to [`latest_version`]: applies each missing
@@ -33,7 +41,10 @@ pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), OpenErro
     if found > supported {
         return Err(OpenError::TooNew { path: path.to_owned(), found, supported });
     }
-    for (version, (_, script)) in (1..).zip(MIGRATIONS.iter()).skip(usize::try_from(found).unwrap_or(0)) {
+    for (version, script) in MIGRATIONS.iter().map(|(name, script)| (version_of(name), script)) {
+        if version <= found {
+            continue;
+        }
         let failed = |source: rusqlite::Error| match crate::classify_open_error(path, source) {
             OpenError::Sqlite { source, .. } => OpenError::Migration { path: path.to_owned(), version, source },
             other => other,

@@ -55,12 +55,14 @@ pub(crate) const TALK_VERSION: &str = "SELECT version FROM talks WHERE id = ?1";
 pub(crate) const PARTICIPANT_STATUS: &str = "SELECT status FROM participants WHERE id = ?1";
 pub(crate) const MESSAGE_VERSION: &str = "SELECT version FROM messages WHERE id = ?1";
 
+/// `?15` is the name's words, `text::index_text(name)`, made by the store.
 pub(crate) const INSERT_TALK: &str = "INSERT INTO talks (id, kind, pair_low, pair_high, name, detail, status, \
-     creator_id, member_count, version, created_seq, tm_create, tm_update, tm_close) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) ON CONFLICT DO NOTHING";
+     creator_id, member_count, version, created_seq, tm_create, tm_update, tm_close, name_words) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) ON CONFLICT DO NOTHING";
 pub(crate) const TALK_EXISTS: &str = "SELECT 1 FROM talks WHERE id = ?1";
+/// `?9` is the new name's words, `text::index_text(name)`, made by the store.
 pub(crate) const UPDATE_TALK: &str = "UPDATE talks SET name = ?2, detail = ?3, status = ?4, member_count = ?5, \
-     version = ?6, tm_update = ?7, tm_close = ?8 WHERE id = ?1";
+     version = ?6, tm_update = ?7, tm_close = ?8, name_words = ?9 WHERE id = ?1";
 
 /// The number of normal messages of talk `?2` at or below `seq` `?1`.
 macro_rules! ord_at {
@@ -149,6 +151,38 @@ pub(crate) const TALKS_OF_AGENT: &str = concat!(
     " FROM participants p CROSS JOIN talks t ON t.id = p.talk_id \
      WHERE p.agent_id = ?1 AND p.status = 'active' AND p.talk_seq < ?2 AND (?3 IS NULL OR t.status = ?3) \
      ORDER BY p.talk_seq DESC LIMIT ?4"
+);
+
+/// The directory with at most [`PUBLIC_TALKS_INLINE_WORDS`] words. `?1`
+/// before (exclusive), `?2` … `?5` the words (`NULL` for none), `?6` limit.
+/// It walks `talks_directory` (active public talks only, newest first) and
+/// tests each row's `name_words`, stopping at the limit: bounded by the
+/// active public talks, never every talk. Words are letters and digits
+/// only, so `instr` needs no escaping. The words are parameters of their
+/// own, not a table: a table-valued function per row (`json_each`) costs
+/// more than the test itself.
+pub(crate) const PUBLIC_TALKS: &str = concat!(
+    "SELECT ",
+    talk_columns!("t."),
+    " FROM talks t \
+     WHERE t.kind = 'public' AND t.status = 'active' AND t.created_seq < ?1 \
+     AND (?2 IS NULL OR instr(' ' || t.name_words, ' ' || ?2) > 0) \
+     AND (?3 IS NULL OR instr(' ' || t.name_words, ' ' || ?3) > 0) \
+     AND (?4 IS NULL OR instr(' ' || t.name_words, ' ' || ?4) > 0) \
+     AND (?5 IS NULL OR instr(' ' || t.name_words, ' ' || ?5) > 0) \
+     ORDER BY t.created_seq DESC LIMIT ?6"
+);
+/// How many words [`PUBLIC_TALKS`] takes.
+pub(crate) const PUBLIC_TALKS_INLINE_WORDS: usize = 4;
+/// The directory with more words: as [`PUBLIC_TALKS`], the words (`?2`) a
+/// JSON array, `?3` limit.
+pub(crate) const PUBLIC_TALKS_MANY_WORDS: &str = concat!(
+    "SELECT ",
+    talk_columns!("t."),
+    " FROM talks t \
+     WHERE t.kind = 'public' AND t.status = 'active' AND t.created_seq < ?1 \
+     AND NOT EXISTS (SELECT 1 FROM json_each(?2) w WHERE instr(' ' || t.name_words, ' ' || w.value) = 0) \
+     ORDER BY t.created_seq DESC LIMIT ?3"
 );
 
 pub(crate) const PARTICIPANT: &str = concat!("SELECT ", participant_columns!(), " FROM participants WHERE id = ?1");
@@ -292,6 +326,8 @@ pub(crate) const AGENT_EVENTS_IN_TALK: &str = agent_events!("AND p.talk_id = ?5"
 #[cfg(test)]
 pub(crate) const LIST_QUERIES: &[(&str, &str, &[&str])] = &[
     ("talks_of_agent", TALKS_OF_AGENT, &["participants_active_talks (agent_id=? AND talk_seq<?)"]),
+    ("public_talks", PUBLIC_TALKS, &["talks_directory (kind=? AND status=? AND created_seq<?)"]),
+    ("public_talks_many_words", PUBLIC_TALKS_MANY_WORDS, &["talks_directory (kind=? AND status=? AND created_seq<?)"]),
     ("agent_records", AGENT_RECORDS, &["participants_by_agent (agent_id=? AND talk_id=?)"]),
     ("agent_memberships", AGENT_MEMBERSHIPS, &["participants_by_agent (agent_id=?)"]),
     ("participants", PARTICIPANTS, &["participants_by_talk (talk_id=? AND seq>?)"]),

@@ -96,6 +96,12 @@ pub fn group_talk(creator: &AgentId, name: &str) -> Talk {
     }
 }
 
+/// A new active public talk named `name`, created by `creator`, with no
+/// members counted yet.
+pub fn public_talk(creator: &AgentId, name: &str) -> Talk {
+    Talk { kind: TalkKind::Public, ..group_talk(creator, name) }
+}
+
 /// A new active direct talk between `creator` and `other`.
 ///
 /// # Panics

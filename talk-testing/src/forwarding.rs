@@ -36,6 +36,7 @@ pub enum StoreMethod {
     Talk,
     DirectTalk,
     TalksOfAgent,
+    PublicTalks,
     Participant,
     AgentRecords,
     TalkAndRecords,
@@ -193,6 +194,10 @@ impl Store for ForwardingStore {
     ) -> Result<Vec<Talk>, StoreError> {
         self.ask(StoreMethod::TalksOfAgent).await?;
         self.inner.talks_of_agent(agent, status, before, limit).await
+    }
+    async fn public_talks(&self, words: &[String], before: Cursor, limit: usize) -> Result<Vec<Talk>, StoreError> {
+        self.ask(StoreMethod::PublicTalks).await?;
+        self.inner.public_talks(words, before, limit).await
     }
     async fn participant(&self, id: ParticipantId) -> Result<Option<Participant>, StoreError> {
         self.ask(StoreMethod::Participant).await?;

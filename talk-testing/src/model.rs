@@ -17,10 +17,12 @@
 //! What one case does: build a fresh store with the factory, a Hub on it
 //! (a [`ManualClock`], a [`StaticDirectory`] of four agents, at most
 //! [`PARTICIPANTS_MAX`] participants per talk and [`DISTINCT_EMOJI_MAX`]
-//! emoji per message), then for each generated command — create group and
-//! direct talks, add, remove, leave, close, reopen, rename, send, reply,
+//! emoji per message), then for each generated command — create group,
+//! public and direct talks, add, join, remove, leave, close, reopen, rename,
+//! send, reply,
 //! send with client-chosen ids and resend them, edit, delete, react,
-//! unreact, and reads of every list page by page —
+//! unreact, and reads of every list (the public talk directory with a `q`
+//! too) page by page —
 //!
 //! 1. resolve the command's references against what exists (now and then an
 //!    id that names nothing, or a fifth agent the directory does not know);
@@ -435,6 +437,7 @@ impl Ids {
             kind: match t.kind {
                 TalkKind::Direct => "direct",
                 TalkKind::Group => "group",
+                TalkKind::Public => "public",
             },
             pair: t.direct_pair.as_ref().map(|p| {
                 let [a, b] = p.agents();
@@ -543,6 +546,7 @@ impl Ids {
         match raw {
             Raw::Talk(t, created) => Answer::Talk(self.talk(&t), created),
             Raw::Participant(p) => Answer::Participant(self.part(&p)),
+            Raw::Joined(p, created) => Answer::Joined(self.part(&p), created),
             Raw::Message(m, created) => Answer::Message(self.msg(&m), created),
             Raw::Talks(list) => Answer::Talks(list.iter().map(|t| self.talk(t)).collect()),
             Raw::Participants(list) => Answer::Participants(list.iter().map(|p| self.part(p)).collect()),
@@ -604,6 +608,7 @@ async fn compare_log(
 enum Raw {
     Talk(Talk, Option<bool>),
     Participant(Participant),
+    Joined(Participant, bool),
     Message(Message, Option<bool>),
     Talks(Vec<Talk>),
     Participants(Vec<Participant>),
@@ -653,9 +658,14 @@ macro_rules! all_pages {
 async fn run_on_hub(hub: &Hub, store: &dyn Store, op: &Op, ids: &Ids) -> Result<Raw, String> {
     let code = |e: talk_core::Error| e.code().to_owned();
     match op {
-        Op::CreateTalk { actor, direct, name, detail, listed } => {
+        Op::CreateTalk { actor, direct, public, name, detail, listed } => {
+            let kind = match (direct, public) {
+                (true, _) => TalkKind::Direct,
+                (false, true) => TalkKind::Public,
+                (false, false) => TalkKind::Group,
+            };
             let input = NewTalk {
-                kind: if *direct { TalkKind::Direct } else { TalkKind::Group },
+                kind,
                 name: name.clone(),
                 detail: detail.clone(),
                 participant_ids: listed.iter().map(|a| agent_id(a)).collect(),
@@ -666,6 +676,11 @@ async fn run_on_hub(hub: &Hub, store: &dyn Store, op: &Op, ids: &Ids) -> Result<
             .add_participant(&agent_id(actor), ids.talk_id(*talk), &agent_id(agent))
             .await
             .map(Raw::Participant)
+            .map_err(code),
+        Op::Join { actor, talk } => hub
+            .join_talk(&agent_id(actor), ids.talk_id(*talk))
+            .await
+            .map(|c| Raw::Joined(c.resource, c.created))
             .map_err(code),
         Op::Remove { actor, talk, target } => {
             let target = match target {
@@ -776,6 +791,9 @@ async fn run_on_hub(hub: &Hub, store: &dyn Store, op: &Op, ids: &Ids) -> Result<
             let actor = agent_id(actor);
             let msg = ids.msg_id(*msg);
             all_pages!(*page_size, request => hub.reactions(&actor, msg, emoji, &request)).map(Raw::Reactors)
+        }
+        Op::Directory { q, page_size } => {
+            all_pages!(*page_size, request => hub.public_talks(q.as_deref(), &request)).map(Raw::Talks)
         }
         Op::Feed { agent, talk } => {
             let talk = talk.map(|t| ids.talk_id(t));

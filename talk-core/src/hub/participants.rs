@@ -1,6 +1,6 @@
 //! Participants: list, add, and leave or remove.
 
-use super::{Hub, find_event};
+use super::{Created, Hub, find_event};
 use crate::error::{Error, Result};
 use crate::id::{AgentId, ParticipantId, TalkId};
 use crate::page::{ListKey, Page, PageRequest};
@@ -62,6 +62,26 @@ impl Hub {
         })
         .await?
         .answer(participant_of)
+    }
+
+    /// The caller joins a public talk by itself (`created`), or, already an
+    /// active participant, answers its record (a repeat, no event). Events:
+    /// `participant_joined`, system message `participant_joined` whose
+    /// actor is the agent itself. A talk that is not public: `not_found`
+    /// for an agent never in it, `not_participant` for a former one; a
+    /// closed public talk: `talk_closed`.
+    pub async fn join_talk(&self, actor: &AgentId, talk_id: TalkId) -> Result<Created<Participant>> {
+        let applied = self
+            .run(|fresh| async move {
+                // Not `visible`: an agent never in a public talk may join it.
+                let read = self.store().talk_and_records(talk_id, actor).await?.ok_or(Error::NotFound("talk"))?;
+                rules::participants::join(&read.talk, &read.actor(actor), &self.inner.limits, &fresh)
+            })
+            .await?;
+        match applied {
+            super::Applied::Repeat(record) => Ok(Created { resource: record, created: false }),
+            super::Applied::Committed(events) => Ok(Created { resource: participant_of(events)?, created: true }),
+        }
     }
 
     /// Ends a record: the caller's own (it leaves) or another's (removed).

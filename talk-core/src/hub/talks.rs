@@ -76,9 +76,30 @@ impl Hub {
         Ok(key.page(talks, &keyset, |t| t.created_seq))
     }
 
-    /// One talk; a former participant may read it too.
+    /// One talk; a former participant may read it too, and any agent a
+    /// public talk.
     pub async fn talk(&self, actor: &AgentId, talk_id: TalkId) -> Result<Talk> {
-        Ok(self.visible(actor, talk_id).await?.talk)
+        match self.store().talk_and_records(talk_id, actor).await? {
+            Some(read) if !read.records.is_empty() || read.talk.kind == TalkKind::Public => Ok(read.talk),
+            _ => Err(Error::NotFound("talk")),
+        }
+    }
+
+    /// The directory: active public talks, newest first (by the `seq` of
+    /// their creation), for any agent. With `q` (1 to
+    /// [`Limits::query_max`](crate::Limits) characters), only those whose
+    /// name has, for every word of `q`, a word equal to it or starting with
+    /// it, words and folding being [`text::words`](crate::text::words)'s (as
+    /// in message search: `gen` finds "General", `cafe` finds "Café"). A `q`
+    /// without words keeps every public talk. A page token is bound to the
+    /// folded words of `q`.
+    pub async fn public_talks(&self, q: Option<&str>, page: &PageRequest) -> Result<Page<Talk>> {
+        let limits = &self.inner.limits;
+        let words = q.map(|q| syntax::directory_query(q, limits)).transpose()?.unwrap_or_default();
+        let key = ListKey { kind: "d", scope: words.join(" ") };
+        let keyset = key.keyset(page, limits)?;
+        let talks = self.store().public_talks(&words, keyset.cursor, keyset.size + 1).await?;
+        Ok(key.page(talks, &keyset, |t| t.created_seq))
     }
 
     /// Renames a talk or changes its detail. Events: `talk_updated`, and on a

@@ -54,6 +54,53 @@ pub(crate) fn add(
     Ok(changes.done())
 }
 
+/// The caller joins a talk by itself: only a public talk takes an agent
+/// this way. `actor.records` may be empty (an agent never in the talk).
+///
+/// A talk that is not public answers as if joining were any other command
+/// about it: `not_found` for an agent never in it (no existence leak),
+/// `not_participant` for a former participant, and for an active one the
+/// repeat (the state already holds). A public talk: an active record is the
+/// repeat; then `talk_closed`, then `limit_exceeded`; else a new record,
+/// announced as an added participant whose actor is the agent itself. A
+/// former participant (left or removed) may join again: a public talk is
+/// open to every agent.
+pub(crate) fn join(
+    talk: &Talk,
+    actor: &Actor<'_>,
+    limits: &Limits,
+    fresh: &Fresh<'_>,
+) -> Result<Decision<Participant>, Error> {
+    if talk.kind != TalkKind::Public {
+        if actor.records.is_empty() {
+            return Err(Error::NotFound("talk"));
+        }
+        return Ok(Decision::Repeat(actor.require_active()?.clone()));
+    }
+    if let Some(record) = actor.active() {
+        return Ok(Decision::Repeat(record.clone()));
+    }
+    fresh.ask(actor.request(Command::JoinTalk, talk, None), &[])?;
+    if talk.status == TalkStatus::Closed {
+        return Err(Error::TalkClosed(talk.id));
+    }
+    if talk.member_count as usize >= limits.participants_per_talk_max {
+        return Err(Error::LimitExceeded(format!(
+            "a talk has at most {} active participants",
+            limits.participants_per_talk_max
+        )));
+    }
+    let mut after = touched(talk, fresh.now);
+    after.member_count += 1;
+    let mut changes = Changes::new(talk.id, fresh.now);
+    changes
+        .guard_talk(talk)
+        .write(Write::UpdateTalk(after))
+        .join(new_participant(talk.id, actor.agent, fresh))
+        .system_message(fresh, info(SystemEvent::ParticipantJoined, actor.agent, Some(actor.agent)));
+    Ok(changes.done())
+}
+
 /// Leave (the caller's own record) or remove (another's). `target` belongs
 /// to the talk.
 pub(crate) fn remove(

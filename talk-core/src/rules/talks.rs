@@ -40,7 +40,7 @@ pub(crate) fn create(
     let creator = &plan.members[0];
     let direct_pair = match plan.kind {
         TalkKind::Direct => AgentPair::new(creator.clone(), plan.members[1].clone()),
-        TalkKind::Group => None,
+        TalkKind::Group | TalkKind::Public => None,
     };
     let talk = Talk {
         id: TalkId(fresh.ids.new_uuid()),

@@ -23,7 +23,7 @@ pub use self::participants::{AddParticipantRequest, LeftReasonDto, ParticipantDt
 pub use self::reactions::{AddReactionRequest, ReactionEventDto, ReactionSummaryDto, ReactorDto, ReactorList};
 pub use self::reads::{ReadReceiptDto, ReadReceiptList, ReadRequest, ReadStateDto, UnreadRequest, UnreadTotalsDto};
 pub use self::talks::{
-    CreateTalkRequest, TalkDto, TalkList, TalkState, TalkType, TalkWithCountsDto, UpdateTalkRequest,
+    CreateTalkRequest, PublicTalkList, TalkDto, TalkList, TalkState, TalkType, TalkWithCountsDto, UpdateTalkRequest,
 };
 pub use self::ws::{ClientFrame, ControlFrame, UnsubscribeReason};
 

@@ -7,7 +7,8 @@ use uuid::Uuid;
 
 use super::{optional_timestamp, timestamp};
 
-/// `direct` (two agents, private; one per pair) or `group`.
+/// `direct` (two agents, private; one per pair), `group`, or `public` (a
+/// group talk listed in the directory, that any agent may join).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TalkType {
@@ -15,6 +16,8 @@ pub enum TalkType {
     Direct,
     /// Any number of agents.
     Group,
+    /// Any number of agents; listed for every agent, joined without an invitation.
+    Public,
 }
 
 impl From<TalkKind> for TalkType {
@@ -22,6 +25,7 @@ impl From<TalkKind> for TalkType {
         match kind {
             TalkKind::Direct => Self::Direct,
             TalkKind::Group => Self::Group,
+            TalkKind::Public => Self::Public,
         }
     }
 }
@@ -31,6 +35,7 @@ impl From<TalkType> for TalkKind {
         match kind {
             TalkType::Direct => Self::Direct,
             TalkType::Group => Self::Group,
+            TalkType::Public => Self::Public,
         }
     }
 }
@@ -59,10 +64,10 @@ impl From<TalkStatus> for TalkState {
 pub struct TalkDto {
     /// Its id.
     pub id: Uuid,
-    /// `direct` or `group`.
+    /// `direct`, `group` or `public`; never changes.
     #[serde(rename = "type")]
     pub kind: TalkType,
-    /// Its name (`""` allowed for a direct talk).
+    /// Its name (`""` allowed for a direct talk only).
     pub name: String,
     /// Free text about the talk.
     pub detail: String,
@@ -133,17 +138,23 @@ list!(
     TalkList, TalkWithCountsDto
 );
 
+list!(
+    /// A page of the public talk directory, newest first: Talk objects
+    /// without counts.
+    PublicTalkList, TalkDto
+);
+
 /// `POST /v1.0/talks`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateTalkRequest {
-    /// 1–200 characters for a `group` talk; optional (default `""`) for a `direct` one.
+    /// 1–200 characters for a `group` or `public` talk; optional (default `""`) for a `direct` one.
     #[serde(default)]
     pub name: Option<String>,
     /// 0–2000 characters (default `""`).
     #[serde(default)]
     pub detail: Option<String>,
-    /// `group` (the default) or `direct`.
+    /// `group` (the default), `direct` or `public`.
     #[serde(default, rename = "type")]
     pub kind: Option<TalkType>,
     /// The other agents (the caller joins anyway; duplicates are merged). A

@@ -1,4 +1,5 @@
-//! `/v1.0/talks/{id}/participants`: list, add, leave or remove.
+//! `/v1.0/talks/{id}/participants`: list, add, leave or remove; and
+//! `/v1.0/talks/{id}/join`: join a public talk.
 
 use axum::Json;
 use axum::extract::State;
@@ -99,6 +100,33 @@ pub(crate) async fn add_participant(
 ) -> Result<(StatusCode, Json<ParticipantDto>), ApiError> {
     let participant = state.hub.add_participant(&agent, talk, &body.agent_id).await?;
     Ok((StatusCode::CREATED, Json(ParticipantDto::from(&participant))))
+}
+
+/// The caller joins a public talk by itself.
+#[utoipa::path(
+    post,
+    path = "/v1.0/talks/{id}/join",
+    tag = "participants",
+    params(TalkPath),
+    responses(
+        (status = 201, description = "The caller's new participant record (events: `participant_joined`, then its system message with `actor_id` the caller).", body = ParticipantDto),
+        (status = 200, description = "The caller is an active participant already: its record, no event (a repeat).", body = ParticipantDto),
+        (status = 400, description = "`invalid_id`, `invalid_request`.", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`.", body = ErrorBody),
+        (status = 403, description = "`not_participant`: the talk is not public and the caller left it.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such talk, or it is not public and the caller was never in it.", body = ErrorBody),
+        (status = 409, description = "`talk_closed`, `limit_exceeded`.", body = ErrorBody),
+    )
+)]
+pub(crate) async fn join_talk(
+    State(state): State<AppState>,
+    Caller(agent): Caller,
+    IdPath(TalkPath { id: talk }): IdPath<TalkPath>,
+    _: NoQuery,
+) -> Result<(StatusCode, Json<ParticipantDto>), ApiError> {
+    let joined = state.hub.join_talk(&agent, talk).await?;
+    let status = if joined.created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(ParticipantDto::from(&joined.resource))))
 }
 
 /// Ends a participant record: the caller's own (it leaves) or another's (removed).

@@ -1,4 +1,4 @@
-//! `/v1.0/talks`: create, list, read, rename, close, reopen.
+//! `/v1.0/talks`: create, list, the public directory, read, rename, close, reopen.
 
 use axum::Json;
 use axum::extract::State;
@@ -6,7 +6,9 @@ use axum::http::StatusCode;
 use talk_core::TalkStatus;
 
 use crate::auth::Caller;
-use crate::dto::{CreateTalkRequest, ErrorBody, TalkDto, TalkList, TalkState, TalkWithCountsDto, UpdateTalkRequest};
+use crate::dto::{
+    CreateTalkRequest, ErrorBody, PublicTalkList, TalkDto, TalkList, TalkState, TalkWithCountsDto, UpdateTalkRequest,
+};
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, IdPath, JsonBody, NoQuery, TalkPath, list_query};
 use crate::state::AppState;
@@ -17,6 +19,16 @@ list_query!(
         /// `active` or `closed`: only talks in this state.
         #[param(value_type = Option<TalkState>, inline)]
         status: Option<TalkStatus>,
+    }
+);
+
+list_query!(
+    /// `GET /v1.0/talks/public`.
+    PublicTalksQuery {
+        /// 1–200 characters: keeps the talks whose name has, for every word
+        /// of `q`, a word equal to it or starting with it (case and accents
+        /// folded, as in search).
+        q: Option<String>,
     }
 );
 
@@ -71,7 +83,31 @@ pub(crate) async fn list_talks(
     }))
 }
 
-/// One talk; a former participant may read it too.
+/// The directory: active public talks, newest first, for any agent.
+#[utoipa::path(
+    get,
+    path = "/v1.0/talks/public",
+    tag = "talks",
+    params(PublicTalksQuery),
+    responses(
+        (status = 200, description = "A page of active public talks, newest first (the page token is bound to `q`).", body = PublicTalkList),
+        (status = 400, description = "`invalid_request`: `q` empty or over 200 characters, an unknown parameter, a bad page.", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`.", body = ErrorBody),
+    )
+)]
+pub(crate) async fn list_public_talks(
+    State(state): State<AppState>,
+    Caller(_agent): Caller,
+    ApiQuery(query): ApiQuery<PublicTalksQuery>,
+) -> Result<Json<PublicTalkList>, ApiError> {
+    let page = state.hub.public_talks(query.q.as_deref(), &query.page()).await?;
+    Ok(Json(PublicTalkList {
+        result: page.items.iter().map(TalkDto::from).collect(),
+        next_page_token: page.next_page_token,
+    }))
+}
+
+/// One talk; a former participant may read it too, and any agent a public talk.
 #[utoipa::path(
     get,
     path = "/v1.0/talks/{id}",
@@ -81,7 +117,7 @@ pub(crate) async fn list_talks(
         (status = 200, description = "The talk, with the caller's counts (`null` for a former participant).", body = TalkWithCountsDto),
         (status = 400, description = "`invalid_id`, `invalid_request`.", body = ErrorBody),
         (status = 401, description = "`unauthenticated`.", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such talk, or the caller was never in it.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such talk, or the caller was never in it (and it is not public).", body = ErrorBody),
     )
 )]
 pub(crate) async fn get_talk(

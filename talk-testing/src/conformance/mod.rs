@@ -61,6 +61,7 @@
 use std::future::Future;
 
 mod consumers;
+mod directory;
 mod guards;
 mod keys;
 mod log;
@@ -73,6 +74,7 @@ mod visibility;
 mod writes;
 
 pub use consumers::*;
+pub use directory::*;
 pub use guards::*;
 pub use keys::*;
 pub use log::*;
@@ -158,6 +160,10 @@ macro_rules! store_conformance_tests {
             talks_of_agent_are_newest_first_with_keyset_pages,
             talks_of_agent_filter_by_status,
             talks_of_agent_list_only_talks_with_an_active_record,
+            public_talks_list_active_public_talks_newest_first_with_keyset_pages,
+            public_talks_match_every_word_as_a_word_or_a_prefix_folded,
+            public_talks_follow_renames_closes_and_reopens,
+            public_talks_pages_never_skip_or_repeat_while_talks_are_created,
             participants_are_listed_in_join_order_with_status_filter_and_keyset,
             agent_records_list_every_record_of_the_agent_in_join_order,
             talk_and_records_answer_the_talk_with_the_agents_records,

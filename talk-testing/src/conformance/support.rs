@@ -6,7 +6,7 @@ pub(super) use std::time::Duration;
 
 pub(super) use crate::builders::{
     ChangeSetBuilder, agent, at, closed, create_talk, direct_talk, edited, emoji, ended, epoch, group_talk, media,
-    message, message_id, participant, participant_id, reaction, reply, talk_id, tombstone, touched,
+    message, message_id, participant, participant_id, public_talk, reaction, reply, talk_id, tombstone, touched,
 };
 pub(super) use talk_core::Reaction;
 pub(super) use talk_core::Timestamp;

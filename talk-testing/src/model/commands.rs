@@ -64,12 +64,34 @@ impl Pick {
 fn name_of(i: u8) -> String {
     match i % 16 {
         0..=7 => "alpha".to_owned(),
-        8..=10 => "beta".to_owned(),
+        8 | 9 => "beta".to_owned(),
+        // For the directory: case, an accent, two words.
+        10 => "Ålpha Beta".to_owned(),
         11 => "tab\tname".to_owned(),
         12 => String::new(),
         13 => "n".repeat(201),
         14 => "bell\u{7}".to_owned(),
         _ => "gamma".to_owned(),
+    }
+}
+
+/// The `q` of a directory read: words, prefixes, case and accents, no
+/// match, no words, and invalid ones (`None`: no `q`).
+fn query_of(i: u8) -> Option<String> {
+    match i % 14 {
+        0 | 1 => None,
+        2 => Some("alpha".to_owned()),
+        3 => Some("ALP".to_owned()),
+        4 => Some("beta".to_owned()),
+        5 => Some("alpha beta".to_owned()),
+        6 => Some("bet, ålp!".to_owned()),
+        7 => Some("gam".to_owned()),
+        8 => Some("zeta".to_owned()),
+        9 => Some("lpha".to_owned()),
+        10 => Some("--".to_owned()),
+        11 => Some(String::new()),
+        12 => Some("q".repeat(201)),
+        _ => Some("tab\u{1}".to_owned()),
     }
 }
 
@@ -166,17 +188,21 @@ pub(super) enum ReadArg {
     Reactions(Pick, u8),
     /// The agent's events, of one talk or all.
     Feed(Option<Pick>),
+    /// `GET /talks/public?q=` (see `query_of`).
+    Directory(u8),
 }
 
 /// A generated command.
 #[derive(Debug, Clone)]
 pub(super) enum Cmd {
-    /// Create a group talk.
-    CreateGroup { actor: u8, name: Option<u8>, detail: Option<u8>, members: Vec<u8> },
+    /// Create a group talk, or a public one.
+    CreateGroup { actor: u8, public: bool, name: Option<u8>, detail: Option<u8>, members: Vec<u8> },
     /// Create (or find) a direct talk.
     CreateDirect { actor: u8, others: Vec<u8>, name: Option<u8>, detail: Option<u8> },
     /// Add an agent.
     Add { actor: u8, talk: Pick, agent: u8 },
+    /// Join a talk by oneself (`Mine` picks among public talks).
+    Join { actor: u8, talk: Pick },
     /// Remove a record by id (usually another's).
     Remove { actor: u8, talk: Pick, target: Pick },
     /// Leave: `me` (`by_id` `None`) or one's own record by id.
@@ -246,12 +272,13 @@ fn read_arg() -> impl Strategy<Value = ReadArg> {
         pick().prop_map(ReadArg::Replies),
         (pick(), emoji()).prop_map(|(p, e)| ReadArg::Reactions(p, e)),
         proptest::option::of(pick()).prop_map(ReadArg::Feed),
+        any::<u8>().prop_map(ReadArg::Directory),
     ]
 }
 
 fn create_group() -> impl Strategy<Value = Cmd> {
-    (actor(), opt_u8(9), opt_u8(3), proptest::collection::vec(any_agent(), 0..=4))
-        .prop_map(|(actor, name, detail, members)| Cmd::CreateGroup { actor, name, detail, members })
+    (actor(), proptest::bool::weighted(0.4), opt_u8(9), opt_u8(3), proptest::collection::vec(any_agent(), 0..=4))
+        .prop_map(|(actor, public, name, detail, members)| Cmd::CreateGroup { actor, public, name, detail, members })
 }
 
 fn create_direct() -> impl Strategy<Value = Cmd> {
@@ -296,6 +323,7 @@ pub(super) fn cmd() -> BoxedStrategy<Cmd> {
         (4, create_direct().boxed()),
         (5, (actor(), pick(), any_agent()).prop_map(|(actor, talk, agent)| Cmd::Add { actor, talk, agent }).boxed()),
         (3, (actor(), pick(), pick()).prop_map(|(actor, talk, target)| Cmd::Remove { actor, talk, target }).boxed()),
+        (5, (actor(), pick()).prop_map(|(actor, talk)| Cmd::Join { actor, talk }).boxed()),
         (
             6,
             (actor(), pick(), proptest::option::weighted(0.4, any::<Index>()))
@@ -357,10 +385,19 @@ pub(super) type Ref = Option<usize>;
 /// A resolved command: what both the Hub and the model run.
 #[derive(Debug, Clone)]
 pub(super) enum Op {
-    /// `create_talk`.
-    CreateTalk { actor: String, direct: bool, name: Option<String>, detail: Option<String>, listed: Vec<String> },
+    /// `create_talk`: a direct talk, a public one, or (neither) a group talk.
+    CreateTalk {
+        actor: String,
+        direct: bool,
+        public: bool,
+        name: Option<String>,
+        detail: Option<String>,
+        listed: Vec<String>,
+    },
     /// `add_participant`.
     Add { actor: String, talk: Ref, agent: String },
+    /// `join_talk`.
+    Join { actor: String, talk: Ref },
     /// `remove_participant`: `target` `None` is `me`.
     Remove { actor: String, talk: Ref, target: Option<Ref> },
     /// `close_talk`.
@@ -407,6 +444,8 @@ pub(super) enum Op {
     Reactions { actor: String, msg: Ref, emoji: String, page_size: u32 },
     /// The store's `agent_events`, of one talk (`Some`) or all.
     Feed { agent: String, talk: Option<Ref> },
+    /// `public_talks`: the directory (it takes no agent).
+    Directory { q: Option<String>, page_size: u32 },
 }
 
 impl Op {
@@ -414,8 +453,10 @@ impl Op {
     pub(super) fn kind(&self) -> &'static str {
         match self {
             Op::CreateTalk { direct: true, .. } => "create_talk (direct)",
+            Op::CreateTalk { public: true, .. } => "create_talk (public)",
             Op::CreateTalk { .. } => "create_talk (group)",
             Op::Add { .. } => "add_participant",
+            Op::Join { .. } => "join_talk",
             Op::Remove { target: None, .. } => "remove_participant (me)",
             Op::Remove { .. } => "remove_participant (id)",
             Op::Close { .. } => "close_talk",
@@ -438,6 +479,7 @@ impl Op {
             Op::Replies { .. } => "replies",
             Op::Reactions { .. } => "reactions",
             Op::Feed { .. } => "agent_events",
+            Op::Directory { .. } => "public_talks",
         }
     }
 
@@ -519,9 +561,10 @@ fn resolve_msg(model: &Model, actor: &str, pick: Pick) -> Ref {
 /// Resolves a generated command against the model's current state.
 pub(super) fn resolve(model: &Model, cmd: &Cmd) -> Op {
     match cmd {
-        Cmd::CreateGroup { actor, name, detail, members } => Op::CreateTalk {
+        Cmd::CreateGroup { actor, public, name, detail, members } => Op::CreateTalk {
             actor: agent(*actor),
             direct: false,
+            public: *public,
             name: name.map(name_of),
             detail: detail.map(detail_of),
             listed: members.iter().map(|&a| agent(a)).collect(),
@@ -529,6 +572,7 @@ pub(super) fn resolve(model: &Model, cmd: &Cmd) -> Op {
         Cmd::CreateDirect { actor, others, name, detail } => Op::CreateTalk {
             actor: agent(*actor),
             direct: true,
+            public: false,
             name: name.map(name_of),
             detail: detail.map(detail_of),
             listed: others.iter().map(|&a| agent(a)).collect(),
@@ -536,6 +580,15 @@ pub(super) fn resolve(model: &Model, cmd: &Cmd) -> Op {
         Cmd::Add { actor, talk, agent: who } => {
             let (actor, talk) = actor_and_talk(model, *actor, *talk);
             Op::Add { talk, actor, agent: agent(*who) }
+        }
+        Cmd::Join { actor, talk } => {
+            let actor = agent(*actor);
+            let all: Vec<usize> = (0..model.talk_count()).collect();
+            let talk = match talk.scope {
+                Scope::Mine => talk.from(&model.public_talks(), &all),
+                _ => resolve_talk(model, &actor, *talk),
+            };
+            Op::Join { actor, talk }
         }
         Cmd::Remove { actor, talk, target } => {
             let (actor, t) = actor_and_talk(model, *actor, *talk);
@@ -698,6 +751,7 @@ pub(super) fn resolve(model: &Model, cmd: &Cmd) -> Op {
                     Op::Reactions { msg: resolve_msg(model, &actor, *p), actor, emoji: emoji_of(*e), page_size }
                 }
                 ReadArg::Feed(p) => Op::Feed { talk: p.map(|p| resolve_talk(model, &actor, p)), agent: actor },
+                ReadArg::Directory(q) => Op::Directory { q: query_of(*q), page_size },
             }
         }
     }
@@ -722,10 +776,11 @@ fn resolve_read_msg(model: &Model, actor: &str, talk: Ref, pick: Pick) -> Ref {
 /// Runs a resolved command on the model.
 pub(super) fn run_on_model(model: &mut Model, op: &Op) -> super::plain::Outcome {
     match op {
-        Op::CreateTalk { actor, direct, name, detail, listed } => {
-            model.create_talk(actor, *direct, name.as_deref(), detail.as_deref(), listed)
+        Op::CreateTalk { actor, direct, public, name, detail, listed } => {
+            model.create_talk(actor, *direct, *public, name.as_deref(), detail.as_deref(), listed)
         }
         Op::Add { actor, talk, agent } => model.add(actor, *talk, agent),
+        Op::Join { actor, talk } => model.join(actor, *talk),
         Op::Remove { actor, talk, target } => model.remove(actor, *talk, *target),
         Op::Close { actor, talk } => model.close(actor, *talk),
         Op::Reopen { actor, talk } => model.reopen(actor, *talk),
@@ -747,6 +802,7 @@ pub(super) fn run_on_model(model: &mut Model, op: &Op) -> super::plain::Outcome 
         Op::Replies { actor, msg, .. } => model.replies(actor, *msg),
         Op::Reactions { actor, msg, emoji, .. } => model.reactors(actor, *msg, emoji),
         Op::Feed { agent, talk } => model.feed(agent, *talk),
+        Op::Directory { q, .. } => model.directory(q.as_deref()),
     }
 }
 
@@ -771,14 +827,21 @@ fn r(prefix: char, reference: Ref) -> String {
 impl fmt::Display for Op {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Op::CreateTalk { actor, direct, name, detail, listed } => write!(
+            Op::CreateTalk { actor, direct, public, name, detail, listed } => write!(
                 f,
                 "{actor}: create {} talk name={} detail={} participants={listed:?}",
-                if *direct { "direct" } else { "group" },
+                if *direct {
+                    "direct"
+                } else if *public {
+                    "public"
+                } else {
+                    "group"
+                },
                 name.as_deref().map(short).unwrap_or_else(|| "none".into()),
                 detail.as_deref().map(short).unwrap_or_else(|| "none".into()),
             ),
             Op::Add { actor, talk, agent } => write!(f, "{actor}: add {agent} to {}", r('t', *talk)),
+            Op::Join { actor, talk } => write!(f, "{actor}: join {}", r('t', *talk)),
             Op::Remove { actor, talk, target } => match target {
                 None => write!(f, "{actor}: remove `me` from {}", r('t', *talk)),
                 Some(p) => write!(f, "{actor}: remove {} from {}", r('p', *p), r('t', *talk)),
@@ -840,6 +903,13 @@ impl fmt::Display for Op {
                 None => write!(f, "{agent}: events of all talks"),
                 Some(t) => write!(f, "{agent}: events of {}", r('t', *t)),
             },
+            Op::Directory { q, page_size } => {
+                write!(
+                    f,
+                    "list public talks q={} (pages of {page_size})",
+                    q.as_deref().map(short).unwrap_or("none".into())
+                )
+            }
         }
     }
 }

@@ -47,7 +47,7 @@ pub(super) struct PMedia {
 pub(super) struct PTalk {
     /// `t<n>`.
     pub(super) id: String,
-    /// `direct` or `group`.
+    /// `direct`, `group` or `public`.
     pub(super) kind: &'static str,
     /// The pair of a direct talk, the lesser agent first.
     pub(super) pair: Option<(String, String)>,
@@ -188,6 +188,8 @@ pub(super) enum Answer {
     Talk(PTalk, Option<bool>),
     /// A participant record.
     Participant(PPart),
+    /// A participant record of `join_talk`, and whether the call made it.
+    Joined(PPart, bool),
     /// A message; `created` for `send_message`.
     Message(PMsg, Option<bool>),
     /// A list of talks.
@@ -221,6 +223,9 @@ pub(super) fn summary(outcome: &Outcome) -> String {
             created.map(|c| if c { " (created)" } else { " (found)" }).unwrap_or("")
         ),
         Ok(Answer::Participant(p)) => format!("participant {} {} {} {:?}", p.id, p.agent, p.status, p.left_reason),
+        Ok(Answer::Joined(p, created)) => {
+            format!("participant {} {} {}{}", p.id, p.agent, p.status, if *created { " (created)" } else { " (found)" })
+        }
         Ok(Answer::Message(m, created)) => format!(
             "message {}{}{}",
             m.id,
@@ -273,7 +278,7 @@ pub(super) fn answer_stamps(answer: &Answer) -> Vec<(String, Stamp)> {
         Answer::Message(m, _) => msg_stamps(m, &mut out),
         Answer::Talks(list) => list.iter().for_each(|t| talk_stamps(t, &mut out)),
         Answer::Messages(list) => list.iter().for_each(|m| msg_stamps(m, &mut out)),
-        Answer::Participant(p) => part_stamps(p, &mut out),
+        Answer::Participant(p) | Answer::Joined(p, _) => part_stamps(p, &mut out),
         Answer::Participants(list) => list.iter().for_each(|p| part_stamps(p, &mut out)),
         Answer::Reactors(_) | Answer::Seqs(_) | Answer::Read(..) => {}
     }

@@ -48,6 +48,30 @@ fn has_refused_control(s: &str) -> bool {
     s.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
 }
 
+/// The words of a talk name or a directory `q`, folded plainly: lowercase,
+/// the accented letters the generator uses made plain, split at every
+/// character that is not a letter or a digit.
+fn plain_words(s: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    for c in s.chars().flat_map(char::to_lowercase) {
+        let c = match c {
+            'å' | 'à' | 'á' | 'â' | 'ä' => 'a',
+            'é' | 'è' | 'ê' | 'ë' => 'e',
+            other => other,
+        };
+        if c.is_alphanumeric() {
+            word.push(c);
+        } else if !word.is_empty() {
+            words.push(std::mem::take(&mut word));
+        }
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words
+}
+
 fn text_ok(s: &str, min: usize, max: usize) -> bool {
     let n = s.chars().count();
     n >= min && n <= max && !has_refused_control(s)
@@ -109,6 +133,8 @@ enum Reason {
 #[derive(Debug, Clone)]
 struct MTalk {
     direct: bool,
+    /// A public talk: listed in the directory, joined without an invitation.
+    public: bool,
     pair: Option<(String, String)>,
     name: String,
     detail: String,
@@ -276,6 +302,11 @@ impl Model {
     }
 
     // ------------------------------------------------------------ reading
+
+    /// The public talks, active or not, in creation order.
+    pub(super) fn public_talks(&self) -> Vec<usize> {
+        (0..self.talks.len()).filter(|&t| self.talks[t].public).collect()
+    }
 
     /// The event log.
     pub(super) fn events(&self) -> &[PEvent] {
@@ -445,7 +476,13 @@ impl Model {
         let talk = &self.talks[t];
         PTalk {
             id: format!("t{t}"),
-            kind: if talk.direct { "direct" } else { "group" },
+            kind: if talk.direct {
+                "direct"
+            } else if talk.public {
+                "public"
+            } else {
+                "group"
+            },
             pair: talk.pair.clone(),
             name: talk.name.clone(),
             detail: talk.detail.clone(),
@@ -655,11 +692,12 @@ impl Model {
 
     // ------------------------------------------------------------- talks
 
-    /// `POST /talks`.
+    /// `POST /talks`: a public talk is created as a group talk is.
     pub(super) fn create_talk(
         &mut self,
         actor: &str,
         direct: bool,
+        public: bool,
         name: Option<&str>,
         detail: Option<&str>,
         listed: &[String],
@@ -713,6 +751,7 @@ impl Model {
         }
         self.talks.push(MTalk {
             direct,
+            public,
             pair,
             name: name.unwrap_or("").to_owned(),
             detail: detail.unwrap_or("").to_owned(),
@@ -769,10 +808,35 @@ impl Model {
         Ok(Answer::Talks(list.into_iter().map(|t| self.p_talk(t)).collect()))
     }
 
-    /// `GET /talks/{id}`: a former participant may read it too.
+    /// `GET /talks/{id}`: a former participant may read it too, and any
+    /// agent a public talk.
     pub(super) fn talk(&self, actor: &str, talk: Option<usize>) -> Outcome {
+        if let Some(t) = talk
+            && self.talks[t].public
+        {
+            return Ok(Answer::Talk(self.p_talk(t), None));
+        }
         let t = self.visible(actor, talk)?;
         Ok(Answer::Talk(self.p_talk(t), None))
+    }
+
+    /// `GET /talks/public?q=`: active public talks, newest first, those
+    /// whose name has, for every word of `q`, a word that starts with it.
+    pub(super) fn directory(&self, q: Option<&str>) -> Outcome {
+        if q.is_some_and(|q| !text_ok(q, 1, TALK_NAME_MAX)) {
+            return fail("invalid_request");
+        }
+        let wanted = plain_words(q.unwrap_or(""));
+        let mut list: Vec<usize> = Vec::new();
+        for (t, talk) in self.talks.iter().enumerate() {
+            let name_words = plain_words(&talk.name);
+            let matches = wanted.iter().all(|w| name_words.iter().any(|n| n.starts_with(w.as_str())));
+            if talk.public && !talk.closed && matches {
+                list.push(t);
+            }
+        }
+        list.sort_by_key(|&t| std::cmp::Reverse(self.talks[t].created_seq));
+        Ok(Answer::Talks(list.into_iter().map(|t| self.p_talk(t)).collect()))
     }
 
     /// `PATCH /talks/{id}`.
@@ -923,6 +987,35 @@ impl Model {
         let m = self.new_system_message(t, "participant_joined", agent, Some(actor), None);
         self.emit(t, vec![Ev::Joined(p), Ev::MsgCreated(m)]);
         Ok(Answer::Participant(self.p_part(p)))
+    }
+
+    /// `POST /talks/{id}/join`.
+    pub(super) fn join(&mut self, actor: &str, talk: Option<usize>) -> Outcome {
+        let Some(t) = talk else { return fail("not_found") };
+        if !self.talks[t].public {
+            // Not public: as any command about the talk. API.md names
+            // not_found and not_participant; for an active participant the
+            // state already holds, so the model answers its record (a repeat).
+            let t = self.visible(actor, talk)?;
+            let p = self.require_active(t, actor)?;
+            return Ok(Answer::Joined(self.p_part(p), false));
+        }
+        // 7: already active
+        if let Some(p) = self.active_record(t, actor) {
+            return Ok(Answer::Joined(self.p_part(p), false));
+        }
+        // 9
+        if self.talks[t].closed {
+            return fail("talk_closed");
+        }
+        if self.active_count(t) as usize >= self.participants_max {
+            return fail("limit_exceeded");
+        }
+        let p = self.new_record(t, actor);
+        self.touch_talk(t);
+        let m = self.new_system_message(t, "participant_joined", actor, Some(actor), None);
+        self.emit(t, vec![Ev::Joined(p), Ev::MsgCreated(m)]);
+        Ok(Answer::Joined(self.p_part(p), true))
     }
 
     /// `DELETE /talks/{id}/participants/{pid}`: `target` `None` is `me`;
