@@ -14,6 +14,7 @@ mod page;
 mod participant;
 mod reaction;
 mod rules;
+mod search;
 pub mod store;
 mod syntax;
 mod talk;
@@ -34,6 +35,7 @@ pub use message::{Media, Message, MessageKind, NewMessage, ReactionSummary, Syst
 pub use page::{Page, PageRequest};
 pub use participant::{LeftReason, Participant, ParticipantStatus};
 pub use reaction::{Emoji, Reaction, ReactionChange};
+pub use search::{Highlight, SearchHit, SearchRequest};
 
 /// The port an embedder plugs a store into; what a store author needs
 /// besides it lives in [`store`].

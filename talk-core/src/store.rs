@@ -61,6 +61,7 @@ use async_trait::async_trait;
 
 pub use crate::error::{Conflict, StoreError};
 pub use crate::named::Named;
+pub use crate::search::{SearchQuery, SearchTerm};
 
 use crate::clock::Timestamp;
 use crate::event::{Event, EventData};
@@ -564,6 +565,78 @@ pub trait Store: Send + Sync + 'static {
         limit: usize,
         reactors_listed: usize,
     ) -> Result<Vec<Message>, StoreError>;
+
+    /// The messages `agent` finds with `query`, newest first (descending
+    /// `seq`), those with `seq < before` when `before` is given; as
+    /// [`Store::message`] answers each.
+    ///
+    /// A message is found when all of these hold:
+    /// - it is a [`Normal`](crate::MessageKind::Normal) message that is not
+    ///   deleted;
+    /// - `agent` has an **active** record in its talk. This is part of the
+    ///   query (a join on the agent's active records), never a filter
+    ///   applied to a page already read: the answer holds `limit` messages
+    ///   whenever that many are found;
+    /// - every filter of the query holds ([`SearchQuery::filters_match`]);
+    /// - every term holds ([`SearchQuery::words_match`]) for the folded
+    ///   words of its current text, [`text::words`](crate::text::words). A
+    ///   store indexes [`text::index_text`](crate::text::index_text) of the
+    ///   text (the same words, joined by spaces) when it writes the message
+    ///   and again in the change set that edits or deletes it: an edited
+    ///   message is found by its new text only, a deleted one no more. A
+    ///   [`SearchTerm::Prefix`] holds when a word starts with it (bytes of
+    ///   the folded word), a [`SearchTerm::Phrase`] when its words are
+    ///   consecutive words of the text, each whole.
+    ///
+    /// The default scans without an index, through
+    /// [`Store::talks_of_agent`] and [`Store::messages`]: every message of
+    /// the agent's talks, newest first, until each talk gave `limit` hits.
+    /// A store with a search index answers from it instead.
+    async fn search_messages(
+        &self,
+        agent: &AgentId,
+        query: &SearchQuery,
+        before: Cursor,
+        limit: usize,
+        reactors_listed: usize,
+    ) -> Result<Vec<Message>, StoreError> {
+        const PAGE: usize = 100;
+        let mut talks = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = self.talks_of_agent(agent, None, cursor, PAGE).await?;
+            cursor = page.last().map(|t| t.created_seq);
+            let done = page.len() < PAGE;
+            talks.extend(page.into_iter().map(|t| t.id).filter(|t| query.talk_id.is_none_or(|only| only == *t)));
+            if done {
+                break;
+            }
+        }
+        let mut found = Vec::new();
+        for talk in talks {
+            let (mut cursor, mut hits) = (before, 0);
+            while hits < limit {
+                let page = self.messages(talk, true, cursor, PAGE, reactors_listed).await?;
+                cursor = page.last().map(|m| m.seq);
+                let done = page.len() < PAGE;
+                for message in page {
+                    if hits < limit
+                        && query.filters_match(&message)
+                        && query.words_match(&crate::text::words(&message.text))
+                    {
+                        hits += 1;
+                        found.push(message);
+                    }
+                }
+                if done {
+                    break;
+                }
+            }
+        }
+        found.sort_unstable_by(|a, b| b.seq.cmp(&a.seq));
+        found.truncate(limit);
+        Ok(found)
+    }
 
     /// One agent's reaction with one emoji to one message.
     async fn reaction(

@@ -10,6 +10,7 @@ mod messages;
 mod outcome;
 mod participants;
 mod reactions;
+mod search;
 mod talks;
 
 pub use events::EventPage;

@@ -54,7 +54,8 @@
 //! applying nothing when it fails; each unique key, also inside one change
 //! set; writes to missing rows; how each write replaces its row; the
 //! counters the store keeps (reply counts, reaction summaries, `tm_update`);
-//! redaction; every read's order, filters and keyset pages, also while
+//! redaction; search (words, prefixes, phrases, folding, filters, the
+//! index kept by edits and deletes, visibility, pages); every read's order, filters and keyset pages, also while
 //! writers insert; which events each agent sees; retention; and, for every
 //! guard and unique key, many concurrent callers of which exactly one wins.
 
@@ -66,6 +67,7 @@ mod log;
 mod races;
 mod reads;
 mod retention;
+mod search;
 mod support;
 mod visibility;
 mod writes;
@@ -76,6 +78,7 @@ pub use log::*;
 pub use races::*;
 pub use reads::*;
 pub use retention::*;
+pub use search::*;
 pub use visibility::*;
 pub use writes::*;
 
@@ -189,6 +192,15 @@ macro_rules! store_conformance_tests {
             concurrent_deletes_of_one_reaction_delete_it_once,
             concurrent_independent_change_sets_all_commit_without_holes,
             readers_see_change_sets_whole_or_not_at_all,
+            search_finds_words_prefixes_and_phrases,
+            search_folds_case_and_accents,
+            search_filters_by_talk_author_thread_media_and_time,
+            search_finds_an_edited_message_by_its_new_text_only,
+            search_never_finds_deleted_or_system_messages,
+            search_sees_only_talks_with_an_active_record,
+            search_pages_are_keyset_on_seq_with_ties,
+            search_pages_never_skip_or_repeat_while_messages_are_added,
+            search_without_a_match_answers_nothing,
         ] [] $($input)* }
     };
 }
