@@ -8,7 +8,7 @@
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 use talk_core::store::Named;
 use talk_core::store::{ChangeSet, Conflict, Guard, ResolvedChangeSet, Write};
-use talk_core::{Event, EventData};
+use talk_core::{Event, EventData, MessageKind};
 
 use crate::codec::{id, num, ts, ts_opt};
 use crate::error::Error;
@@ -247,21 +247,34 @@ fn write(conn: &Connection, write: &Write) -> Result<(), Refusal> {
             if inserted == 0 {
                 return Err(Refusal::Conflict(Conflict::MessageIdTaken));
             }
+            let words = talk_core::text::index_text(&m.text);
+            if m.kind == MessageKind::Normal && !m.is_deleted() && !words.is_empty() {
+                conn.prepare_cached(sql::INDEX_MESSAGE_WORDS)?.execute(params![num(m.seq)?, words])?;
+            }
         }
-        Write::UpdateMessage(m) => change_one(
-            conn,
-            sql::UPDATE_MESSAGE,
-            params![
-                id(&m.id.0),
-                m.text,
-                serde_json::to_string(&m.medias)?,
-                num(m.version)?,
-                ts(&m.tm_update)?,
-                ts_opt(m.tm_edit.as_ref())?,
-                ts_opt(m.tm_delete.as_ref())?,
-                m.request_digest,
-            ],
-        )?,
+        Write::UpdateMessage(m) => {
+            change_one(
+                conn,
+                sql::UPDATE_MESSAGE,
+                params![
+                    id(&m.id.0),
+                    m.text,
+                    serde_json::to_string(&m.medias)?,
+                    num(m.version)?,
+                    ts(&m.tm_update)?,
+                    ts_opt(m.tm_edit.as_ref())?,
+                    ts_opt(m.tm_delete.as_ref())?,
+                    m.request_digest,
+                ],
+            )?;
+            // The search index follows the text: the old words go, the new
+            // ones (none once deleted) come, by the stored `seq` and kind.
+            conn.prepare_cached(sql::UNINDEX_MESSAGE)?.execute([id(&m.id.0)])?;
+            let words = talk_core::text::index_text(&m.text);
+            if !words.is_empty() {
+                conn.prepare_cached(sql::REINDEX_MESSAGE)?.execute(params![id(&m.id.0), words])?;
+            }
+        }
         Write::SetMessageVersion { message_id, version } => {
             change_one(conn, sql::SET_MESSAGE_VERSION, params![id(&message_id.0), num(*version)?])?;
         }

@@ -207,3 +207,35 @@ fn a_database_locked_by_another_program_is_refused_after_the_busy_timeout() {
 fn migrations() -> i64 {
     talk_testing::migrations::latest_version(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations"))
 }
+
+/// The search migration (the latest) indexes the messages a database
+/// already holds: normal ones not deleted, folded by talk-core.
+#[tokio::test]
+async fn the_search_migration_indexes_the_messages_already_stored() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = db(&dir);
+    let store = Arc::new(open(&path).expect("open"));
+    let hub = Hub::new(store.clone());
+    let new_talk = NewTalk { kind: TalkKind::Group, name: Some("plans".into()), detail: None, participant_ids: vec![] };
+    let talk = hub.create_talk(&alice(), new_talk).await.expect("talk").resource;
+    let send = |text: &str| NewMessage { text: text.into(), ..NewMessage::default() };
+    let kept = hub.send_message(&alice(), talk.id, send("Réunion au café")).await.expect("send").resource;
+    let gone = hub.send_message(&alice(), talk.id, send("café supprimé")).await.expect("send").resource;
+    hub.delete_message(&alice(), gone.id).await.expect("delete");
+    drop(hub);
+    drop(store);
+    // The database as it was before the search migration.
+    let conn = Connection::open(&path).expect("connection");
+    conn.execute_batch("DROP TABLE message_search; DROP INDEX messages_by_seq;").expect("drop the search index");
+    conn.pragma_update(None, "user_version", migrations() - 1).expect("version");
+    drop(conn);
+
+    let store = Arc::new(open(&path).expect("reopen"));
+    assert_eq!(user_version(&path), migrations());
+    let hub = Hub::new(store.clone());
+    let found = hub
+        .search_messages(&alice(), &talk_core::SearchRequest::new("CAFE"), &PageRequest::first())
+        .await
+        .expect("search");
+    assert_eq!(found.items.iter().map(|hit| hit.message.id).collect::<Vec<_>>(), [kept.id]);
+}

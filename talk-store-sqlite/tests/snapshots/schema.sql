@@ -24,6 +24,17 @@ CREATE TABLE message_emoji (
     count      INTEGER NOT NULL,
     PRIMARY KEY (message_id, emoji)
 ) WITHOUT ROWID;
+CREATE VIRTUAL TABLE message_search USING fts5(
+    words,
+    content = '',
+    contentless_delete = 1,
+    tokenize = 'ascii',
+    prefix = '1 2 3 4'
+);
+CREATE TABLE 'message_search_config'(k PRIMARY KEY, v) WITHOUT ROWID;
+CREATE TABLE 'message_search_data'(id INTEGER PRIMARY KEY, block BLOB);
+CREATE TABLE 'message_search_docsize'(id INTEGER PRIMARY KEY, sz BLOB, origin INTEGER);
+CREATE TABLE 'message_search_idx'(segid, term, pgno, PRIMARY KEY(segid, term)) WITHOUT ROWID;
 CREATE TABLE messages (
     id             BLOB    NOT NULL PRIMARY KEY,
     talk_id        BLOB    NOT NULL,
@@ -42,6 +53,7 @@ CREATE TABLE messages (
     tm_edit        INTEGER,
     tm_delete      INTEGER
 );
+CREATE UNIQUE INDEX messages_by_seq ON messages (seq);
 CREATE INDEX messages_by_talk ON messages (talk_id, seq);
 CREATE INDEX messages_replies ON messages (parent_id, seq) WHERE parent_id IS NOT NULL;
 CREATE INDEX messages_top_level ON messages (talk_id, seq) WHERE parent_id IS NULL;
