@@ -14,6 +14,7 @@ pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_initial.sql", include_str!("../migrations/0001_initial.sql")),
     ("0002_event_holds.sql", include_str!("../migrations/0002_event_holds.sql")),
     ("0003_secret_key.sql", include_str!("../migrations/0003_secret_key.sql")),
+    ("0006_search.sql", include_str!("../migrations/0006_search.sql")),
 ];
 
 /// The schema version this crate writes: the number of migrations.
@@ -78,6 +79,7 @@ pub(crate) async fn migrate(client: &mut Client, schema: Option<&str>) -> Result
     for (version, (name, script)) in (1_i64..).zip(MIGRATIONS.iter()).skip(usize::try_from(found).unwrap_or(0)) {
         let failed = |source| ConnectError::Migration { schema: schema.clone(), version, source };
         tx.batch_execute(script).await.map_err(failed)?;
+        after_script(&tx, name).await.map_err(failed)?;
         let number = i32::try_from(version).unwrap_or(i32::MAX);
         tx.execute("INSERT INTO talk_schema_version (version, name) VALUES ($1, $2)", &[&number, name])
             .await
@@ -85,6 +87,22 @@ pub(crate) async fn migrate(client: &mut Client, schema: Option<&str>) -> Result
     }
     tx.commit().await.map_err(|source| ConnectError::Setup { schema: schema.clone(), source })?;
     Ok(schema)
+}
+
+/// What a migration needs beyond its SQL, in its transaction: the search
+/// words of the messages already stored (folded by talk-core, not by SQL).
+async fn after_script(tx: &tokio_postgres::Transaction<'_>, name: &str) -> Result<(), tokio_postgres::Error> {
+    if name == "0006_search.sql" {
+        let rows = tx.query(crate::sql::MESSAGES_TO_INDEX, &[]).await?;
+        let set = tx.prepare(crate::sql::SET_SEARCH_WORDS).await?;
+        for row in rows {
+            let (id, text): (uuid::Uuid, String) = (row.get(0), row.get(1));
+            if let Some(words) = crate::search::tsvector(&text) {
+                tx.execute(&set, &[&id, &words]).await?;
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -98,6 +98,13 @@ enum Step {
     Redact(MessageId),
 }
 
+/// A message's search words as the store keeps them: a `tsvector` literal
+/// for a normal message that is not deleted and has words, else none.
+fn search_words(m: &talk_core::Message) -> Option<String> {
+    let indexed = m.kind == talk_core::MessageKind::Normal && !m.is_deleted();
+    indexed.then(|| crate::search::tsvector(&m.text)).flatten()
+}
+
 fn exec(sql: &'static str, params: Vec<Param>, check: Check) -> Step {
     Step::Exec { sql, params, check }
 }
@@ -679,6 +686,7 @@ fn write_steps(write: &Write, steps: &mut Vec<Step>) -> Result<(), Error> {
                 m.tm_update,
                 m.tm_edit,
                 m.tm_delete,
+                search_words(m),
             ],
             Check::Any,
         )),
@@ -693,6 +701,7 @@ fn write_steps(write: &Write, steps: &mut Vec<Step>) -> Result<(), Error> {
                 m.tm_edit,
                 m.tm_delete,
                 m.request_digest.clone(),
+                search_words(m),
             ],
             missing(),
         )),

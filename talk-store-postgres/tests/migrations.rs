@@ -134,3 +134,41 @@ async fn an_unreachable_server_is_a_connect_error() {
 fn migrations() -> i64 {
     talk_testing::migrations::latest_version(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations"))
 }
+
+/// The search migration (the latest) indexes the messages a schema already
+/// holds: normal ones not deleted, folded by talk-core.
+#[ignore = "needs TALK_TEST_POSTGRES_URL"]
+#[tokio::test]
+async fn postgres_the_search_migration_indexes_the_messages_already_stored() {
+    use std::sync::Arc;
+    use talk_core::{AgentId, Hub, NewMessage, NewTalk, PageRequest, SearchRequest, TalkKind};
+    let url = database_url();
+    let schema = TestSchema::new(&url);
+    let alice = AgentId::parse("alice").expect("agent");
+    let (talk, kept) = {
+        let hub = Hub::new(Arc::new(schema.store().await));
+        let new_talk =
+            NewTalk { kind: TalkKind::Group, name: Some("plans".into()), detail: None, participant_ids: vec![] };
+        let talk = hub.create_talk(&alice, new_talk).await.expect("talk").resource;
+        let send = |text: &str| NewMessage { text: text.into(), ..NewMessage::default() };
+        let kept = hub.send_message(&alice, talk.id, send("Réunion au café")).await.expect("send").resource;
+        let gone = hub.send_message(&alice, talk.id, send("café supprimé")).await.expect("send").resource;
+        hub.delete_message(&alice, gone.id).await.expect("delete");
+        (talk, kept)
+    };
+    // The schema as it was before the search migration.
+    let admin = admin(&url).await;
+    let name = &schema.name;
+    admin
+        .batch_execute(&format!(
+            "DROP INDEX \"{name}\".messages_search; ALTER TABLE \"{name}\".messages DROP COLUMN search_words; \
+             DELETE FROM \"{name}\".talk_schema_version WHERE version = {};",
+            migrations()
+        ))
+        .await
+        .expect("undo the search migration");
+    let hub = Hub::new(Arc::new(schema.store().await));
+    let found = hub.search_messages(&alice, &SearchRequest::new("CAFE"), &PageRequest::first()).await.expect("search");
+    assert_eq!(found.items.iter().map(|hit| hit.message.id).collect::<Vec<_>>(), [kept.id]);
+    assert_eq!(found.items[0].message.talk_id, talk.id);
+}
