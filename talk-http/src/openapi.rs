@@ -7,7 +7,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::dto::{ClientFrame, ControlFrame, EventFrame};
-use crate::routes::{events, messages, meta, participants, reactions, talks};
+use crate::routes::{events, messages, meta, participants, reactions, search, talks};
 use crate::state::AppState;
 use crate::ws;
 
@@ -31,6 +31,7 @@ use crate::ws;
         (name = "participants", description = "Who is in a talk."),
         (name = "messages", description = "Messages and one-level threads."),
         (name = "reactions", description = "Emoji reactions to messages."),
+        (name = "search", description = "Finding the messages one can see by their words."),
         (name = "events", description = "Live events (WebSocket) and catch-up."),
         (name = "meta", description = "Health and this document."),
     )
@@ -68,6 +69,7 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(messages::list_replies))
         .routes(routes!(reactions::add_reaction))
         .routes(routes!(reactions::remove_reaction, reactions::list_reactors))
+        .routes(routes!(search::search_messages))
         .routes(routes!(events::list_events))
         .routes(routes!(ws::websocket))
 }

@@ -21,6 +21,7 @@ pub use self::messages::{
 };
 pub use self::participants::{AddParticipantRequest, LeftReasonDto, ParticipantDto, ParticipantList, ParticipantState};
 pub use self::reactions::{AddReactionRequest, ReactionEventDto, ReactionSummaryDto, ReactorDto, ReactorList};
+pub use self::search::{SearchHitDto, SearchHitList};
 pub use self::talks::{CreateTalkRequest, TalkDto, TalkList, TalkState, TalkType, UpdateTalkRequest};
 pub use self::ws::{ClientFrame, ControlFrame, UnsubscribeReason};
 
@@ -55,6 +56,7 @@ mod events;
 mod messages;
 mod participants;
 mod reactions;
+mod search;
 mod talks;
 mod ws;
 

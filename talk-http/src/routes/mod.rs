@@ -7,4 +7,5 @@ pub(crate) mod messages;
 pub(crate) mod meta;
 pub(crate) mod participants;
 pub(crate) mod reactions;
+pub(crate) mod search;
 pub(crate) mod talks;
