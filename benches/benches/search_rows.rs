@@ -137,7 +137,8 @@ fn bare_page(conn: &rusqlite::Connection, matching: &str, limit: i64) -> usize {
     let rows = statement
         .query_map(params![matching, limit], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?)))
         .expect("run the bare query");
-    rows.map(|row| row.expect("a bare row")).count()
+    let rows: Vec<(i64, String)> = rows.map(|row| row.expect("a bare row")).collect();
+    rows.len()
 }
 
 /// Rows S1 and S2: a first page of 50 through SqliteStore (visibility

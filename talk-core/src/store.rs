@@ -633,7 +633,7 @@ pub trait Store: Send + Sync + 'static {
                 }
             }
         }
-        found.sort_unstable_by(|a, b| b.seq.cmp(&a.seq));
+        found.sort_unstable_by_key(|m| std::cmp::Reverse(m.seq));
         found.truncate(limit);
         Ok(found)
     }

@@ -263,7 +263,7 @@ impl State {
                 .take(limit);
             found.extend(hits.filter_map(|id| self.messages.get(id).map(|stored| (stored.row.seq, *id))));
         }
-        found.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+        found.sort_unstable_by_key(|(seq, _)| std::cmp::Reverse(*seq));
         found.into_iter().take(limit).filter_map(|(_, id)| self.message(id, reactors_listed)).collect()
     }
 

@@ -63,7 +63,8 @@ mod tests {
 
     #[test]
     fn text_is_escaped_and_only_hits_are_marked() {
-        let highlight = Highlight { text: "<b>\"deploy\" & 'go'</b>".to_owned(), marks: vec![4..10] };
+        let text = "<b>\"deploy\" & 'go'</b>";
+        let highlight = Highlight::of(text, &talk_core::store::SearchQuery::terms_of("deploy"), 200);
         assert_eq!(highlight_html(&highlight), "&lt;b&gt;&quot;<mark>deploy</mark>&quot; &amp; &#39;go&#39;&lt;/b&gt;");
     }
 }
