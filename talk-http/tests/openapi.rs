@@ -7,7 +7,7 @@ use common::api;
 use serde_json::{Value, json};
 
 /// Every operation of API.md: (method, path).
-const OPERATIONS: [(&str, &str); 22] = [
+const OPERATIONS: [(&str, &str); 23] = [
     ("get", "/healthz"),
     ("get", "/v1.0/openapi.json"),
     ("post", "/v1.0/talks"),
@@ -30,6 +30,7 @@ const OPERATIONS: [(&str, &str); 22] = [
     ("get", "/v1.0/messages/{id}/reactions/{emoji}"),
     ("get", "/v1.0/events"),
     ("get", "/v1.0/ws"),
+    ("get", "/v1.0/search/messages"),
 ];
 
 const METHODS: [&str; 5] = ["get", "post", "patch", "delete", "put"];
@@ -65,7 +66,7 @@ async fn the_openapi_document_and_the_router_list_the_same_routes() {
         OPERATIONS.iter().map(|(m, p)| ((*m).to_owned(), (*p).to_owned())).collect();
     expected.sort();
     expected.dedup();
-    assert_eq!(expected.len(), 22, "every operation of API.md once");
+    assert_eq!(expected.len(), 23, "every operation of API.md once");
     assert_eq!(documented(&document), expected);
 
     // Every documented operation is mounted (it answers past routing: 401
