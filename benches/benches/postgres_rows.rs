@@ -132,12 +132,12 @@ pub(crate) async fn rows(mode: Mode) -> Option<Vec<Row>> {
     ])
 }
 
-fn rand_suffix() -> u64 {
+pub(crate) fn rand_suffix() -> u64 {
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
     (nanos as u64) ^ u64::from(std::process::id()).rotate_left(32)
 }
 
-async fn drop_schema(url: &str, schema: &str) {
+pub(crate) async fn drop_schema(url: &str, schema: &str) {
     let Ok((client, connection)) = tokio_postgres::connect(url, tokio_postgres::NoTls).await else { return };
     let task = tokio::spawn(connection);
     let _ = client.batch_execute(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE")).await;

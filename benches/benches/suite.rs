@@ -7,8 +7,8 @@
 //! 64 keep-alive connections), 5 (WebSocket fan-out to 1 … 10,000
 //! subscribers), 6 (history pages in a talk of 1,000,000 messages), 7
 //! (memory per idle WebSocket), 8 (a subscriber that reads nothing), 3a
-//! (in-process fan-out), and P1, P2 (PostgreSQL, two nodes; see
-//! `postgres_rows.rs`). Rows 4, 5 and 7 run their servers in a process of
+//! (in-process fan-out), P1, P2 (PostgreSQL, two nodes; see
+//! `postgres_rows.rs`), and S1–S4 (search; see `search_rows.rs`). Rows 4, 5 and 7 run their servers in a process of
 //! their own (`talk-bench-server`; see `socket_rows.rs`), and so does row 9
 //! (reopening the 1,000,000-message database of row 6 after that server was
 //! killed mid-write; see `reopen_row.rs`). Row D: the public talk
@@ -16,6 +16,7 @@
 
 mod postgres_rows;
 mod reopen_row;
+mod search_rows;
 mod socket_rows;
 mod webhook_row;
 
@@ -92,6 +93,14 @@ fn main() {
         if selected("D") {
             directory(mode).await.print();
         }
+        if selected("S") {
+            search_rows::sqlite_search(mode).await.iter().for_each(Row::print);
+            search_rows::index_on_write(mode).await.iter().for_each(Row::print);
+            match search_rows::postgres_search(mode).await {
+                Some(rows) => rows.iter().for_each(Row::print),
+                None => println_skip("S4: set TALK_BENCH_POSTGRES_URL to a PostgreSQL server to run it"),
+            }
+        }
         if selected("3a") {
             for n in mode.pick(vec![1_000], vec![1_000, 10_000]) {
                 dispatch_fan_out(mode, n).await.print();
@@ -108,7 +117,8 @@ fn println_skip(why: &str) {
 
 /// Whether a group of rows runs: all of them, or those listed in
 /// `TALK_BENCH_ROWS` (comma-separated: `1`, `2`, `3`, `3a`, `4`, `5`, `6`,
-/// `7`, `8`, `9`, `D`, `P`, `R`; `1` and `2` run together; `9` reuses the database of `6`).
+/// `7`, `8`, `9`, `D`, `P`, `R`, `S`; `1` and `2` run together; `9` reuses the database
+/// of `6`; `S` is the search rows S1–S4).
 fn selected(row: &str) -> bool {
     std::env::var("TALK_BENCH_ROWS").map_or(true, |rows| rows.split(',').any(|r| r.trim() == row))
 }

@@ -102,6 +102,8 @@ pub mod sql {
     pub const SET_READ_MARKER: &str = "UPDATE participants SET read_seq = ?2, tm_read = ?3, read_ord = \
          coalesce((SELECT m.ord FROM messages m INDEXED BY messages_normal WHERE m.talk_id = participants.talk_id \
          AND m.kind = 'normal' AND m.seq <= ?2 ORDER BY m.seq DESC LIMIT 1), 0) WHERE id = ?1";
+    /// The search index entry of a sent message (as the store writes it).
+    pub const INDEX_MESSAGE_WORDS: &str = "INSERT INTO message_search (rowid, words) VALUES (?1, ?2)";
     /// The event append.
     pub const INSERT_EVENT: &str =
         "INSERT INTO events (seq, talk_id, message_id, tm_create, type, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
@@ -149,20 +151,30 @@ fn values(row: &rusqlite::Row<'_>, columns: usize) -> rusqlite::Result<Vec<Value
 /// (talk row, the sender's records), then one `BEGIN IMMEDIATE … COMMIT`
 /// holding, per send, a savepoint with the two guard selects, the next
 /// `seq`, the message insert and the event insert (its payload encoded as
-/// JSON, as the store does). One send per transaction for row 1, 64 for
-/// row 2.
+/// JSON, as the store does), and the message's search index entry (its
+/// words folded by talk-core, into the store's FTS5 table). One send per
+/// transaction for row 1, 64 for row 2.
 pub struct SqliteSends {
     conn: Connection,
     talk: TalkId,
     senders: Vec<AgentId>,
     sent: u64,
+    /// Whether each send writes its search index entry (row S3 compares).
+    index: bool,
 }
 
 impl SqliteSends {
     /// On an open connection to a database holding `talk`, where each of
     /// `senders` has an active record.
     pub fn new(conn: Connection, talk: TalkId, senders: Vec<AgentId>) -> Self {
-        Self { conn, talk, senders, sent: 0 }
+        Self { conn, talk, senders, sent: 0, index: true }
+    }
+
+    /// The same sends without their search index entry: what indexing
+    /// costs on write (row S3).
+    pub fn without_search_index(mut self) -> Self {
+        self.index = false;
+        self
     }
 
     /// The Hub's two reads of one send by sender `index` (the talk row, the
@@ -256,6 +268,10 @@ impl SqliteSends {
                 ord,
             ])?;
             conn.prepare_cached(sql::SET_READ_MARKER)?.execute(params![&record, seq, nanos])?;
+            if self.index {
+                let words = talk_core::text::index_text(&message.text);
+                conn.prepare_cached(sql::INDEX_MESSAGE_WORDS)?.execute(params![seq, words])?;
+            }
             let data = EventData::MessageCreated(message);
             conn.prepare_cached(sql::INSERT_EVENT)?.execute(params![
                 seq,

@@ -16,6 +16,7 @@ pub mod policy;
 mod reaction;
 mod read;
 mod rules;
+mod search;
 pub mod store;
 mod syntax;
 mod talk;
@@ -40,6 +41,7 @@ pub use page::{Page, PageRequest};
 pub use participant::{LeftReason, Participant, ParticipantStatus};
 pub use reaction::{Emoji, Reaction, ReactionChange};
 pub use read::{ReadCounts, ReadMarker, ReadNumbers, ReadReceipt, ReadState, ReceiptAudience, UnreadTotals};
+pub use search::{Highlight, SearchHit, SearchRequest};
 
 /// The port an embedder plugs a store into; what a store author needs
 /// besides it lives in [`store`].

@@ -37,6 +37,8 @@ pub struct Limits {
     pub page_size_default: u32,
     /// Largest page size of every list.
     pub page_size_max: u32,
+    /// Longest search query text (`q`), in characters.
+    pub search_query_max: usize,
 }
 
 impl Default for Limits {
@@ -57,6 +59,7 @@ impl Default for Limits {
             query_max: 200,
             page_size_default: 50,
             page_size_max: 100,
+            search_query_max: 200,
         }
     }
 }

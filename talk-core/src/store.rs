@@ -61,6 +61,7 @@ use async_trait::async_trait;
 
 pub use crate::error::{Conflict, StoreError};
 pub use crate::named::Named;
+pub use crate::search::{SearchQuery, SearchTerm};
 
 use crate::clock::Timestamp;
 use crate::event::{Event, EventData};
@@ -655,6 +656,37 @@ pub trait Store: Send + Sync + 'static {
         &self,
         parent: MessageId,
         after: Cursor,
+        limit: usize,
+        reactors_listed: usize,
+    ) -> Result<Vec<Message>, StoreError>;
+
+    /// The messages `agent` finds with `query`, newest first (descending
+    /// `seq`), those with `seq < before` when `before` is given; as
+    /// [`Store::message`] answers each.
+    ///
+    /// A message is found when all of these hold:
+    /// - it is a [`Normal`](crate::MessageKind::Normal) message that is not
+    ///   deleted;
+    /// - `agent` has an **active** record in its talk. This is part of the
+    ///   query (a join on the agent's active records), never a filter
+    ///   applied to a page already read: the answer holds `limit` messages
+    ///   whenever that many are found;
+    /// - every filter of the query holds ([`SearchQuery::filters_match`]);
+    /// - every term holds ([`SearchQuery::words_match`]) for the folded
+    ///   words of its current text, [`text::words`](crate::text::words). A
+    ///   store indexes [`text::index_text`](crate::text::index_text) of the
+    ///   text (the same words, joined by spaces) when it writes the message
+    ///   and again in the change set that edits or deletes it: an edited
+    ///   message is found by its new text only, a deleted one no more. A
+    ///   [`SearchTerm::Prefix`] holds when a word starts with it (bytes of
+    ///   the folded word), a [`SearchTerm::Phrase`] when its words are
+    ///   consecutive words of the text, each whole.
+    ///
+    async fn search_messages(
+        &self,
+        agent: &AgentId,
+        query: &SearchQuery,
+        before: Cursor,
         limit: usize,
         reactors_listed: usize,
     ) -> Result<Vec<Message>, StoreError>;

@@ -9,6 +9,7 @@ use crate::id::AgentId;
 use crate::limits::Limits;
 use crate::message::Media;
 use crate::message::NewMessage;
+use crate::search::{SearchQuery, SearchRequest};
 use crate::talk::TalkKind;
 use crate::talk::{NewTalk, TalkChanges};
 
@@ -130,6 +131,25 @@ pub(crate) fn page_size(size: Option<u32>, limits: &Limits) -> Result<u32, Error
         return Err(Error::invalid_request(format!("page_size must be between 1 and {}", limits.page_size_max)));
     }
     Ok(size)
+}
+
+/// A search request: `q` of 1 to the limit characters with at least one
+/// word; answers what the store searches for.
+pub(crate) fn search(request: &SearchRequest, limits: &Limits) -> Result<SearchQuery, Error> {
+    text_field("q", &request.q, 1, limits.search_query_max)?;
+    let terms = SearchQuery::terms_of(&request.q);
+    if terms.is_empty() {
+        return Err(Error::invalid_request("q must hold at least one word (letters or digits)"));
+    }
+    Ok(SearchQuery {
+        terms,
+        talk_id: request.talk_id,
+        agent_id: request.agent_id.clone(),
+        parent_id: request.parent_id,
+        has_media: request.has_media,
+        before: request.before,
+        after: request.after,
+    })
 }
 
 /// Counts characters (Unicode scalar values).

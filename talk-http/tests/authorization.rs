@@ -153,6 +153,9 @@ fn rows() -> Vec<Row> {
         row("get", "/v1.0/talks", "", |_, _| Expect::Ok(200)),
         row("get", "/v1.0/events", "since=0", |_, _| Expect::Ok(200)),
         row("get", "/v1.0/talks/public", "", |_, _| Expect::Ok(200)),
+        // Search: all one's talks (any agent), or one talk (steps 5 and 6).
+        row("get", "/v1.0/search/messages", "all talks", |_, _| Expect::Ok(200)),
+        row("get", "/v1.0/search/messages", "in the talk", |c, s| member(c, s, Expect::Ok(200))),
         // Read by a former participant (the Talk object only), and a public talk by anyone.
         row("get", "/v1.0/talks/{id}", "", |c, _| if c == Caller::Stranger { NOT_FOUND } else { Expect::Ok(200) }),
         // Anyone joins a public talk; a talk that is not public answers as
@@ -294,6 +297,12 @@ fn request(row: &Row, caller: Caller, fx: &Fixture) -> (String, String, Option<V
     let mut uri = row.path.replace("{id}", id).replace("{participant_id}", &record).replace("{emoji}", "%F0%9F%91%8D");
     if row.path == "/v1.0/events" {
         uri.push_str("?since=0");
+    }
+    if row.path == "/v1.0/search/messages" {
+        uri.push_str("?q=hello");
+        if row.variant == "in the talk" {
+            uri.push_str(&format!("&talk_id={}", fx.talk));
+        }
     }
     let body = match (row.method, row.path, row.variant) {
         ("post", "/v1.0/talks", _) => Some(json!({"name": "Another", "participant_ids": ["agent-id-2"]})),

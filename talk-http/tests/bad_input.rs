@@ -27,7 +27,7 @@ struct Case {
     /// With `{T}` (the talk), `{M}` (a top-level message), `{R}` (a reply to
     /// it), `{U}` (another talk of the caller), `{N}` (a message of `{U}`),
     /// `{P}` (a participant record of `{U}`), `{TOKEN}` (a page token of
-    /// another list), replaced.
+    /// another list), `{L}` (a talk the caller left), replaced.
     path: String,
     /// `Authorization` header value; `None` sends none.
     authorization: Option<String>,
@@ -251,6 +251,27 @@ fn cases() -> Vec<Case> {
         invalid("GET", "/v1.0/events?since=abc", ""),
         invalid("GET", "/v1.0/events?since=0&page_token=1", ""),
         invalid("GET", "/v1.0/events?since=0&page_size=101", ""),
+        // ------------------------------------------------------------ search
+        invalid("GET", "/v1.0/search/messages", ""),
+        invalid("GET", "/v1.0/search/messages?q=", ""),
+        invalid("GET", &format!("/v1.0/search/messages?q={}", long(201)), ""),
+        invalid("GET", "/v1.0/search/messages?q=%21%3F", ""),
+        invalid("GET", "/v1.0/search/messages?q=top&sort=new", ""),
+        invalid("GET", "/v1.0/search/messages?q=top&q=second", ""),
+        invalid("GET", "/v1.0/search/messages?q=top&before=yesterday", ""),
+        invalid("GET", "/v1.0/search/messages?q=top&after=2026-13-01T00:00:00Z", ""),
+        invalid("GET", "/v1.0/search/messages?q=top&talk_id=nope", ""),
+        invalid("GET", "/v1.0/search/messages?q=top&parent_id=nope", ""),
+        invalid("GET", "/v1.0/search/messages?q=top&agent_id=agent%20one", ""),
+        invalid("GET", "/v1.0/search/messages?q=top&has=links", ""),
+        invalid("GET", "/v1.0/search/messages?q=top&page_size=0", ""),
+        invalid("GET", "/v1.0/search/messages?q=top&page_token={TOKEN}", ""),
+        // A talk never joined, then a talk left.
+        case("GET", "/v1.0/search/messages?q=top&talk_id={L}", "", 403, "not_participant"),
+        Case {
+            authorization: Some(format!("Bearer {}", token("agent-id-3"))),
+            ..case("GET", "/v1.0/search/messages?q=top&talk_id={T}", "", 404, "not_found")
+        },
         // ---------------------------------------------------------- websocket
         // Not an upgrade.
         invalid("GET", "/v1.0/ws", ""),
@@ -321,6 +342,8 @@ async fn fixture() -> Fixture {
     let foreign = api.send("agent-id-3", &other, "elsewhere").await;
     let list = api.get("agent-id-1", &format!("/v1.0/talks/{other}/participants")).await.ok(200);
     let record = list["result"][0]["id"].as_str().unwrap().to_owned();
+    let left = api.group("agent-id-1", &["agent-id-2"]).await;
+    api.delete("agent-id-1", &format!("/v1.0/talks/{left}/participants/me")).await.ok(200);
     // A genuine page token, of another list.
     let page = api.get("agent-id-1", &format!("/v1.0/talks/{talk}/messages?page_size=1")).await.ok(200);
     let page_token = page["next_page_token"].as_str().unwrap().to_owned();
@@ -334,6 +357,7 @@ async fn fixture() -> Fixture {
         ("{N}", foreign["id"].as_str().unwrap().to_owned()),
         ("{P}", record),
         ("{TOKEN}", encoded),
+        ("{L}", left),
     ];
     Fixture { api, ids }
 }

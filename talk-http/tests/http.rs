@@ -707,3 +707,54 @@ async fn policy_refusal_is_403_forbidden_with_the_reason_and_writes_nothing() {
     // After visibility: a stranger's edit is not found, whatever the policy.
     api.patch("agent-id-4", &edit, json!({"text": "x"})).await.assert_error(404, "not_found");
 }
+
+#[tokio::test]
+async fn highlight_is_escaped() {
+    let api = api();
+    let talk = api.group("agent-id-1", &[]).await;
+    let text = r#"<script>alert("deploy")</script> & 'deployment' <mark>x</mark>"#;
+    let sent = api.send("agent-id-1", &talk, text).await;
+    let found = api.get("agent-id-1", "/v1.0/search/messages?q=deploy").await.ok(200);
+    assert_eq!(found["next_page_token"], "");
+    let hits = found["result"].as_array().unwrap();
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0]["message"], sent, "the message as a read answers it");
+    assert_eq!(
+        hits[0]["highlight"],
+        "&lt;script&gt;alert(&quot;<mark>deploy</mark>&quot;)&lt;/script&gt; &amp; &#39;<mark>deploy</mark>ment&#39; \
+         &lt;mark&gt;x&lt;/mark&gt;",
+        "the text is escaped; the only tags are the hits' <mark>"
+    );
+}
+
+#[tokio::test]
+async fn search_finds_messages_with_filters_and_pages() {
+    let api = api();
+    let talk = api.group("agent-id-1", &["agent-id-2"]).await;
+    let other = api.group("agent-id-2", &[]).await;
+    let first = api.send("agent-id-1", &talk, "Café meeting at noon").await;
+    let second = api.send("agent-id-2", &talk, "the CAFE meeting moved").await;
+    api.send("agent-id-2", &other, "cafe meeting elsewhere").await;
+    let ids = |page: &Value| -> Vec<Value> {
+        page["result"].as_array().unwrap().iter().map(|h| h["message"]["id"].clone()).collect()
+    };
+    let all = api.get("agent-id-1", "/v1.0/search/messages?q=cafe%20meet").await.ok(200);
+    assert_eq!(ids(&all), [second["id"].clone(), first["id"].clone()], "newest first, only the caller's talks");
+    assert_eq!(all["result"][1]["highlight"], "<mark>Café</mark> <mark>meet</mark>ing at noon");
+    let by = api.get("agent-id-1", "/v1.0/search/messages?q=cafe&agent_id=agent-id-1").await.ok(200);
+    assert_eq!(ids(&by), [first["id"].clone()]);
+    let phrase = api.get("agent-id-1", "/v1.0/search/messages?q=%22meeting%20moved%22").await.ok(200);
+    assert_eq!(ids(&phrase), [second["id"].clone()]);
+    let after = second["tm_create"].as_str().unwrap().replace(':', "%3A");
+    let none = api.get("agent-id-1", &format!("/v1.0/search/messages?q=cafe&after={after}")).await.ok(200);
+    assert_eq!(ids(&none), Vec::<Value>::new());
+    let page = api.get("agent-id-1", "/v1.0/search/messages?q=cafe&page_size=1").await.ok(200);
+    assert_eq!(ids(&page), [second["id"].clone()]);
+    let token: String = form_urlencoded::byte_serialize(page["next_page_token"].as_str().unwrap().as_bytes()).collect();
+    let next = api.get("agent-id-1", &format!("/v1.0/search/messages?q=cafe&page_size=1&page_token={token}")).await;
+    let next = next.ok(200);
+    assert_eq!(ids(&next), [first["id"].clone()]);
+    assert_eq!(next["next_page_token"], "");
+    let other_query = api.get("agent-id-1", &format!("/v1.0/search/messages?q=meeting&page_token={token}")).await;
+    other_query.assert_error(400, "invalid_request");
+}

@@ -13,7 +13,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use talk_core::store::{ChangeSet, Cursor, Store};
+use talk_core::store::{ChangeSet, Cursor, SearchQuery, Store};
 use talk_core::store::{ConsumerRecord, StoreError, TalkAndRecords};
 use talk_core::{
     AgentId, AgentPair, Emoji, Event, Message, MessageId, Participant, ParticipantId, ParticipantStatus, Reaction,
@@ -230,6 +230,17 @@ impl Store for MemoryStore {
         reactors_listed: usize,
     ) -> Result<Vec<Message>, StoreError> {
         Ok(self.state()?.replies(parent, after, limit, reactors_listed))
+    }
+
+    async fn search_messages(
+        &self,
+        agent: &AgentId,
+        query: &SearchQuery,
+        before: Cursor,
+        limit: usize,
+        reactors_listed: usize,
+    ) -> Result<Vec<Message>, StoreError> {
+        Ok(self.state()?.search_messages(agent, query, before, limit, reactors_listed))
     }
 
     async fn reaction(

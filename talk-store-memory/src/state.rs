@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use foldhash::HashMap;
 
 use talk_core::store::TalkAndRecords;
-use talk_core::store::{ConsumerRecord, Cursor, ResolvedChangeSet, Write};
+use talk_core::store::{ConsumerRecord, Cursor, ResolvedChangeSet, SearchQuery, Write};
 use talk_core::{
     AgentId, AgentPair, Emoji, Event, EventData, Message, MessageId, MessageKind, Participant, ParticipantId,
     ParticipantStatus, Reaction, ReactionSummary, ReadMarker, ReadNumbers, Talk, TalkId, TalkKind, TalkStatus,
@@ -34,6 +34,14 @@ struct StoredMessage {
     /// One entry per emoji that has reactions, in the order the emoji was
     /// first used while it had reactions.
     emoji: Vec<EmojiReactions>,
+    /// The search index of the message: the folded words of its text
+    /// ([`talk_core::text::index_text`]), rewritten with the text.
+    words: Vec<String>,
+}
+
+/// The search index of a text: the words of `index_text`.
+fn index_words(text: &str) -> Vec<String> {
+    talk_core::text::index_text(text).split(' ').filter(|w| !w.is_empty()).map(str::to_owned).collect()
 }
 
 /// The reactions with one emoji to one message.
@@ -293,6 +301,33 @@ impl State {
     ) -> Vec<Message> {
         let Some(replies) = self.replies.get(&parent) else { return Vec::new() };
         ascending(replies, after).take(limit).filter_map(|id| self.message(*id, reactors_listed)).collect()
+    }
+
+    /// A plain scan of the messages of the talks where `agent` has an
+    /// active record, newest first in each, stopping at `limit` per talk.
+    pub(crate) fn search_messages(
+        &self,
+        agent: &AgentId,
+        query: &SearchQuery,
+        before: Cursor,
+        limit: usize,
+        reactors_listed: usize,
+    ) -> Vec<Message> {
+        let Some(talks) = self.agent_talks.get(agent) else { return Vec::new() };
+        let mut found: Vec<(u64, MessageId)> = Vec::new();
+        for talk in talks.values().filter(|t| query.talk_id.is_none_or(|only| only == **t)) {
+            let Some(messages) = self.all_messages.get(talk) else { continue };
+            let hits = descending(messages, before)
+                .filter(|id| {
+                    self.messages
+                        .get(id)
+                        .is_some_and(|stored| query.filters_match(&stored.row) && query.words_match(&stored.words))
+                })
+                .take(limit);
+            found.extend(hits.filter_map(|id| self.messages.get(id).map(|stored| (stored.row.seq, *id))));
+        }
+        found.sort_unstable_by_key(|(seq, _)| std::cmp::Reverse(*seq));
+        found.into_iter().take(limit).filter_map(|(_, id)| self.message(id, reactors_listed)).collect()
     }
 
     fn emoji_reactions(&self, message: MessageId, emoji: &Emoji) -> Option<&EmojiReactions> {
@@ -616,7 +651,8 @@ impl State {
             let mentions = message.mentions.clone();
             self.replace_mentions(talk, seq, message.agent_id.as_ref(), &[], &mentions);
         }
-        self.messages.insert(id, StoredMessage { row: message, emoji: Vec::new() });
+        let words = index_words(&message.text);
+        self.messages.insert(id, StoredMessage { row: message, emoji: Vec::new(), words });
     }
 
     fn update_message(&mut self, message: Message) {
@@ -641,6 +677,7 @@ impl State {
             row.tm_update = message.tm_update;
             row.tm_edit = message.tm_edit;
             row.tm_delete = message.tm_delete;
+            stored.words = index_words(&row.text);
         }
     }
 

@@ -5,6 +5,7 @@ mod connect;
 mod error;
 mod notifier;
 mod schema;
+mod search;
 mod sql;
 mod writer;
 
@@ -16,7 +17,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
 use talk_core::store::Named;
-use talk_core::store::{ChangeSet, Cursor, Store};
+use talk_core::store::{ChangeSet, Cursor, SearchQuery, Store};
 use talk_core::store::{ConsumerRecord, StoreError, TalkAndRecords};
 use talk_core::{
     AgentId, AgentPair, Emoji, Event, Message, MessageId, Participant, ParticipantId, ParticipantStatus, Reaction,
@@ -580,6 +581,40 @@ impl Store for PostgresStore {
     ) -> Result<Vec<Message>, StoreError> {
         let after = after.map_or(0, clamp);
         let rows = self.rows(sql::REPLIES, &[&parent.0, &after, &clamp(limit), &clamp(reactors_listed)]).await?;
+        Ok(codec::all(&rows, codec::message)?)
+    }
+
+    async fn search_messages(
+        &self,
+        agent: &AgentId,
+        query: &SearchQuery,
+        before: Cursor,
+        limit: usize,
+        reactors_listed: usize,
+    ) -> Result<Vec<Message>, StoreError> {
+        let Some(matching) = search::tsquery(&query.terms) else { return Ok(Vec::new()) };
+        let before = before.map_or(i64::MAX, clamp);
+        let talk = query.talk_id.map(|t| t.0);
+        let author = query.agent_id.as_ref().map(|a| a.as_str());
+        let parent = query.parent_id.map(|m| m.0);
+        let rows = self
+            .rows(
+                sql::SEARCH_MESSAGES,
+                &[
+                    &matching,
+                    &before,
+                    &agent.as_str(),
+                    &talk,
+                    &author,
+                    &parent,
+                    &query.has_media,
+                    &query.before,
+                    &query.after,
+                    &clamp(limit),
+                    &clamp(reactors_listed),
+                ],
+            )
+            .await?;
         Ok(codec::all(&rows, codec::message)?)
     }
 

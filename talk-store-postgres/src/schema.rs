@@ -18,6 +18,7 @@ pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
     ("0003_secret_key.sql", include_str!("../migrations/0003_secret_key.sql")),
     ("0004_read_state.sql", include_str!("../migrations/0004_read_state.sql")),
     ("0005_public_talks.sql", include_str!("../migrations/0005_public_talks.sql")),
+    ("0006_search.sql", include_str!("../migrations/0006_search.sql")),
     ("0007_consumers.sql", include_str!("../migrations/0007_consumers.sql")),
 ];
 
@@ -91,6 +92,7 @@ pub(crate) async fn migrate(client: &mut Client, schema: Option<&str>) -> Result
         }
         let failed = |source| ConnectError::Migration { schema: schema.clone(), version, source };
         tx.batch_execute(script).await.map_err(failed)?;
+        after_script(&tx, name).await.map_err(failed)?;
         let number = i32::try_from(version).unwrap_or(i32::MAX);
         tx.execute("INSERT INTO talk_schema_version (version, name) VALUES ($1, $2)", &[&number, name])
             .await
@@ -98,6 +100,22 @@ pub(crate) async fn migrate(client: &mut Client, schema: Option<&str>) -> Result
     }
     tx.commit().await.map_err(|source| ConnectError::Setup { schema: schema.clone(), source })?;
     Ok(schema)
+}
+
+/// What a migration needs beyond its SQL, in its transaction: the search
+/// words of the messages already stored (folded by talk-core, not by SQL).
+async fn after_script(tx: &tokio_postgres::Transaction<'_>, name: &str) -> Result<(), tokio_postgres::Error> {
+    if name == "0006_search.sql" {
+        let rows = tx.query(crate::sql::MESSAGES_TO_INDEX, &[]).await?;
+        let set = tx.prepare(crate::sql::SET_SEARCH_WORDS).await?;
+        for row in rows {
+            let (id, text): (uuid::Uuid, String) = (row.get(0), row.get(1));
+            if let Some(words) = crate::search::tsvector(&text) {
+                tx.execute(&set, &[&id, &words]).await?;
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

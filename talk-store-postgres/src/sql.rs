@@ -77,15 +77,20 @@ pub(crate) const UPDATE_PARTICIPANT: &str =
     "UPDATE participants SET status = $2, left_reason = $3, left_seq = $4, tm_left = $5 WHERE id = $1";
 
 /// A normal message takes the next number among its talk's (`normal_total`).
+/// `$17`: the message's search words, a `tsvector` literal (NULL for none:
+/// a system message, a deleted one, a text without words).
 pub(crate) const INSERT_MESSAGE: &str = "WITH numbered AS (UPDATE talks SET normal_total = normal_total + 1 \
      WHERE id = $2 AND $4::text = 'normal' RETURNING normal_total) \
      INSERT INTO messages (id, talk_id, parent_id, kind, agent_id, text, \
      medias, system, reply_count, version, seq, request_digest, tm_create, tm_update, tm_edit, tm_delete, \
-     mentions, ord) \
+     mentions, ord, search_words) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10, $11, $12, $13, $14, $15, $16, \
-     (SELECT normal_total FROM numbered))";
+     (SELECT normal_total FROM numbered), $17::text::tsvector)";
+/// `$10`: the new text's search words as for [`INSERT_MESSAGE`]; kept only
+/// for a normal message.
 pub(crate) const UPDATE_MESSAGE: &str = "UPDATE messages SET text = $2, medias = $3, version = $4, \
-     tm_update = $5, tm_edit = $6, tm_delete = $7, request_digest = $8, mentions = $9 WHERE id = $1";
+     tm_update = $5, tm_edit = $6, tm_delete = $7, request_digest = $8, mentions = $9, \
+     search_words = CASE WHEN kind = 'normal' THEN $10::text::tsvector END WHERE id = $1";
 /// Removes the mention rows of message `$1`, as its `mentions` list them now.
 pub(crate) const DROP_MENTIONS: &str = "DELETE FROM mentions x USING messages m, \
      jsonb_array_elements_text(m.mentions) AS a(agent) \
@@ -95,6 +100,11 @@ pub(crate) const DROP_MENTIONS: &str = "DELETE FROM mentions x USING messages m,
 pub(crate) const KEEP_MENTIONS: &str = "INSERT INTO mentions (talk_id, agent_id, seq) \
      SELECT m.talk_id, a.agent, m.seq FROM messages m, jsonb_array_elements_text(m.mentions) AS a(agent) \
      WHERE m.id = $1 AND m.kind = 'normal' AND a.agent IS DISTINCT FROM m.agent_id ON CONFLICT DO NOTHING";
+/// The messages the search migration indexes.
+pub(crate) const MESSAGES_TO_INDEX: &str =
+    "SELECT id, text FROM messages WHERE kind = 'normal' AND tm_delete IS NULL ORDER BY seq";
+/// `$1` message, `$2` its search words (a `tsvector` literal).
+pub(crate) const SET_SEARCH_WORDS: &str = "UPDATE messages SET search_words = $2::text::tsvector WHERE id = $1";
 pub(crate) const SECRET_KEY: &str = "SELECT key FROM secret_key";
 pub(crate) const SET_MESSAGE_VERSION: &str = "UPDATE messages SET version = $2 WHERE id = $1";
 pub(crate) const INCREMENT_REPLY_COUNT: &str = "UPDATE messages SET reply_count = reply_count + 1 WHERE id = $1";
@@ -362,6 +372,21 @@ macro_rules! read_numbers {
 pub(crate) const READ_NUMBERS: &str = read_numbers!("");
 /// In the talks `$2`.
 pub(crate) const READ_NUMBERS_IN: &str = read_numbers!(" AND p.talk_id = ANY($2)");
+
+/// A search: `$1` the `tsquery` literal, `$2` before (exclusive), `$3` the
+/// agent, whose active records' talks are joined in the query; filters
+/// (NULL for none) `$4` talk, `$5` author, `$6` parent, `$7` has medias,
+/// `$8` sent before, `$9` sent after; `$10` limit, `$11` reactors listed.
+pub(crate) const SEARCH_MESSAGES: &str = concat!(
+    message_select!("$11"),
+    "WHERE m.search_words @@ $1::text::tsquery AND m.search_words IS NOT NULL AND m.seq < $2 \
+     AND m.kind = 'normal' AND m.tm_delete IS NULL \
+     AND m.talk_id IN (SELECT p.talk_id FROM participants p WHERE p.agent_id = $3 AND p.status = 'active') \
+     AND ($4::uuid IS NULL OR m.talk_id = $4) AND ($5::text IS NULL OR m.agent_id = $5) \
+     AND ($6::uuid IS NULL OR m.parent_id = $6) AND (NOT $7::boolean OR jsonb_array_length(m.medias) > 0) \
+     AND ($8::timestamptz IS NULL OR m.tm_create < $8) AND ($9::timestamptz IS NULL OR m.tm_create > $9) \
+     ORDER BY m.seq DESC LIMIT $10"
+);
 
 pub(crate) const REACTION: &str =
     concat!("SELECT ", reaction_columns!(), " FROM reactions WHERE message_id = $1 AND emoji = $2 AND agent_id = $3");

@@ -98,6 +98,13 @@ enum Step {
     Redact(MessageId),
 }
 
+/// A message's search words as the store keeps them: a `tsvector` literal
+/// for a normal message that is not deleted and has words, else none.
+fn search_words(m: &talk_core::Message) -> Option<String> {
+    let indexed = m.kind == talk_core::MessageKind::Normal && !m.is_deleted();
+    indexed.then(|| crate::search::tsvector(&m.text)).flatten()
+}
+
 fn exec(sql: &'static str, params: Vec<Param>, check: Check) -> Step {
     Step::Exec { sql, params, check }
 }
@@ -688,6 +695,7 @@ fn write_steps(write: &Write, steps: &mut Vec<Step>) -> Result<(), Error> {
                     m.tm_edit,
                     m.tm_delete,
                     serde_json::to_value(&m.mentions)?,
+                    search_words(m),
                 ],
                 Check::Any,
             ));
@@ -709,6 +717,7 @@ fn write_steps(write: &Write, steps: &mut Vec<Step>) -> Result<(), Error> {
                     m.tm_delete,
                     m.request_digest.clone(),
                     serde_json::to_value(&m.mentions)?,
+                    search_words(m),
                 ],
                 missing(),
             ));

@@ -303,6 +303,10 @@ fn write(conn: &Connection, write: &Write) -> Result<(), Refusal> {
             if m.kind == MessageKind::Normal {
                 keep_mentions(conn, m.talk_id, m.agent_id.as_ref(), num(m.seq)?, &[], &m.mentions)?;
             }
+            let words = talk_core::text::index_text(&m.text);
+            if m.kind == MessageKind::Normal && !m.is_deleted() && !words.is_empty() {
+                conn.prepare_cached(sql::INDEX_MESSAGE_WORDS)?.execute(params![num(m.seq)?, words])?;
+            }
         }
         Write::UpdateMessage(m) => {
             let stored = conn
@@ -327,6 +331,13 @@ fn write(conn: &Connection, write: &Write) -> Result<(), Refusal> {
                     serde_json::to_string(&m.mentions)?,
                 ],
             )?;
+            // The search index follows the text: the old words go, the new
+            // ones (none once deleted) come, by the stored `seq` and kind.
+            conn.prepare_cached(sql::UNINDEX_MESSAGE)?.execute([id(&m.id.0)])?;
+            let words = talk_core::text::index_text(&m.text);
+            if !words.is_empty() {
+                conn.prepare_cached(sql::REINDEX_MESSAGE)?.execute(params![id(&m.id.0), words])?;
+            }
             if kind == MessageKind::Normal {
                 keep_mentions(conn, talk, author.as_ref(), seq, &before, &m.mentions)?;
             }

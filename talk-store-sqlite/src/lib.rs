@@ -27,7 +27,7 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 use talk_core::store::Cursor;
 use talk_core::store::Named;
-use talk_core::store::{ChangeSet, Conflict, ConsumerRecord, StoreError, TalkAndRecords};
+use talk_core::store::{ChangeSet, Conflict, ConsumerRecord, SearchQuery, StoreError, TalkAndRecords};
 use talk_core::{
     AgentId, AgentPair, Emoji, Event, Message, MessageId, Participant, ParticipantId, ParticipantStatus, Reaction,
     Store, Talk, TalkId, TalkStatus,
@@ -589,6 +589,46 @@ impl Store for SqliteStore {
                     conn,
                     sql::REPLIES,
                     params![id(&parent.0), after(after_seq), limit(max)],
+                    reactors_listed,
+                )
+            })
+        })
+        .await
+    }
+
+    async fn search_messages(
+        &self,
+        agent: &AgentId,
+        query: &SearchQuery,
+        before_seq: Cursor,
+        max: usize,
+        reactors_listed: usize,
+    ) -> Result<Vec<Message>, StoreError> {
+        let Some(matching) = reader::fts_query(&query.terms) else { return Ok(Vec::new()) };
+        let agent = agent.as_str().to_owned();
+        let talk = query.talk_id.map(|t| id(&t.0).to_vec());
+        let author = query.agent_id.as_ref().map(|a| a.as_str().to_owned());
+        let parent = query.parent_id.map(|m| id(&m.0).to_vec());
+        let has_media = i64::from(query.has_media);
+        let sent_before = codec::ts_opt(query.before.as_ref()).map_err(StoreError::from)?;
+        let sent_after = codec::ts_opt(query.after.as_ref()).map_err(StoreError::from)?;
+        self.read(ReadSize::List, move |conn| {
+            reader::snapshot(conn, |conn| {
+                reader::messages(
+                    conn,
+                    sql::SEARCH_MESSAGES,
+                    params![
+                        matching,
+                        before(before_seq),
+                        agent,
+                        talk,
+                        author,
+                        parent,
+                        has_media,
+                        sent_before,
+                        sent_after,
+                        limit(max)
+                    ],
                     reactors_listed,
                 )
             })

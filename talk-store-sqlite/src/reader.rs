@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params};
-use talk_core::store::TalkAndRecords;
+use talk_core::store::{SearchTerm, TalkAndRecords};
 use talk_core::{AgentId, Emoji, Message, MessageId, ReactionSummary, TalkId};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -155,6 +155,24 @@ pub(crate) fn after(cursor: Option<u64>) -> i64 {
 /// An exclusive upper bound (`seq < before`); none is above every `seq`.
 pub(crate) fn before(cursor: Option<u64>) -> i64 {
     cursor.map_or(i64::MAX, |seq| i64::try_from(seq).unwrap_or(i64::MAX))
+}
+
+/// The FTS5 query of a search's terms (see `message_search` in migration
+/// 0006): a prefix is `"word"*`, a phrase `"w1 w2"` (whole tokens in
+/// order), all of them required (FTS5's implicit `AND`). Words are
+/// talk-core's folded words, letters and digits only, so quoting them is
+/// exact. `None` for no term (nothing matches).
+pub(crate) fn fts_query(terms: &[SearchTerm]) -> Option<String> {
+    let quoted = |words: &[String]| format!("\"{}\"", words.join(" ").replace('"', "\"\""));
+    let parts: Vec<String> = terms
+        .iter()
+        .filter(|term| !term.words().is_empty())
+        .map(|term| match term {
+            SearchTerm::Prefix(word) => format!("{}*", quoted(std::slice::from_ref(word))),
+            SearchTerm::Phrase(words) => quoted(words),
+        })
+        .collect();
+    (!parts.is_empty() && parts.len() == terms.len()).then(|| parts.join(" "))
 }
 
 /// A talk and the records of `agent` in it (inside a snapshot).

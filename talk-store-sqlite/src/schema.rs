@@ -17,6 +17,7 @@ pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
     ("0003_secret_key.sql", include_str!("../migrations/0003_secret_key.sql")),
     ("0004_read_state.sql", include_str!("../migrations/0004_read_state.sql")),
     ("0005_public_talks.sql", include_str!("../migrations/0005_public_talks.sql")),
+    ("0006_search.sql", include_str!("../migrations/0006_search.sql")),
     ("0007_consumers.sql", include_str!("../migrations/0007_consumers.sql")),
 ];
 
@@ -41,7 +42,8 @@ pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), OpenErro
     if found > supported {
         return Err(OpenError::TooNew { path: path.to_owned(), found, supported });
     }
-    for (version, script) in MIGRATIONS.iter().map(|(name, script)| (version_of(name), script)) {
+    for (name, script) in MIGRATIONS {
+        let version = version_of(name);
         if version <= found {
             continue;
         }
@@ -51,8 +53,28 @@ pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), OpenErro
         };
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(failed)?;
         tx.execute_batch(script).map_err(failed)?;
+        after_script(&tx, name).map_err(failed)?;
         tx.pragma_update(None, "user_version", version).map_err(failed)?;
         tx.commit().map_err(failed)?;
+    }
+    Ok(())
+}
+
+/// What a migration needs beyond its SQL, in its transaction: the search
+/// index of the messages already stored (their words are folded by
+/// talk-core, not by SQL).
+fn after_script(tx: &Connection, name: &str) -> rusqlite::Result<()> {
+    if name == "0006_search.sql" {
+        let mut insert = tx.prepare(crate::sql::INDEX_MESSAGE_WORDS)?;
+        let mut messages = tx.prepare(crate::sql::MESSAGES_TO_INDEX)?;
+        let mut rows = messages.query([])?;
+        while let Some(row) = rows.next()? {
+            let seq: i64 = row.get(0)?;
+            let words = talk_core::text::index_text(row.get_ref(1)?.as_str()?);
+            if !words.is_empty() {
+                insert.execute(rusqlite::params![seq, words])?;
+            }
+        }
     }
     Ok(())
 }

@@ -113,6 +113,19 @@ pub(crate) const DELETE_MENTION: &str = "DELETE FROM mentions WHERE talk_id = ?1
 pub(crate) const MESSAGE_EXISTS: &str = "SELECT 1 FROM messages WHERE id = ?1";
 pub(crate) const UPDATE_MESSAGE: &str = "UPDATE messages SET text = ?2, medias = ?3, version = ?4, \
      tm_update = ?5, tm_edit = ?6, tm_delete = ?7, request_digest = ?8, mentions = ?9 WHERE id = ?1";
+/// The search index of a message: `?1` its `seq`, `?2` its words
+/// (`talk_core::text::index_text`, not empty).
+pub(crate) const INDEX_MESSAGE_WORDS: &str = "INSERT INTO message_search (rowid, words) VALUES (?1, ?2)";
+/// Removes a message (`?1`, its id) from the search index; none is fine.
+pub(crate) const UNINDEX_MESSAGE: &str =
+    "DELETE FROM message_search WHERE rowid = (SELECT seq FROM messages WHERE id = ?1)";
+/// Indexes an updated message (`?1`, its id) with its words `?2` when it is
+/// a normal message that is not deleted.
+pub(crate) const REINDEX_MESSAGE: &str = "INSERT INTO message_search (rowid, words) \
+     SELECT seq, ?2 FROM messages WHERE id = ?1 AND kind = 'normal' AND tm_delete IS NULL";
+/// Every message the search index holds, for the migration that creates it.
+pub(crate) const MESSAGES_TO_INDEX: &str =
+    "SELECT seq, text FROM messages WHERE kind = 'normal' AND tm_delete IS NULL ORDER BY seq";
 pub(crate) const SECRET_KEY: &str = "SELECT key FROM secret_key";
 pub(crate) const SET_MESSAGE_VERSION: &str = "UPDATE messages SET version = ?2 WHERE id = ?1";
 pub(crate) const INCREMENT_REPLY_COUNT: &str = "UPDATE messages SET reply_count = reply_count + 1 WHERE id = ?1";
@@ -223,6 +236,26 @@ pub(crate) const ALL_MESSAGES: &str =
 /// `?1` parent, `?2` after (exclusive), `?3` limit.
 pub(crate) const REPLIES: &str =
     concat!("SELECT ", message_columns!(), " FROM messages WHERE parent_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3");
+
+/// A search: the index walked newest first from `?2` (exclusive) for the
+/// FTS5 query `?1`, each hit joined to its message by `seq`, kept when `?3`
+/// has an active record in its talk (the partial index of active records)
+/// and the filters hold: `?4` talk, `?5` author, `?6` parent, `?7` has
+/// medias (0 or 1), `?8` sent before, `?9` sent after (each NULL for none);
+/// `?10` limit. The join comes first in `CROSS JOIN` order, so the walk
+/// stops as soon as the page is full.
+pub(crate) const SEARCH_MESSAGES: &str = concat!(
+    "SELECT ",
+    message_columns!(),
+    " FROM message_search CROSS JOIN messages ON messages.seq = message_search.rowid \
+     WHERE message_search MATCH ?1 AND message_search.rowid < ?2 \
+     AND kind = 'normal' AND tm_delete IS NULL \
+     AND EXISTS (SELECT 1 FROM participants p WHERE p.talk_id = messages.talk_id AND p.agent_id = ?3 \
+     AND p.status = 'active') \
+     AND (?4 IS NULL OR talk_id = ?4) AND (?5 IS NULL OR agent_id = ?5) AND (?6 IS NULL OR parent_id = ?6) \
+     AND (?7 = 0 OR medias <> '[]') AND (?8 IS NULL OR tm_create < ?8) AND (?9 IS NULL OR tm_create > ?9) \
+     ORDER BY message_search.rowid DESC LIMIT ?10"
+);
 
 /// The reaction summaries of a set of messages (`?1`, an `rarray` of ids).
 pub(crate) const EMOJI_OF_MESSAGES: &str =
@@ -386,6 +419,11 @@ pub(crate) const LIST_QUERIES: &[(&str, &str, &[&str])] = &[
         ],
     ),
     ("set_read_marker", SET_READ_MARKER, &["messages_normal (talk_id=? AND seq<?)"]),
+    (
+        "search_messages",
+        SEARCH_MESSAGES,
+        &["messages_by_seq (seq=?)", "participants_one_active (talk_id=? AND agent_id=?)"],
+    ),
 ];
 
 #[cfg(test)]

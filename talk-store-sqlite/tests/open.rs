@@ -284,3 +284,37 @@ async fn a_database_from_before_read_state_gets_markers_at_each_records_join() {
     let counts = hub.talk_with_counts(&alice(), talk_core::TalkId(talk)).await.expect("talk").counts;
     assert_eq!(counts.map(|c| c.unread_count), Some(1), "numbered after the old messages");
 }
+
+/// The search migration (0006) indexes the messages a database
+/// already holds: normal ones not deleted, folded by talk-core.
+#[tokio::test]
+async fn the_search_migration_indexes_the_messages_already_stored() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = db(&dir);
+    let store = Arc::new(open(&path).expect("open"));
+    let hub = Hub::new(store.clone());
+    let new_talk = NewTalk { kind: TalkKind::Group, name: Some("plans".into()), detail: None, participant_ids: vec![] };
+    let talk = hub.create_talk(&alice(), new_talk).await.expect("talk").resource;
+    let send = |text: &str| NewMessage { text: text.into(), ..NewMessage::default() };
+    let kept = hub.send_message(&alice(), talk.id, send("Réunion au café")).await.expect("send").resource;
+    let gone = hub.send_message(&alice(), talk.id, send("café supprimé")).await.expect("send").resource;
+    hub.delete_message(&alice(), gone.id).await.expect("delete");
+    drop(hub);
+    drop(store);
+    let conn = Connection::open(&path).expect("connection");
+    // The database as it was before the search migration (0006) and the
+    // consumers' one after it (0007).
+    conn.execute_batch("DROP TABLE message_search; DROP INDEX messages_by_seq; DROP TABLE consumers;")
+        .expect("drop the search index and the consumers");
+    conn.pragma_update(None, "user_version", 5).expect("version");
+    drop(conn);
+
+    let store = Arc::new(open(&path).expect("reopen"));
+    assert_eq!(user_version(&path), migrations());
+    let hub = Hub::new(store.clone());
+    let found = hub
+        .search_messages(&alice(), &talk_core::SearchRequest::new("CAFE"), &PageRequest::first())
+        .await
+        .expect("search");
+    assert_eq!(found.items.iter().map(|hit| hit.message.id).collect::<Vec<_>>(), [kept.id]);
+}

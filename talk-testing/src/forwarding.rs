@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use talk_core::store::{ChangeSet, ConsumerRecord, Cursor, StoreError, TalkAndRecords};
+use talk_core::store::{ChangeSet, ConsumerRecord, Cursor, SearchQuery, StoreError, TalkAndRecords};
 use talk_core::{
     AgentId, AgentPair, Emoji, Event, Message, MessageId, Participant, ParticipantId, ParticipantStatus, Reaction,
     Store, Talk, TalkId, TalkStatus,
@@ -46,6 +46,7 @@ pub enum StoreMethod {
     Message,
     Messages,
     Replies,
+    SearchMessages,
     Reaction,
     Reactions,
     ReadMarker,
@@ -258,6 +259,17 @@ impl Store for ForwardingStore {
     ) -> Result<Vec<Message>, StoreError> {
         self.ask(StoreMethod::Replies).await?;
         self.inner.replies(parent, after, limit, reactors_listed).await
+    }
+    async fn search_messages(
+        &self,
+        agent: &AgentId,
+        query: &SearchQuery,
+        before: Cursor,
+        limit: usize,
+        reactors_listed: usize,
+    ) -> Result<Vec<Message>, StoreError> {
+        self.ask(StoreMethod::SearchMessages).await?;
+        self.inner.search_messages(agent, query, before, limit, reactors_listed).await
     }
     async fn reaction(
         &self,

@@ -22,7 +22,7 @@
 //! send, reply,
 //! send with client-chosen ids and resend them, edit, delete, react,
 //! unreact, and reads of every list (the public talk directory with a `q`
-//! too) page by page —
+//! too) page by page, searches included —
 //!
 //! 1. resolve the command's references against what exists (now and then an
 //!    id that names nothing, or a fifth agent the directory does not know);
@@ -61,8 +61,8 @@ use self::state::{ClientId, Intro, Model, PartFilter};
 use talk_core::{
     AgentId, Delivery, Event, EventData, Hub, LeftReason, Limits, ManualClock, Media, Message, MessageEdit,
     MessageFilter, MessageId, MessageKind, NewMessage, NewTalk, PageRequest, Participant, ParticipantFilter,
-    ParticipantId, ParticipantRef, ParticipantStatus, Reaction, ReadState, Scope, StaticDirectory, Store, Subscription,
-    SystemEvent, Talk, TalkChanges, TalkId, TalkKind, TalkStatus,
+    ParticipantId, ParticipantRef, ParticipantStatus, Reaction, ReadState, Scope, SearchRequest, StaticDirectory,
+    Store, Subscription, SystemEvent, Talk, TalkChanges, TalkId, TalkKind, TalkStatus,
 };
 
 /// The participant limit the model test sets (low, so that it is reached).
@@ -794,6 +794,12 @@ async fn run_on_hub(hub: &Hub, store: &dyn Store, op: &Op, ids: &Ids) -> Result<
         }
         Op::Directory { q, page_size } => {
             all_pages!(*page_size, request => hub.public_talks(q.as_deref(), &request)).map(Raw::Talks)
+        }
+        Op::Search { actor, q, talk, page_size } => {
+            let actor = agent_id(actor);
+            let search = SearchRequest { talk_id: talk.map(|t| ids.talk_id(t)), ..SearchRequest::new(q.clone()) };
+            let hits = all_pages!(*page_size, request => hub.search_messages(&actor, &search, &request));
+            hits.map(|hits| Raw::Messages(hits.into_iter().map(|hit| hit.message).collect()))
         }
         Op::Feed { agent, talk } => {
             let talk = talk.map(|t| ids.talk_id(t));

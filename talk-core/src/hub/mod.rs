@@ -13,6 +13,7 @@ mod outcome;
 mod participants;
 mod reactions;
 mod reads;
+mod search;
 mod talks;
 
 pub use consumers::{Consumer, ConsumerLag};

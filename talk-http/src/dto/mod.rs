@@ -22,6 +22,7 @@ pub use self::messages::{
 pub use self::participants::{AddParticipantRequest, LeftReasonDto, ParticipantDto, ParticipantList, ParticipantState};
 pub use self::reactions::{AddReactionRequest, ReactionEventDto, ReactionSummaryDto, ReactorDto, ReactorList};
 pub use self::reads::{ReadReceiptDto, ReadReceiptList, ReadRequest, ReadStateDto, UnreadRequest, UnreadTotalsDto};
+pub use self::search::{SearchHitDto, SearchHitList};
 pub use self::talks::{
     CreateTalkRequest, PublicTalkList, TalkDto, TalkList, TalkState, TalkType, TalkWithCountsDto, UpdateTalkRequest,
 };
@@ -59,6 +60,7 @@ mod messages;
 mod participants;
 mod reactions;
 mod reads;
+mod search;
 mod talks;
 mod ws;
 

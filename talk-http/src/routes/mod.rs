@@ -8,4 +8,5 @@ pub(crate) mod meta;
 pub(crate) mod participants;
 pub(crate) mod reactions;
 pub(crate) mod reads;
+pub(crate) mod search;
 pub(crate) mod talks;

@@ -54,7 +54,8 @@
 //! applying nothing when it fails; each unique key, also inside one change
 //! set; writes to missing rows; how each write replaces its row; the
 //! counters the store keeps (reply counts, reaction summaries, `tm_update`);
-//! redaction; every read's order, filters and keyset pages, also while
+//! redaction; search (words, prefixes, phrases, folding, filters, the
+//! index kept by edits and deletes, visibility, pages); every read's order, filters and keyset pages, also while
 //! writers insert; which events each agent sees; retention; and, for every
 //! guard and unique key, many concurrent callers of which exactly one wins.
 
@@ -69,6 +70,7 @@ mod races;
 mod read_state;
 mod reads;
 mod retention;
+mod search;
 mod support;
 mod visibility;
 mod writes;
@@ -82,6 +84,7 @@ pub use races::*;
 pub use read_state::*;
 pub use reads::*;
 pub use retention::*;
+pub use search::*;
 pub use visibility::*;
 pub use writes::*;
 
@@ -215,6 +218,15 @@ macro_rules! store_conformance_tests {
             left_participant_counts_freeze_at_leave,
             readded_participant_starts_at_new_join,
             counts_exact_under_concurrent_sends_and_reads,
+            search_finds_words_prefixes_and_phrases,
+            search_folds_case_and_accents,
+            search_filters_by_talk_author_thread_media_and_time,
+            search_finds_an_edited_message_by_its_new_text_only,
+            search_never_finds_deleted_or_system_messages,
+            search_sees_only_talks_with_an_active_record,
+            search_pages_are_keyset_on_seq_with_ties,
+            search_pages_never_skip_or_repeat_while_messages_are_added,
+            search_without_a_match_answers_nothing,
         ] [] $($input)* }
     };
 }

@@ -71,6 +71,31 @@ pub async fn message_pages_never_skip_or_repeat_while_messages_are_added(store: 
     check_descending_pages("messages", writer, |m: &Message| m.seq, fetch).await;
 }
 
+/// Pages of `search_messages` never skip or repeat while matching (and
+/// other) messages are added, in the searched talk and in one the agent
+/// cannot see.
+pub async fn search_pages_never_skip_or_repeat_while_messages_are_added(store: Arc<dyn Store>) {
+    let group = seed_group(store.as_ref(), "alice", &[]).await;
+    let unseen = seed_group(store.as_ref(), "carol", &[]).await;
+    let (talk, other) = (group.talk.id, unseen.talk.id);
+    for i in 0..20 {
+        send(store.as_ref(), talk, "alice", &format!("found before {i}")).await;
+    }
+    let writer = spawn_writer(&store, 40, move |i| {
+        ChangeSetBuilder::new()
+            .insert_message(&message(talk, &agent("alice"), &format!("found during {i}")))
+            .insert_message(&message(talk, &agent("alice"), &format!("other {i}")))
+            .insert_message(&message(other, &agent("carol"), &format!("found unseen {i}")))
+            .build()
+    });
+    let query = talk_core::store::SearchQuery::text("found");
+    let fetch = |before, limit| {
+        let (store, query) = (store.clone(), query.clone());
+        async move { store.search_messages(&agent("alice"), &query, before, limit, 0).await.must("a page of search") }
+    };
+    check_descending_pages("search_messages", writer, |m: &Message| m.seq, fetch).await;
+}
+
 /// Pages of `replies` never skip or repeat while replies are added.
 pub async fn reply_pages_never_skip_or_repeat_while_replies_are_added(store: Arc<dyn Store>) {
     let group = seed_group(store.as_ref(), "alice", &[]).await;

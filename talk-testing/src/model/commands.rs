@@ -77,7 +77,7 @@ fn name_of(i: u8) -> String {
 
 /// The `q` of a directory read: words, prefixes, case and accents, no
 /// match, no words, and invalid ones (`None`: no `q`).
-fn query_of(i: u8) -> Option<String> {
+fn directory_query_of(i: u8) -> Option<String> {
     match i % 14 {
         0 | 1 => None,
         2 => Some("alpha".to_owned()),
@@ -113,6 +113,29 @@ fn text_of(i: u8) -> String {
         13 => "x".repeat(4001),
         14 => "nul\u{0}".to_owned(),
         _ => "\u{1F600} grin".to_owned(),
+    }
+}
+
+/// Search queries over the generated texts: words, prefixes, phrases,
+/// case and accents, and some invalid ones.
+fn search_query_of(i: u8) -> String {
+    match i % 16 {
+        0 => "hello".to_owned(),
+        1 => "hel".to_owned(),
+        2 => "HÉLLO".to_owned(),
+        3 => "by".to_owned(),
+        4 => "line".to_owned(),
+        5 => r#""line two""#.to_owned(),
+        6 => r#""two line""#.to_owned(),
+        7 => r#""hell""#.to_owned(),
+        8 => "grin".to_owned(),
+        9 => "bye hello".to_owned(),
+        10 => r#"one "LINE TWO"#.to_owned(),
+        11 => "ello".to_owned(),
+        12 => String::new(),
+        13 => "q".repeat(201),
+        14 => "?! …".to_owned(),
+        _ => "tw".to_owned(),
     }
 }
 
@@ -188,8 +211,10 @@ pub(super) enum ReadArg {
     Reactions(Pick, u8),
     /// The agent's events, of one talk or all.
     Feed(Option<Pick>),
-    /// `GET /talks/public?q=` (see `query_of`).
+    /// `GET /talks/public?q=` (see `directory_query_of`).
     Directory(u8),
+    /// `GET /search/messages`: a query (see [`search_query_of`]), in one talk or all.
+    Search(u8, Option<Pick>),
 }
 
 /// A generated command.
@@ -273,6 +298,7 @@ fn read_arg() -> impl Strategy<Value = ReadArg> {
         (pick(), emoji()).prop_map(|(p, e)| ReadArg::Reactions(p, e)),
         proptest::option::of(pick()).prop_map(ReadArg::Feed),
         any::<u8>().prop_map(ReadArg::Directory),
+        (any::<u8>(), proptest::option::of(pick())).prop_map(|(q, p)| ReadArg::Search(q, p)),
     ]
 }
 
@@ -395,17 +421,39 @@ pub(super) enum Op {
         listed: Vec<String>,
     },
     /// `add_participant`.
-    Add { actor: String, talk: Ref, agent: String },
+    Add {
+        actor: String,
+        talk: Ref,
+        agent: String,
+    },
     /// `join_talk`.
-    Join { actor: String, talk: Ref },
+    Join {
+        actor: String,
+        talk: Ref,
+    },
     /// `remove_participant`: `target` `None` is `me`.
-    Remove { actor: String, talk: Ref, target: Option<Ref> },
+    Remove {
+        actor: String,
+        talk: Ref,
+        target: Option<Ref>,
+    },
     /// `close_talk`.
-    Close { actor: String, talk: Ref },
+    Close {
+        actor: String,
+        talk: Ref,
+    },
     /// `reopen_talk`.
-    Reopen { actor: String, talk: Ref },
+    Reopen {
+        actor: String,
+        talk: Ref,
+    },
     /// `update_talk`.
-    Update { actor: String, talk: Ref, name: Option<String>, detail: Option<String> },
+    Update {
+        actor: String,
+        talk: Ref,
+        name: Option<String>,
+        detail: Option<String>,
+    },
     /// `send_message`.
     Send {
         actor: String,
@@ -417,35 +465,100 @@ pub(super) enum Op {
         mentions: Vec<String>,
     },
     /// `edit_message_with`.
-    Edit { actor: String, msg: Ref, text: String, mentions: Option<Vec<String>> },
+    Edit {
+        actor: String,
+        msg: Ref,
+        text: String,
+        mentions: Option<Vec<String>>,
+    },
     /// `mark_read` (`msg` `None`: the newest).
-    MarkRead { actor: String, talk: Ref, msg: Option<Ref> },
+    MarkRead {
+        actor: String,
+        talk: Ref,
+        msg: Option<Ref>,
+    },
     /// `mark_unread`.
-    MarkUnread { actor: String, talk: Ref, msg: Ref },
+    MarkUnread {
+        actor: String,
+        talk: Ref,
+        msg: Ref,
+    },
     /// `delete_message`.
-    Delete { actor: String, msg: Ref },
+    Delete {
+        actor: String,
+        msg: Ref,
+    },
     /// `add_reaction`.
-    React { actor: String, msg: Ref, emoji: String },
+    React {
+        actor: String,
+        msg: Ref,
+        emoji: String,
+    },
     /// `remove_reaction`.
-    Unreact { actor: String, msg: Ref, emoji: String },
+    Unreact {
+        actor: String,
+        msg: Ref,
+        emoji: String,
+    },
     /// `talks`.
-    Talks { actor: String, closed: Option<bool>, page_size: u32 },
+    Talks {
+        actor: String,
+        closed: Option<bool>,
+        page_size: u32,
+    },
     /// `talk`.
-    Talk { actor: String, talk: Ref },
+    Talk {
+        actor: String,
+        talk: Ref,
+    },
     /// `participants`.
-    Participants { actor: String, talk: Ref, filter: PartFilter, page_size: u32 },
+    Participants {
+        actor: String,
+        talk: Ref,
+        filter: PartFilter,
+        page_size: u32,
+    },
     /// `messages`.
-    Messages { actor: String, talk: Ref, include_replies: bool, page_size: u32 },
+    Messages {
+        actor: String,
+        talk: Ref,
+        include_replies: bool,
+        page_size: u32,
+    },
+    Search {
+        actor: String,
+        q: String,
+        talk: Option<Ref>,
+        page_size: u32,
+    },
     /// `message`.
-    Message { actor: String, msg: Ref },
+    Message {
+        actor: String,
+        msg: Ref,
+    },
     /// `replies`.
-    Replies { actor: String, msg: Ref, page_size: u32 },
+    Replies {
+        actor: String,
+        msg: Ref,
+        page_size: u32,
+    },
     /// `reactions`.
-    Reactions { actor: String, msg: Ref, emoji: String, page_size: u32 },
+    Reactions {
+        actor: String,
+        msg: Ref,
+        emoji: String,
+        page_size: u32,
+    },
     /// The store's `agent_events`, of one talk (`Some`) or all.
-    Feed { agent: String, talk: Option<Ref> },
+    Feed {
+        agent: String,
+        talk: Option<Ref>,
+    },
     /// `public_talks`: the directory (it takes no agent).
-    Directory { q: Option<String>, page_size: u32 },
+    Directory {
+        q: Option<String>,
+        page_size: u32,
+    },
 }
 
 impl Op {
@@ -480,6 +593,7 @@ impl Op {
             Op::Reactions { .. } => "reactions",
             Op::Feed { .. } => "agent_events",
             Op::Directory { .. } => "public_talks",
+            Op::Search { .. } => "search_messages",
         }
     }
 
@@ -751,7 +865,13 @@ pub(super) fn resolve(model: &Model, cmd: &Cmd) -> Op {
                     Op::Reactions { msg: resolve_msg(model, &actor, *p), actor, emoji: emoji_of(*e), page_size }
                 }
                 ReadArg::Feed(p) => Op::Feed { talk: p.map(|p| resolve_talk(model, &actor, p)), agent: actor },
-                ReadArg::Directory(q) => Op::Directory { q: query_of(*q), page_size },
+                ReadArg::Directory(q) => Op::Directory { q: directory_query_of(*q), page_size },
+                ReadArg::Search(q, p) => Op::Search {
+                    talk: p.map(|p| resolve_talk(model, &actor, p)),
+                    actor,
+                    q: search_query_of(*q),
+                    page_size,
+                },
             }
         }
     }
@@ -803,6 +923,7 @@ pub(super) fn run_on_model(model: &mut Model, op: &Op) -> super::plain::Outcome 
         Op::Reactions { actor, msg, emoji, .. } => model.reactors(actor, *msg, emoji),
         Op::Feed { agent, talk } => model.feed(agent, *talk),
         Op::Directory { q, .. } => model.directory(q.as_deref()),
+        Op::Search { actor, q, talk, .. } => model.search(actor, q, *talk),
     }
 }
 
@@ -898,6 +1019,13 @@ impl fmt::Display for Op {
             }
             Op::Reactions { actor, msg, emoji, page_size } => {
                 write!(f, "{actor}: list reactions {emoji:?} of {} (pages of {page_size})", r('m', *msg))
+            }
+            Op::Search { actor, q, talk, page_size } => {
+                write!(f, "{actor}: search {} (pages of {page_size})", short(q))?;
+                match talk {
+                    Some(t) => write!(f, " in {}", r('t', *t)),
+                    None => Ok(()),
+                }
             }
             Op::Feed { agent, talk } => match talk {
                 None => write!(f, "{agent}: events of all talks"),

@@ -39,6 +39,58 @@ fn as_set(mentions: &[String]) -> Vec<String> {
     set
 }
 
+const SEARCH_QUERY_MAX: usize = 200;
+
+/// The words of a text for search, plainly: folded (talk-core's folding),
+/// then cut at everything that is not a letter or a digit.
+fn search_words(text: &str) -> Vec<String> {
+    let folded = talk_core::text::fold(text);
+    let mut words = Vec::new();
+    let mut word = String::new();
+    for c in folded.chars() {
+        if c.is_alphanumeric() {
+            word.push(c);
+        } else if !word.is_empty() {
+            words.push(std::mem::take(&mut word));
+        }
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words
+}
+
+/// A search query's parts, plainly: `(words, quoted)` for each run outside
+/// and inside `"` (an open quote runs to the end); an unquoted run's words
+/// are each a prefix, a quoted run is a phrase of whole words.
+fn search_parts(q: &str) -> Vec<(Vec<String>, bool)> {
+    let mut parts = Vec::new();
+    let mut quoted = false;
+    let mut run = String::new();
+    for c in q.chars() {
+        if c == '"' {
+            parts.push((search_words(&run), quoted));
+            run.clear();
+            quoted = !quoted;
+        } else {
+            run.push(c);
+        }
+    }
+    parts.push((search_words(&run), quoted));
+    parts.retain(|(words, _)| !words.is_empty());
+    parts
+}
+
+/// Whether one part of a query holds for the words of a text.
+fn search_part_holds(words: &[String], part: &(Vec<String>, bool)) -> bool {
+    let (terms, quoted) = part;
+    if !quoted {
+        return terms.iter().all(|term| words.iter().any(|w| w.starts_with(term.as_str())));
+    }
+    let n = terms.len();
+    (0..words.len()).any(|start| start + n <= words.len() && words[start..start + n] == terms[..])
+}
+
 fn fail<T>(code: &str) -> Result<T, String> {
     Err(code.to_owned())
 }
@@ -1178,6 +1230,42 @@ impl Model {
         for (m, msg) in self.msgs.iter().enumerate() {
             if msg.talk == t && (include_replies || msg.parent.is_none()) {
                 list.push(m);
+            }
+        }
+        list.sort_by_key(|&m| std::cmp::Reverse(self.msgs[m].seq));
+        Ok(Answer::Messages(list.into_iter().map(|m| self.p_msg(m)).collect()))
+    }
+
+    /// `GET /search/messages`: the normal, non-deleted messages of the talks
+    /// where the actor is active whose words hold every part of `q`,
+    /// newest first; `talk` keeps one talk (which must be visible and
+    /// active for the actor).
+    pub(super) fn search(&self, actor: &str, q: &str, talk: Option<Option<usize>>) -> Outcome {
+        // 4
+        let parts = search_parts(q);
+        if !text_ok(q, 1, SEARCH_QUERY_MAX) || parts.is_empty() {
+            return fail("invalid_request");
+        }
+        // 5, 6
+        let only = match talk {
+            Some(talk) => {
+                let t = self.visible(actor, talk)?;
+                self.require_active(t, actor)?;
+                Some(t)
+            }
+            None => None,
+        };
+        let mut list = Vec::new();
+        for (m, msg) in self.msgs.iter().enumerate() {
+            let searched = msg.system.is_none()
+                && !msg.deleted
+                && only.is_none_or(|t| msg.talk == t)
+                && self.active_record(msg.talk, actor).is_some();
+            if searched {
+                let words = search_words(&msg.text);
+                if parts.iter().all(|part| search_part_holds(&words, part)) {
+                    list.push(m);
+                }
             }
         }
         list.sort_by_key(|&m| std::cmp::Reverse(self.msgs[m].seq));
