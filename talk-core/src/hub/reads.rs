@@ -139,7 +139,7 @@ impl Hub {
 
     /// [`Hub::talk`] with the caller's counts: `None` for a former participant.
     pub async fn talk_with_counts(&self, actor: &AgentId, talk_id: TalkId) -> Result<WithCounts<Talk>> {
-        let visible = self.visible(actor, talk_id).await?;
+        let visible = self.readable_talk(actor, talk_id).await?;
         let counts = self.counts_in(actor, &visible).await?;
         Ok(WithCounts { resource: visible.talk, counts })
     }

@@ -7,6 +7,7 @@ use crate::id::{AgentId, TalkId};
 use crate::page::{ListKey, Page, PageRequest};
 use crate::participant::Participant;
 use crate::rules::{self, Actor, Decision, Fresh};
+use crate::store::TalkAndRecords;
 use crate::syntax;
 use crate::talk::{AgentPair, NewTalk, Talk, TalkChanges, TalkKind, TalkStatus};
 
@@ -79,8 +80,14 @@ impl Hub {
     /// One talk; a former participant may read it too, and any agent a
     /// public talk.
     pub async fn talk(&self, actor: &AgentId, talk_id: TalkId) -> Result<Talk> {
+        Ok(self.readable_talk(actor, talk_id).await?.talk)
+    }
+
+    /// Step 5 of reading a talk itself: the caller has (had) a record in
+    /// it, or the talk is public (any agent reads a public talk).
+    pub(super) async fn readable_talk(&self, actor: &AgentId, talk_id: TalkId) -> Result<TalkAndRecords> {
         match self.store().talk_and_records(talk_id, actor).await? {
-            Some(read) if !read.records.is_empty() || read.talk.kind == TalkKind::Public => Ok(read.talk),
+            Some(read) if !read.records.is_empty() || read.talk.kind == TalkKind::Public => Ok(read),
             _ => Err(Error::NotFound("talk")),
         }
     }
