@@ -7,6 +7,7 @@ mod notifier;
 mod schema;
 mod search;
 mod sql;
+mod steps;
 mod writer;
 
 use std::fmt;
