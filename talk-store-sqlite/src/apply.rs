@@ -82,6 +82,18 @@ pub(crate) struct Lease {
     pub(crate) expires_at: i64,
 }
 
+impl Lease {
+    /// `owner`'s lease on the consumer `name` for `lease` from now.
+    pub(crate) fn new(name: &str, owner: &str, lease: std::time::Duration) -> Self {
+        Self { name: name.to_owned(), owner: owner.to_owned(), expires_at: expires_in(lease) }
+    }
+}
+
+/// Unix milliseconds `lease` from now: when a lease taken now runs out.
+pub(crate) fn expires_in(lease: std::time::Duration) -> i64 {
+    unix_millis().saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX))
+}
+
 /// Takes or renews a consumer's lease, creating it at `start`; refused
 /// (`LeaseHeld`) while another owner's lease lives.
 pub(crate) fn claim_consumer(conn: &Connection, lease: &Lease, start: u64) -> Result<Vec<Event>, Refusal> {

@@ -18,7 +18,7 @@ mod sql;
 mod writer;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -43,7 +43,7 @@ use crate::codec::id;
 use crate::error::Error;
 use crate::open::classify_open_error;
 use crate::reader::{ReadPool, ReadSize, after, before, limit};
-use crate::writer::{Command, Entry, Shared, SharedWriter, Stop};
+use crate::writer::{Applying, Command, Entry, Shared, SharedWriter, Stop};
 
 /// Talk's SQLite [`Store`]: one database file in WAL mode, one write
 /// connection committing queued change sets in batches, a small pool of
@@ -73,23 +73,6 @@ pub struct SqliteStore {
     applying: AtomicUsize,
     reads: Arc<ReadPool>,
     shared: Arc<Shared>,
-}
-
-/// One `apply` under way, counted in [`SqliteStore::applying`] while it lives.
-struct Applying<'a>(&'a AtomicUsize);
-
-impl<'a> Applying<'a> {
-    /// Counts one more; answers it and whether it is the only one.
-    fn enter(count: &'a AtomicUsize) -> (Self, bool) {
-        let before = count.fetch_add(1, Ordering::AcqRel);
-        (Self(count), before == 0)
-    }
-}
-
-impl Drop for Applying<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
-    }
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -283,16 +266,6 @@ fn on_multi_thread_runtime() -> bool {
         .is_ok_and(|handle| handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread)
 }
 
-/// Collects the rows of a query.
-fn rows<T>(
-    conn: &Connection,
-    statement: &str,
-    params: impl rusqlite::Params,
-    row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
-) -> Result<Vec<T>, Error> {
-    Ok(conn.prepare_cached(statement)?.query_map(params, row)?.collect::<rusqlite::Result<Vec<T>>>()?)
-}
-
 #[async_trait]
 impl Store for SqliteStore {
     /// Commits the change set on the calling thread when it is the only one
@@ -352,7 +325,7 @@ impl Store for SqliteStore {
 
     /// Runs through the writer, so that it is ordered with the prunes.
     async fn hold_events(&self, holder: &str, position: u64, lease: Option<Duration>) -> Result<(), StoreError> {
-        let expires_at = lease.map(expires_in);
+        let expires_at = lease.map(apply::expires_in);
         self.queue(self.sender()?, Entry::Hold(holder.to_owned(), position, expires_at)).await.map(drop)
     }
 
@@ -369,22 +342,18 @@ impl Store for SqliteStore {
         lease: Duration,
         start: u64,
     ) -> Result<Option<u64>, StoreError> {
-        let lease = Lease { name: name.to_owned(), owner: owner.to_owned(), expires_at: expires_in(lease) };
+        let lease = Lease::new(name, owner, lease);
         match self.queue(self.sender()?, Entry::ClaimConsumer(lease, start)).await {
             Ok(_) => {}
             Err(StoreError::Conflict(Conflict::LeaseHeld)) => return Ok(None),
             Err(other) => return Err(other),
         }
         let name = name.to_owned();
-        self.read(ReadSize::Point, move |conn| {
-            let cursor: i64 = conn.prepare_cached(sql::CONSUMER_CURSOR)?.query_row([name], |row| row.get(0))?;
-            error::to_u64(cursor, "consumer cursor").map(Some)
-        })
-        .await
+        self.read(ReadSize::Point, move |conn| reader::consumer_cursor(conn, &name).map(Some)).await
     }
 
     async fn ack_consumer(&self, name: &str, owner: &str, cursor: u64, lease: Duration) -> Result<bool, StoreError> {
-        let lease = Lease { name: name.to_owned(), owner: owner.to_owned(), expires_at: expires_in(lease) };
+        let lease = Lease::new(name, owner, lease);
         match self.queue(self.sender()?, Entry::AckConsumer(lease, cursor)).await {
             Ok(_) => Ok(true),
             Err(StoreError::Conflict(Conflict::LeaseHeld)) => Ok(false),
@@ -393,22 +362,7 @@ impl Store for SqliteStore {
     }
 
     async fn consumers(&self) -> Result<Vec<ConsumerRecord>, StoreError> {
-        self.read(ReadSize::Point, |conn| {
-            let now = apply::unix_millis();
-            let mut statement = conn.prepare_cached(sql::CONSUMERS)?;
-            let mut rows = statement.query([])?;
-            let mut consumers = Vec::new();
-            while let Some(row) = rows.next()? {
-                let expires_at: i64 = row.get(3)?;
-                consumers.push(ConsumerRecord {
-                    name: row.get(0)?,
-                    cursor: error::to_u64(row.get(1)?, "consumer cursor")?,
-                    owner: if expires_at > now { Some(row.get(2)?) } else { None },
-                });
-            }
-            Ok(consumers)
-        })
-        .await
+        self.read(ReadSize::Point, reader::consumers).await
     }
 
     async fn remove_consumer(&self, name: &str) -> Result<(), StoreError> {
@@ -448,7 +402,7 @@ impl Store for SqliteStore {
         let agent = agent.as_str().to_owned();
         let status = status.map(Named::as_str);
         self.read(ReadSize::List, move |conn| {
-            rows(conn, sql::TALKS_OF_AGENT, params![agent, before(before_seq), status, limit(max)], codec::talk)
+            reader::rows(conn, sql::TALKS_OF_AGENT, params![agent, before(before_seq), status, limit(max)], codec::talk)
         })
         .await
     }
@@ -459,7 +413,7 @@ impl Store for SqliteStore {
             return self
                 .read(ReadSize::List, move |conn| {
                     let params = params![before(before_seq), words, limit(max)];
-                    rows(conn, sql::PUBLIC_TALKS_MANY_WORDS, params, codec::talk)
+                    reader::rows(conn, sql::PUBLIC_TALKS_MANY_WORDS, params, codec::talk)
                 })
                 .await;
         }
@@ -467,7 +421,7 @@ impl Store for SqliteStore {
         let (w1, w2, w3, w4) = (word(0), word(1), word(2), word(3));
         self.read(ReadSize::List, move |conn| {
             let params = params![before(before_seq), w1, w2, w3, w4, limit(max)];
-            rows(conn, sql::PUBLIC_TALKS, params, codec::talk)
+            reader::rows(conn, sql::PUBLIC_TALKS, params, codec::talk)
         })
         .await
     }
@@ -485,7 +439,7 @@ impl Store for SqliteStore {
     async fn agent_records(&self, talk_id: TalkId, agent: &AgentId) -> Result<Vec<Participant>, StoreError> {
         let agent = agent.as_str().to_owned();
         self.read(ReadSize::Point, move |conn| {
-            rows(conn, sql::AGENT_RECORDS, params![agent, id(&talk_id.0)], codec::participant)
+            reader::rows(conn, sql::AGENT_RECORDS, params![agent, id(&talk_id.0)], codec::participant)
         })
         .await
     }
@@ -521,7 +475,7 @@ impl Store for SqliteStore {
         let agent = agent.as_str().to_owned();
         let after_seq = after(Some(after_seq));
         self.read(ReadSize::List, move |conn| {
-            rows(conn, sql::AGENT_MEMBERSHIPS, params![agent, after_seq], codec::participant)
+            reader::rows(conn, sql::AGENT_MEMBERSHIPS, params![agent, after_seq], codec::participant)
         })
         .await
     }
@@ -534,10 +488,13 @@ impl Store for SqliteStore {
         max: usize,
     ) -> Result<Vec<Participant>, StoreError> {
         self.read(ReadSize::List, move |conn| match status {
-            None => {
-                rows(conn, sql::PARTICIPANTS, params![id(&talk_id.0), after(after_seq), limit(max)], codec::participant)
-            }
-            Some(status) => rows(
+            None => reader::rows(
+                conn,
+                sql::PARTICIPANTS,
+                params![id(&talk_id.0), after(after_seq), limit(max)],
+                codec::participant,
+            ),
+            Some(status) => reader::rows(
                 conn,
                 sql::PARTICIPANTS_WITH_STATUS,
                 params![id(&talk_id.0), Named::as_str(status), after(after_seq), limit(max)],
@@ -661,14 +618,19 @@ impl Store for SqliteStore {
     ) -> Result<Vec<Reaction>, StoreError> {
         let emoji = emoji.as_str().to_owned();
         self.read(ReadSize::List, move |conn| {
-            rows(conn, sql::REACTIONS, params![id(&message_id.0), emoji, after(after_seq), limit(max)], codec::reaction)
+            reader::rows(
+                conn,
+                sql::REACTIONS,
+                params![id(&message_id.0), emoji, after(after_seq), limit(max)],
+                codec::reaction,
+            )
         })
         .await
     }
 
     async fn events(&self, after_seq: u64, max: usize) -> Result<Vec<Event>, StoreError> {
         self.read(ReadSize::List, move |conn| {
-            rows(conn, sql::EVENTS, params![after(Some(after_seq)), limit(max)], codec::event)
+            reader::rows(conn, sql::EVENTS, params![after(Some(after_seq)), limit(max)], codec::event)
         })
         .await
     }
@@ -691,7 +653,7 @@ impl Store for SqliteStore {
     ) -> Result<Vec<talk_core::ReadMarker>, StoreError> {
         let (after_seq, max) = (after(after_seq), limit(max));
         self.read(ReadSize::List, move |conn| {
-            rows(conn, sql::READ_MARKERS, params![id(&talk_id.0), after_seq, max], codec::read_marker)
+            reader::rows(conn, sql::READ_MARKERS, params![id(&talk_id.0), after_seq, max], codec::read_marker)
         })
         .await
     }
@@ -704,11 +666,11 @@ impl Store for SqliteStore {
         let agent = agent.as_str().to_owned();
         let talks: Option<Vec<TalkId>> = talks.map(<[TalkId]>::to_vec);
         self.read(ReadSize::List, move |conn| match talks {
-            None => rows(conn, sql::READ_NUMBERS, params![agent], codec::read_numbers),
+            None => reader::rows(conn, sql::READ_NUMBERS, params![agent], codec::read_numbers),
             Some(talks) => {
                 let ids: rusqlite::vtab::array::Array =
                     std::rc::Rc::new(talks.iter().map(|t| rusqlite::types::Value::Blob(id(&t.0).to_vec())).collect());
-                rows(conn, sql::READ_NUMBERS_IN, params![agent, ids], codec::read_numbers)
+                reader::rows(conn, sql::READ_NUMBERS_IN, params![agent, ids], codec::read_numbers)
             }
         })
         .await
@@ -728,18 +690,16 @@ impl Store for SqliteStore {
         let after_seq = after(Some(after_seq));
         let (max, bound) = (limit(max), limit(max - 1));
         self.read(ReadSize::List, move |conn| match talk {
-            None => rows(conn, sql::AGENT_EVENTS, params![agent, after_seq, bound, max], codec::event),
-            Some(talk) => {
-                rows(conn, sql::AGENT_EVENTS_IN_TALK, params![agent, after_seq, bound, max, id(&talk.0)], codec::event)
-            }
+            None => reader::rows(conn, sql::AGENT_EVENTS, params![agent, after_seq, bound, max], codec::event),
+            Some(talk) => reader::rows(
+                conn,
+                sql::AGENT_EVENTS_IN_TALK,
+                params![agent, after_seq, bound, max, id(&talk.0)],
+                codec::event,
+            ),
         })
         .await
     }
-}
-
-/// Unix milliseconds `lease` from now: when a lease taken now runs out.
-fn expires_in(lease: Duration) -> i64 {
-    apply::unix_millis().saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX))
 }
 
 #[cfg(test)]

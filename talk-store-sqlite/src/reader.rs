@@ -263,3 +263,36 @@ fn with_reactions(conn: &Connection, mut messages: Vec<Message>, listed: usize) 
     }
     Ok(messages)
 }
+
+/// Collects the rows of a query.
+pub(crate) fn rows<T>(
+    conn: &Connection,
+    statement: &str,
+    params: impl rusqlite::Params,
+    row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Vec<T>, Error> {
+    Ok(conn.prepare_cached(statement)?.query_map(params, row)?.collect::<rusqlite::Result<Vec<T>>>()?)
+}
+
+/// The cursor of the durable consumer `name` (which exists).
+pub(crate) fn consumer_cursor(conn: &Connection, name: &str) -> Result<u64, Error> {
+    let cursor: i64 = conn.prepare_cached(sql::CONSUMER_CURSOR)?.query_row([name], |row| row.get(0))?;
+    crate::error::to_u64(cursor, "consumer cursor")
+}
+
+/// Every durable consumer by name, with its owner while the lease lives.
+pub(crate) fn consumers(conn: &mut Connection) -> Result<Vec<talk_core::store::ConsumerRecord>, Error> {
+    let now = crate::apply::unix_millis();
+    let mut statement = conn.prepare_cached(sql::CONSUMERS)?;
+    let mut rows = statement.query([])?;
+    let mut consumers = Vec::new();
+    while let Some(row) = rows.next()? {
+        let expires_at: i64 = row.get(3)?;
+        consumers.push(talk_core::store::ConsumerRecord {
+            name: row.get(0)?,
+            cursor: crate::error::to_u64(row.get(1)?, "consumer cursor")?,
+            owner: if expires_at > now { Some(row.get(2)?) } else { None },
+        });
+    }
+    Ok(consumers)
+}

@@ -33,6 +33,7 @@
 //! into the database file and closes the connection.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 
@@ -416,5 +417,22 @@ impl Writer {
             0 => Ok(()),
             _ => Err(Error::CheckpointBusy),
         }
+    }
+}
+
+/// One `apply` under way, counted in [`SqliteStore::applying`] while it lives.
+pub(crate) struct Applying<'a>(&'a AtomicUsize);
+
+impl<'a> Applying<'a> {
+    /// Counts one more; answers it and whether it is the only one.
+    pub(crate) fn enter(count: &'a AtomicUsize) -> (Self, bool) {
+        let before = count.fetch_add(1, Ordering::AcqRel);
+        (Self(count), before == 0)
+    }
+}
+
+impl Drop for Applying<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
