@@ -41,7 +41,7 @@ pub use page::{Page, PageRequest};
 pub use participant::{LeftReason, Participant, ParticipantStatus};
 pub use reaction::{Emoji, Reaction, ReactionChange};
 pub use read::{ReadCounts, ReadMarker, ReadNumbers, ReadReceipt, ReadState, ReceiptAudience, UnreadTotals};
-pub use search::{Highlight, SearchHit, SearchRequest};
+pub use search::{Highlight, SearchFilters, SearchHit, SearchRequest};
 
 /// The port an embedder plugs a store into; what a store author needs
 /// besides it lives in [`store`].

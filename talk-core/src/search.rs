@@ -47,13 +47,11 @@ impl SearchTerm {
     }
 }
 
-/// What a store searches for: the terms and the filters of a search, as the
-/// Hub validated them. See [`Store::search_messages`](crate::Store::search_messages).
+/// The filters of a search, all of which must hold: the same in the
+/// caller's [`SearchRequest`] and in the store's [`SearchQuery`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SearchQuery {
-    /// The terms, all of which must hold; at least one.
-    pub terms: Vec<SearchTerm>,
-    /// Only messages of this talk.
+pub struct SearchFilters {
+    /// Only messages of this talk (the caller must be an active participant).
     pub talk_id: Option<TalkId>,
     /// Only messages by this author.
     pub agent_id: Option<AgentId>,
@@ -61,10 +59,32 @@ pub struct SearchQuery {
     pub parent_id: Option<MessageId>,
     /// Only messages with at least one media.
     pub has_media: bool,
-    /// Only messages sent before this time (`tm_create < before`).
+    /// Only messages sent before this time (`tm_create < before`, exclusive).
     pub before: Option<Timestamp>,
-    /// Only messages sent after this time (`tm_create > after`).
+    /// Only messages sent after this time (`tm_create > after`, exclusive).
     pub after: Option<Timestamp>,
+}
+
+impl SearchFilters {
+    /// Whether every filter holds for `message`.
+    pub fn hold_for(&self, message: &Message) -> bool {
+        self.talk_id.is_none_or(|t| message.talk_id == t)
+            && self.agent_id.as_ref().is_none_or(|a| message.agent_id.as_ref() == Some(a))
+            && self.parent_id.is_none_or(|p| message.parent_id == Some(p))
+            && (!self.has_media || !message.medias.is_empty())
+            && self.before.is_none_or(|t| message.tm_create < t)
+            && self.after.is_none_or(|t| message.tm_create > t)
+    }
+}
+
+/// What a store searches for: the terms and the filters of a search, as the
+/// Hub validated them. See [`Store::search_messages`](crate::Store::search_messages).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SearchQuery {
+    /// The terms, all of which must hold; at least one.
+    pub terms: Vec<SearchTerm>,
+    /// The filters.
+    pub filters: SearchFilters,
 }
 
 impl SearchQuery {
@@ -100,14 +120,7 @@ impl SearchQuery {
     /// that is not deleted: everything a store checks but the words and
     /// the caller's visibility.
     pub fn filters_match(&self, message: &Message) -> bool {
-        message.kind == MessageKind::Normal
-            && !message.is_deleted()
-            && self.talk_id.is_none_or(|t| message.talk_id == t)
-            && self.agent_id.as_ref().is_none_or(|a| message.agent_id.as_ref() == Some(a))
-            && self.parent_id.is_none_or(|p| message.parent_id == Some(p))
-            && (!self.has_media || !message.medias.is_empty())
-            && self.before.is_none_or(|t| message.tm_create < t)
-            && self.after.is_none_or(|t| message.tm_create > t)
+        message.kind == MessageKind::Normal && !message.is_deleted() && self.filters.hold_for(message)
     }
 }
 
@@ -118,18 +131,8 @@ pub struct SearchRequest {
     /// characters with at least one word; words match whole or as a prefix,
     /// `"quoted phrases"` match whole words in order.
     pub q: String,
-    /// Only messages of this talk (the caller must be an active participant).
-    pub talk_id: Option<TalkId>,
-    /// Only messages by this author.
-    pub agent_id: Option<AgentId>,
-    /// Only replies to this message.
-    pub parent_id: Option<MessageId>,
-    /// Only messages with at least one media.
-    pub has_media: bool,
-    /// Only messages sent before this time (exclusive).
-    pub before: Option<Timestamp>,
-    /// Only messages sent after this time (exclusive).
-    pub after: Option<Timestamp>,
+    /// The filters.
+    pub filters: SearchFilters,
 }
 
 impl SearchRequest {
@@ -146,12 +149,12 @@ impl SearchRequest {
         format!(
             "{}|{}|{}|{}|{}|{}|{}",
             self.q,
-            opt(self.talk_id.map(|t| t.to_string())),
-            opt(self.agent_id.as_ref().map(ToString::to_string)),
-            opt(self.parent_id.map(|m| m.to_string())),
-            self.has_media,
-            time(self.before),
-            time(self.after),
+            opt(self.filters.talk_id.map(|t| t.to_string())),
+            opt(self.filters.agent_id.as_ref().map(ToString::to_string)),
+            opt(self.filters.parent_id.map(|m| m.to_string())),
+            self.filters.has_media,
+            time(self.filters.before),
+            time(self.filters.after),
         )
     }
 }

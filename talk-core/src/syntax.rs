@@ -141,15 +141,7 @@ pub(crate) fn search(request: &SearchRequest, limits: &Limits) -> Result<SearchQ
     if terms.is_empty() {
         return Err(Error::invalid_request("q must hold at least one word (letters or digits)"));
     }
-    Ok(SearchQuery {
-        terms,
-        talk_id: request.talk_id,
-        agent_id: request.agent_id.clone(),
-        parent_id: request.parent_id,
-        has_media: request.has_media,
-        before: request.before,
-        after: request.after,
-    })
+    Ok(SearchQuery { terms, filters: request.filters.clone() })
 }
 
 /// Counts characters (Unicode scalar values).

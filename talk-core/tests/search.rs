@@ -6,7 +6,7 @@ mod common;
 use std::collections::BTreeSet;
 
 use common::*;
-use talk_core::{Hub, MessageId, PageRequest, ParticipantRef, SearchHit, SearchRequest};
+use talk_core::{Hub, MessageId, PageRequest, ParticipantRef, SearchFilters, SearchHit, SearchRequest};
 
 async fn search(hub: &Hub, who: &str, request: SearchRequest) -> Vec<SearchHit> {
     hub.search_messages(&agent(who), &request, &PageRequest::of_size(100)).await.expect("search").items
@@ -63,7 +63,10 @@ async fn search_sees_only_active_talks() {
     hub.remove_participant(&agent("a"), left.id, ParticipantRef::Me).await.expect("leave");
     send(&hub, "b", left.id, "needle after a left").await;
     assert_eq!(found(&hub, "a", "needle").await, [seen.id]);
-    let in_talk = |talk| SearchRequest { talk_id: Some(talk), ..SearchRequest::new("needle") };
+    let in_talk = |talk| SearchRequest {
+        filters: SearchFilters { talk_id: Some(talk), ..SearchFilters::default() },
+        ..SearchRequest::new("needle")
+    };
     let page = PageRequest::first();
     assert_eq!(code(hub.search_messages(&agent("a"), &in_talk(never.id), &page).await), "not_found");
     assert_eq!(code(hub.search_messages(&agent("a"), &in_talk(left.id), &page).await), "not_participant");
@@ -152,9 +155,15 @@ async fn search_refuses_bad_queries_and_foreign_page_tokens() {
     assert!(hub.search_messages(&agent("a"), &SearchRequest::new("word"), &next).await.is_ok());
     let other_text = SearchRequest::new("words");
     assert_eq!(code(hub.search_messages(&agent("a"), &other_text, &next).await), "invalid_request");
-    let other_filter = SearchRequest { has_media: true, ..SearchRequest::new("word") };
+    let other_filter = SearchRequest {
+        filters: SearchFilters { has_media: true, ..SearchFilters::default() },
+        ..SearchRequest::new("word")
+    };
     assert_eq!(code(hub.search_messages(&agent("a"), &other_filter, &next).await), "invalid_request");
-    let in_talk = SearchRequest { talk_id: Some(talk.id), ..SearchRequest::new("") };
+    let in_talk = SearchRequest {
+        filters: SearchFilters { talk_id: Some(talk.id), ..SearchFilters::default() },
+        ..SearchRequest::new("")
+    };
     assert_eq!(
         code(hub.search_messages(&agent("z"), &in_talk, &page).await),
         "invalid_request",

@@ -310,7 +310,7 @@ impl State {
     ) -> Vec<Message> {
         let Some(talks) = self.agent_talks.get(agent) else { return Vec::new() };
         let mut found: Vec<(u64, MessageId)> = Vec::new();
-        for talk in talks.values().filter(|t| query.talk_id.is_none_or(|only| only == **t)) {
+        for talk in talks.values().filter(|t| query.filters.talk_id.is_none_or(|only| only == **t)) {
             let Some(messages) = self.all_messages.get(talk) else { continue };
             let hits = descending(messages, before)
                 .filter(|id| {

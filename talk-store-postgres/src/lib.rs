@@ -595,9 +595,9 @@ impl Store for PostgresStore {
     ) -> Result<Vec<Message>, StoreError> {
         let Some(matching) = search::tsquery(&query.terms) else { return Ok(Vec::new()) };
         let before = before.map_or(i64::MAX, clamp);
-        let talk = query.talk_id.map(|t| t.0);
-        let author = query.agent_id.as_ref().map(|a| a.as_str());
-        let parent = query.parent_id.map(|m| m.0);
+        let talk = query.filters.talk_id.map(|t| t.0);
+        let author = query.filters.agent_id.as_ref().map(|a| a.as_str());
+        let parent = query.filters.parent_id.map(|m| m.0);
         let rows = self
             .rows(
                 sql::SEARCH_MESSAGES,
@@ -608,9 +608,9 @@ impl Store for PostgresStore {
                     &talk,
                     &author,
                     &parent,
-                    &query.has_media,
-                    &query.before,
-                    &query.after,
+                    &query.filters.has_media,
+                    &query.filters.before,
+                    &query.filters.after,
                     &clamp(limit),
                     &clamp(reactors_listed),
                 ],

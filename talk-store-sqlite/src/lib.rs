@@ -563,12 +563,12 @@ impl Store for SqliteStore {
     ) -> Result<Vec<Message>, StoreError> {
         let Some(matching) = reader::fts_query(&query.terms) else { return Ok(Vec::new()) };
         let agent = agent.as_str().to_owned();
-        let talk = query.talk_id.map(|t| id(&t.0).to_vec());
-        let author = query.agent_id.as_ref().map(|a| a.as_str().to_owned());
-        let parent = query.parent_id.map(|m| id(&m.0).to_vec());
-        let has_media = i64::from(query.has_media);
-        let sent_before = codec::ts_opt(query.before.as_ref()).map_err(StoreError::from)?;
-        let sent_after = codec::ts_opt(query.after.as_ref()).map_err(StoreError::from)?;
+        let talk = query.filters.talk_id.map(|t| id(&t.0).to_vec());
+        let author = query.filters.agent_id.as_ref().map(|a| a.as_str().to_owned());
+        let parent = query.filters.parent_id.map(|m| id(&m.0).to_vec());
+        let has_media = i64::from(query.filters.has_media);
+        let sent_before = codec::ts_opt(query.filters.before.as_ref()).map_err(StoreError::from)?;
+        let sent_after = codec::ts_opt(query.filters.after.as_ref()).map_err(StoreError::from)?;
         self.read(ReadSize::List, move |conn| {
             reader::snapshot(conn, |conn| {
                 reader::messages(

@@ -61,8 +61,8 @@ use self::state::{ClientId, Intro, Model, PartFilter};
 use talk_core::{
     AgentId, Delivery, Event, EventData, Hub, LeftReason, Limits, ManualClock, Media, Message, MessageEdit,
     MessageFilter, MessageId, MessageKind, NewMessage, NewTalk, PageRequest, Participant, ParticipantFilter,
-    ParticipantId, ParticipantRef, ParticipantStatus, Reaction, ReadState, Scope, SearchRequest, StaticDirectory,
-    Store, Subscription, SystemEvent, Talk, TalkChanges, TalkId, TalkKind, TalkStatus,
+    ParticipantId, ParticipantRef, ParticipantStatus, Reaction, ReadState, Scope, SearchFilters, SearchRequest,
+    StaticDirectory, Store, Subscription, SystemEvent, Talk, TalkChanges, TalkId, TalkKind, TalkStatus,
 };
 
 /// The participant limit the model test sets (low, so that it is reached).
@@ -797,7 +797,8 @@ async fn run_on_hub(hub: &Hub, store: &dyn Store, op: &Op, ids: &Ids) -> Result<
         }
         Op::Search { actor, q, talk, page_size } => {
             let actor = agent_id(actor);
-            let search = SearchRequest { talk_id: talk.map(|t| ids.talk_id(t)), ..SearchRequest::new(q.clone()) };
+            let filters = SearchFilters { talk_id: talk.map(|t| ids.talk_id(t)), ..SearchFilters::default() };
+            let search = SearchRequest { filters, ..SearchRequest::new(q.clone()) };
             let hits = all_pages!(*page_size, request => hub.search_messages(&actor, &search, &request));
             hits.map(|hits| Raw::Messages(hits.into_iter().map(|hit| hit.message).collect()))
         }

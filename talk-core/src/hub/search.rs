@@ -30,7 +30,7 @@ impl Hub {
         let query = syntax::search(request, limits)?;
         let key = ListKey { kind: "s", scope: search_scope(request) };
         let keyset = key.keyset(page, limits)?;
-        if let Some(talk_id) = request.talk_id {
+        if let Some(talk_id) = request.filters.talk_id {
             let visible = self.visible(actor, talk_id).await?;
             visible.actor(actor).require_active()?;
         }

@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use serde::Deserialize;
-use talk_core::{AgentId, MessageId, SearchRequest, TalkId, Timestamp};
+use talk_core::{AgentId, MessageId, SearchFilters, SearchRequest, TalkId, Timestamp};
 
 use crate::auth::Caller;
 use crate::dto::{ErrorBody, SearchHitDto, SearchHitList};
@@ -71,8 +71,7 @@ pub(crate) async fn search_messages(
     ApiQuery(query): ApiQuery<SearchMessagesQuery>,
 ) -> Result<Json<SearchHitList>, ApiError> {
     let page = query.page();
-    let request = SearchRequest {
-        q: query.q,
+    let filters = SearchFilters {
         talk_id: query.talk_id,
         agent_id: query.agent_id,
         parent_id: query.parent_id,
@@ -80,6 +79,7 @@ pub(crate) async fn search_messages(
         before: query.before,
         after: query.after,
     };
+    let request = SearchRequest { q: query.q, filters };
     let hits = state.hub.search_messages(&agent, &request, &page).await?;
     Ok(Json(SearchHitList {
         result: hits.items.iter().map(SearchHitDto::from).collect(),

@@ -3,17 +3,18 @@
 //! the query, keyset pages.
 
 use super::support::*;
+use talk_core::SearchFilters;
 use talk_core::store::SearchQuery;
 
 /// The ids of what `agent` finds with `q` (and the filters of `query`), newest first.
-async fn found(store: &dyn Store, who: &str, q: &str, query: SearchQuery) -> Vec<MessageId> {
-    let query = SearchQuery { terms: SearchQuery::terms_of(q), ..query };
+async fn found(store: &dyn Store, who: &str, q: &str, filters: SearchFilters) -> Vec<MessageId> {
+    let query = SearchQuery { terms: SearchQuery::terms_of(q), filters };
     let hits = store.search_messages(&agent(who), &query, None, ALL, LISTED).await.must("search_messages");
     ids(&hits, |m| m.id)
 }
 
 async fn find(store: &dyn Store, who: &str, q: &str) -> Vec<MessageId> {
-    found(store, who, q, SearchQuery::default()).await
+    found(store, who, q, SearchFilters::default()).await
 }
 
 /// Sends a message with its own `tm_create`.
@@ -76,14 +77,14 @@ pub async fn search_filters_by_talk_author_thread_media_and_time(store: Arc<dyn 
     .await;
     let all = find(store, "alice", "report").await;
     assert_eq!(all, [m2.id, r1.id, b1.id, a1.id]);
-    let by = |query: SearchQuery| found(store, "alice", "report", query);
-    assert_eq!(by(SearchQuery { talk_id: Some(one.talk.id), ..Default::default() }).await, [r1.id, b1.id, a1.id]);
-    assert_eq!(by(SearchQuery { agent_id: Some(agent("bob")), ..Default::default() }).await, [r1.id, b1.id]);
-    assert_eq!(by(SearchQuery { parent_id: Some(a1.id), ..Default::default() }).await, [r1.id]);
-    assert_eq!(by(SearchQuery { has_media: true, ..Default::default() }).await, [m2.id]);
-    assert_eq!(by(SearchQuery { before: Some(at(30)), ..Default::default() }).await, [b1.id, a1.id], "exclusive");
-    assert_eq!(by(SearchQuery { after: Some(at(20)), ..Default::default() }).await, [m2.id, r1.id], "exclusive");
-    let both = SearchQuery {
+    let by = |filters: SearchFilters| found(store, "alice", "report", filters);
+    assert_eq!(by(SearchFilters { talk_id: Some(one.talk.id), ..Default::default() }).await, [r1.id, b1.id, a1.id]);
+    assert_eq!(by(SearchFilters { agent_id: Some(agent("bob")), ..Default::default() }).await, [r1.id, b1.id]);
+    assert_eq!(by(SearchFilters { parent_id: Some(a1.id), ..Default::default() }).await, [r1.id]);
+    assert_eq!(by(SearchFilters { has_media: true, ..Default::default() }).await, [m2.id]);
+    assert_eq!(by(SearchFilters { before: Some(at(30)), ..Default::default() }).await, [b1.id, a1.id], "exclusive");
+    assert_eq!(by(SearchFilters { after: Some(at(20)), ..Default::default() }).await, [m2.id, r1.id], "exclusive");
+    let both = SearchFilters {
         talk_id: Some(one.talk.id),
         agent_id: Some(agent("bob")),
         after: Some(at(10)),
@@ -157,7 +158,8 @@ pub async fn search_sees_only_talks_with_an_active_record(store: Arc<dyn Store>)
     assert!(find(store, "dave", "match").await.is_empty(), "an agent in no talk finds nothing");
     let page = store.search_messages(&agent("alice"), &SearchQuery::text("match"), None, 2, LISTED).await;
     assert_eq!(ids(&page.must("search_messages"), |m| m.id), [late_joiner.id, early.id], "the page is full");
-    let filtered = SearchQuery { talk_id: Some(left.talk.id), ..SearchQuery::text("match") };
+    let only_left = SearchFilters { talk_id: Some(left.talk.id), ..SearchFilters::default() };
+    let filtered = SearchQuery { filters: only_left, ..SearchQuery::text("match") };
     let hits = store.search_messages(&agent("alice"), &filtered, None, ALL, LISTED).await.must("search_messages");
     assert!(hits.is_empty(), "a talk left is not searched even when named: {:?} ({in_left:?})", ids(&hits, |m| m.id));
 }
