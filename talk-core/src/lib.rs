@@ -13,6 +13,7 @@ mod named;
 mod page;
 mod participant;
 pub mod policy;
+pub mod signal;
 mod reaction;
 mod read;
 mod rules;
@@ -42,6 +43,7 @@ pub use participant::{LeftReason, Participant, ParticipantStatus};
 pub use reaction::{Emoji, Reaction, ReactionChange};
 pub use read::{ReadCounts, ReadMarker, ReadNumbers, ReadReceipt, ReadState, ReceiptAudience, UnreadTotals};
 pub use search::{Highlight, SearchFilters, SearchHit, SearchRequest};
+pub use signal::{Connection, Presence, PresenceStatus, PresenceWatch, SharedTyping, Typing, TypingState};
 
 /// The port an embedder plugs a store into; what a store author needs
 /// besides it lives in [`store`].

@@ -39,6 +39,8 @@ pub struct Limits {
     pub page_size_max: u32,
     /// Longest search query text (`q`), in characters.
     pub search_query_max: usize,
+    /// Most agents one presence watch (a `presence_subscribe`) follows.
+    pub presence_watch_max: usize,
 }
 
 impl Default for Limits {
@@ -60,6 +62,7 @@ impl Default for Limits {
             page_size_default: 50,
             page_size_max: 100,
             search_query_max: 200,
+            presence_watch_max: 200,
         }
     }
 }

@@ -7,7 +7,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::dto::{ClientFrame, ControlFrame, EventFrame};
-use crate::routes::{events, messages, meta, participants, reactions, reads, search, talks};
+use crate::routes::{events, messages, meta, participants, presence, reactions, reads, search, talks};
 use crate::state::AppState;
 use crate::ws;
 
@@ -33,6 +33,7 @@ use crate::ws;
         (name = "reactions", description = "Emoji reactions to messages."),
         (name = "reads", description = "Read markers, unread and mention counts, read receipts."),
         (name = "search", description = "Finding the messages one can see by their words."),
+        (name = "presence", description = "Who is online (typing and live presence are WebSocket frames)."),
         (name = "events", description = "Live events (WebSocket) and catch-up."),
         (name = "meta", description = "Health and this document."),
     )
@@ -77,6 +78,8 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(reads::list_reads))
         .routes(routes!(reads::unread_totals))
         .routes(routes!(search::search_messages))
+        .routes(routes!(presence::agent_presence))
+        .routes(routes!(presence::talk_presence))
         .routes(routes!(events::list_events))
         .routes(routes!(ws::websocket))
 }

@@ -8,10 +8,13 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use super::{DeliveryOptions, EndReason, EndSlot, Notifier, Scope, SharedEvent, lock};
+use crate::clock::Clock;
 use crate::error::{Result, StoreError};
 use crate::event::{Event, EventData};
 use crate::id::{AgentId, TalkId};
+use crate::message::MessageKind;
 use crate::participant::Participant;
+use crate::signal::{SharedTyping, Typing, TypingEnd, Typists};
 use crate::store::Store;
 
 /// A subscription as the dispatcher routes to it.
@@ -19,6 +22,9 @@ struct LiveSub {
     id: u64,
     scope: Scope,
     sender: mpsc::Sender<Arc<SharedEvent>>,
+    /// Its typing frames: a queue of their own, read after the events,
+    /// that drops what does not fit.
+    typing: mpsc::Sender<Arc<SharedTyping>>,
     end: Arc<EndSlot>,
     last_queued: u64,
 }
@@ -37,6 +43,30 @@ struct Routes {
     agents: HashMap<AgentId, AgentRoute>,
     /// For each talk, the subscribed agents active in it.
     members: HashMap<TalkId, HashSet<AgentId>>,
+    /// Whether talks of `members` are closed, where known: from the talk
+    /// events routed, or read once by a typist's check.
+    closed: HashMap<TalkId, bool>,
+}
+
+/// The typing path beside the events: the node's typists, who ends their
+/// typing as events are routed.
+pub(crate) struct TypingPath {
+    pub(crate) typists: Arc<Typists>,
+    pub(crate) clock: Arc<dyn Clock>,
+    /// Typing frames a subscription may hold unread.
+    pub(crate) queue: usize,
+}
+
+/// What the dispatcher knows of an agent's place in a talk, for typing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Standing {
+    /// The agent has no subscription here: the dispatcher does not know.
+    Unknown,
+    /// The agent is not active in the talk.
+    NotMember,
+    /// Active in the talk, which is closed (`Some(true)`), open, or of a
+    /// status not known here yet (`None`).
+    Member { closed: Option<bool> },
 }
 
 /// The one dispatcher of a Hub.
@@ -49,6 +79,7 @@ pub(crate) struct Dispatcher {
     holder: String,
     /// When the hold was last renewed, and at what position.
     held: Mutex<(Instant, u64)>,
+    typing: TypingPath,
 }
 
 /// Why the dispatcher did not register a subscription.
@@ -65,6 +96,7 @@ pub(crate) struct Registration {
     pub(crate) id: u64,
     pub(crate) position: u64,
     pub(super) receiver: mpsc::Receiver<Arc<SharedEvent>>,
+    pub(super) typing: mpsc::Receiver<Arc<SharedTyping>>,
     pub(super) end: Arc<EndSlot>,
 }
 
@@ -75,6 +107,7 @@ impl Dispatcher {
         store: Arc<dyn Store>,
         notifier: &dyn Notifier,
         options: DeliveryOptions,
+        typing: TypingPath,
     ) -> Result<Arc<Self>> {
         let mut wake = notifier.watch();
         wake.borrow_and_update();
@@ -86,11 +119,18 @@ impl Dispatcher {
         let position = store.head().await?;
         store.hold_events(&holder, position, Some(options.hold_lease)).await?;
         let dispatcher = Arc::new(Self {
-            routes: Mutex::new(Routes { position, next_id: 0, agents: HashMap::new(), members: HashMap::new() }),
+            routes: Mutex::new(Routes {
+                position,
+                next_id: 0,
+                agents: HashMap::new(),
+                members: HashMap::new(),
+                closed: HashMap::new(),
+            }),
             store,
             options,
             holder,
             held: Mutex::new((Instant::now(), position)),
+            typing,
         });
         let weak = Arc::downgrade(&dispatcher);
         tokio::spawn(async move {
@@ -153,6 +193,7 @@ impl Dispatcher {
         }
         routes.agents.clear();
         routes.members.clear();
+        routes.closed.clear();
         routes.position = routes.position.max(through);
     }
 
@@ -203,13 +244,26 @@ impl Dispatcher {
         let mut encode = |i: usize| -> Arc<SharedEvent> {
             encoded[i].get_or_insert_with(|| Arc::new(SharedEvent::new(events[i].clone()))).clone()
         };
+        let mut ends = Vec::new();
         let mut routes = lock(&self.routes);
-        let Routes { position, agents, members, .. } = &mut *routes;
+        let Routes { position, agents, members, closed, .. } = &mut *routes;
         for (i, event) in events.iter().enumerate().skip(skip) {
             if event.seq <= *position {
                 continue;
             }
             let talk = event.talk_id;
+            if let Some(end) = typing_end(&event.data) {
+                ends.push(end);
+            }
+            match &event.data {
+                EventData::TalkClosed(_) if members.contains_key(&talk) => {
+                    closed.insert(talk, true);
+                }
+                EventData::TalkReopened(_) if members.contains_key(&talk) => {
+                    closed.insert(talk, false);
+                }
+                _ => {}
+            }
             if let EventData::ParticipantJoined(p) = &event.data
                 && let Some(route) = agents.get_mut(&p.agent_id)
                 && route.talks.insert(talk)
@@ -239,6 +293,7 @@ impl Dispatcher {
                     set.remove(&p.agent_id);
                     if set.is_empty() {
                         members.remove(&talk);
+                        closed.remove(&talk);
                     }
                 }
                 route.subs.retain(|sub| {
@@ -256,6 +311,58 @@ impl Dispatcher {
             agents.iter().filter(|(_, route)| route.subs.is_empty()).map(|(agent, _)| agent.clone()).collect();
         for agent in gone {
             forget(agents, members, &agent);
+        }
+        closed.retain(|talk, _| members.contains_key(talk));
+        drop(routes);
+        // Typing that the events ended stops (after the events are queued).
+        if !ends.is_empty() && !self.typing.typists.is_empty() {
+            let now = self.typing.clock.now();
+            let frames: Vec<Typing> = ends.iter().flat_map(|end| self.typing.typists.end(end, now)).collect();
+            self.deliver_typing(frames);
+        }
+    }
+
+    /// Queues typing frames for the subscriptions of the other agents active
+    /// in their talks; answers how many were queued and how many dropped
+    /// (a full typing queue drops the frame, never an event).
+    pub(crate) fn deliver_typing(&self, frames: Vec<Typing>) -> (u64, u64) {
+        let (mut queued, mut dropped) = (0, 0);
+        let routes = lock(&self.routes);
+        for typing in frames {
+            let Some(subscribed) = routes.members.get(&typing.talk_id) else { continue };
+            let talk = typing.talk_id;
+            let shared = Arc::new(SharedTyping::new(typing));
+            for agent in subscribed.iter().filter(|agent| **agent != shared.typing.agent_id) {
+                let Some(route) = routes.agents.get(agent) else { continue };
+                for sub in route.subs.iter().filter(|sub| sub.scope.covers(talk)) {
+                    match sub.typing.try_send(shared.clone()) {
+                        Ok(()) => queued += 1,
+                        Err(mpsc::error::TrySendError::Full(_)) => dropped += 1,
+                        Err(mpsc::error::TrySendError::Closed(_)) => {}
+                    }
+                }
+            }
+        }
+        (queued, dropped)
+    }
+
+    /// The agent's standing in a talk as the routes know it: whether it may
+    /// type there, without a store read.
+    pub(crate) fn standing(&self, agent: &AgentId, talk: TalkId) -> Standing {
+        let routes = lock(&self.routes);
+        match routes.agents.get(agent) {
+            None => Standing::Unknown,
+            Some(route) if !route.talks.contains(&talk) => Standing::NotMember,
+            Some(_) => Standing::Member { closed: routes.closed.get(&talk).copied() },
+        }
+    }
+
+    /// Notes a talk's status read from the store, unless the routes learnt
+    /// it since (a routed close or reopen is newer than the read).
+    pub(crate) fn note_closed(&self, talk: TalkId, is_closed: bool) {
+        let mut routes = lock(&self.routes);
+        if routes.members.contains_key(&talk) {
+            routes.closed.entry(talk).or_insert(is_closed);
         }
     }
 
@@ -306,9 +413,10 @@ impl Dispatcher {
         *next_id += 1;
         let id = *next_id;
         let (sender, receiver) = mpsc::channel(self.options.queue_bound.max(1));
+        let (typing_sender, typing) = mpsc::channel(self.typing.queue.max(1));
         let end = Arc::new(EndSlot::default());
-        route.subs.push(LiveSub { id, scope, sender, end: end.clone(), last_queued: position });
-        Ok(Registration { id, position, receiver, end })
+        route.subs.push(LiveSub { id, scope, sender, typing: typing_sender, end: end.clone(), last_queued: position });
+        Ok(Registration { id, position, receiver, typing, end })
     }
 
     /// Removes a subscription (when it is dropped or ends).
@@ -345,6 +453,24 @@ fn forget(agents: &mut HashMap<AgentId, AgentRoute>, members: &mut HashMap<TalkI
                 }
             }
         }
+    }
+}
+
+/// What an event ends of typing: a normal message ends its author's typing
+/// in its thread; a leave or removal ends the agent's typing in the talk; a
+/// close ends all typing in the talk.
+fn typing_end(data: &EventData) -> Option<TypingEnd> {
+    match data {
+        EventData::MessageCreated(message) if message.kind == MessageKind::Normal => {
+            message.agent_id.as_ref().map(|agent| TypingEnd::Sent {
+                talk_id: message.talk_id,
+                parent_id: message.parent_id,
+                agent_id: agent.clone(),
+            })
+        }
+        EventData::ParticipantLeft(p) => Some(TypingEnd::Left { talk_id: p.talk_id, agent_id: p.agent_id.clone() }),
+        EventData::TalkClosed(talk) => Some(TypingEnd::Closed { talk_id: talk.id }),
+        _ => None,
     }
 }
 

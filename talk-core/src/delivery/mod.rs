@@ -25,13 +25,14 @@ use tokio::sync::watch;
 mod dispatcher;
 mod subscription;
 
-pub(crate) use dispatcher::{Dispatcher, Refused};
+pub(crate) use dispatcher::{Dispatcher, Refused, Standing, TypingPath};
 pub(crate) use subscription::Start;
 pub use subscription::Subscription;
 
 use crate::error::Result;
 use crate::event::Event;
 use crate::id::TalkId;
+use crate::signal::SharedTyping;
 
 /// Publishes the committed head of the event log and lets the dispatcher
 /// wait for it.
@@ -201,6 +202,10 @@ pub enum EndReason {
 pub enum Delivery {
     /// An event, in `seq` order, each once.
     Event(Arc<SharedEvent>),
+    /// Another agent started or stopped typing in a talk the subscription
+    /// covers: ephemeral, never replayed, and dropped when the
+    /// subscription's typing queue is full (events never are).
+    Typing(Arc<SharedTyping>),
     /// The replay (if any) is done: live events after `seq` follow.
     Subscribed {
         /// The dispatcher's position when the subscription was registered.

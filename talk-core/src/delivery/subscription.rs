@@ -8,6 +8,7 @@ use tokio::sync::mpsc;
 
 use super::dispatcher::{Dispatcher, Registration};
 use super::{Delivery, EndReason, EndSlot, Scope, SharedEvent};
+use crate::signal::SharedTyping;
 use crate::event::EventData;
 use crate::id::{AgentId, ParticipantId};
 use crate::store::Store;
@@ -34,6 +35,8 @@ pub struct Subscription {
     page: usize,
     dispatcher: Option<(Arc<Dispatcher>, u64)>,
     receiver: Option<mpsc::Receiver<Arc<SharedEvent>>>,
+    /// Typing frames, read only when no event is waiting.
+    typing: Option<mpsc::Receiver<Arc<SharedTyping>>>,
     end: Option<Arc<EndSlot>>,
     phase: Phase,
     /// Announced when the replay is done.
@@ -82,6 +85,7 @@ impl Subscription {
             page: page.max(1),
             dispatcher: None,
             receiver: None,
+            typing: None,
             end: None,
             phase: Phase::Done,
             after_replay: None,
@@ -94,6 +98,7 @@ impl Subscription {
                 let position = registration.position;
                 subscription.dispatcher = Some((dispatcher, registration.id));
                 subscription.receiver = Some(registration.receiver);
+                subscription.typing = Some(registration.typing);
                 subscription.end = Some(registration.end);
                 match since {
                     Some(since) if !resync => {
@@ -141,7 +146,8 @@ impl Subscription {
     }
 
     /// The next item: events in `seq` order, each once, with `Subscribed`
-    /// after the replay; `Ended` last, then `None`.
+    /// after the replay, and typing frames while live (after any event
+    /// waiting); `Ended` last, then `None`.
     pub async fn next(&mut self) -> Option<Delivery> {
         loop {
             if let Some(item) = self.buffer.pop_front() {
@@ -176,6 +182,7 @@ impl Subscription {
         self.buffer.push_back(Delivery::Ended(reason));
         self.phase = Phase::Done;
         self.receiver = None;
+        self.typing = None;
         self.unregister();
     }
 
@@ -254,7 +261,18 @@ impl Subscription {
             self.phase = Phase::Done;
             return;
         };
-        match receiver.recv().await {
+        let received = match self.typing.as_mut() {
+            Some(typing) => tokio::select! {
+                biased;
+                event = receiver.recv() => event,
+                Some(typing) = typing.recv() => {
+                    self.buffer.push_back(Delivery::Typing(typing));
+                    return;
+                }
+            },
+            None => receiver.recv().await,
+        };
+        match received {
             Some(shared) => self.push_event(shared),
             None => {
                 let reason = match self.end.as_ref().and_then(|slot| slot.take()) {

@@ -14,6 +14,7 @@ mod participants;
 mod reactions;
 mod reads;
 mod search;
+mod signals;
 mod talks;
 
 pub use consumers::{Consumer, ConsumerLag};
@@ -28,7 +29,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::clock::{Clock, SystemClock};
-use crate::delivery::{DeliveryOptions, Dispatcher, LocalNotifier, Notifier};
+use crate::delivery::{DeliveryOptions, Dispatcher, LocalNotifier, Notifier, TypingPath};
 use crate::directory::{AgentDirectory, AnyAgent};
 use crate::error::{Error, Result, StoreError};
 use crate::event::Event;
@@ -38,6 +39,7 @@ use crate::message::Message;
 use crate::policy::{AllowAll, Policy};
 use crate::reaction::Emoji;
 use crate::rules::{Actor, Decision, Fresh};
+use crate::signal::{LocalSignalBus, SignalBus, SignalOptions, Signals};
 use crate::store::{Store, TalkAndRecords};
 
 /// The answer of a command that may create or find its resource: `created`
@@ -78,9 +80,25 @@ pub struct HubBuilder {
     delivery: DeliveryOptions,
     retention: Option<u64>,
     policy: Arc<dyn Policy>,
+    signal_bus: Arc<dyn SignalBus>,
+    signals: SignalOptions,
 }
 
 impl HubBuilder {
+    /// Carries typing and presence through this bus (default: an in-process
+    /// one; several processes on one store need a cross-process one, such
+    /// as the PostgreSQL store's). See [`signal`](crate::signal).
+    pub fn signal_bus(mut self, bus: Arc<dyn SignalBus>) -> Self {
+        self.signal_bus = bus;
+        self
+    }
+
+    /// Sets the expiries, graces and queue of typing and presence.
+    pub fn signals(mut self, options: SignalOptions) -> Self {
+        self.signals = options;
+        self
+    }
+
     /// Asks this policy before every command is decided (default:
     /// [`AllowAll`]). See [`policy`](crate::policy).
     pub fn policy(mut self, policy: Arc<dyn Policy>) -> Self {
@@ -141,8 +159,10 @@ impl HubBuilder {
 
     /// The Hub.
     pub fn build(self) -> Hub {
+        let signals = Arc::new(Signals::new(self.signal_bus, self.clock.clone(), self.signals));
         Hub {
             inner: Arc::new(Inner {
+                signals,
                 store: self.store,
                 clock: self.clock,
                 ids: self.ids,
@@ -162,6 +182,8 @@ impl HubBuilder {
 }
 
 struct Inner {
+    /// Typing and presence.
+    signals: Arc<Signals>,
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
@@ -260,6 +282,8 @@ impl Hub {
             delivery: DeliveryOptions::default(),
             retention: None,
             policy: Arc::new(AllowAll),
+            signal_bus: Arc::new(LocalSignalBus::new()),
+            signals: SignalOptions::default(),
         }
     }
 
@@ -384,7 +408,18 @@ impl Hub {
         let inner = &self.inner;
         let dispatcher = inner
             .dispatcher
-            .get_or_try_init(|| Dispatcher::start(inner.store.clone(), inner.notifier.as_ref(), inner.delivery))
+            .get_or_try_init(|| async {
+                let typing = TypingPath {
+                    typists: inner.signals.typists().clone(),
+                    clock: inner.clock.clone(),
+                    queue: inner.signals.options().typing_queue,
+                };
+                let dispatcher =
+                    Dispatcher::start(inner.store.clone(), inner.notifier.as_ref(), inner.delivery, typing).await?;
+                inner.signals.attach(dispatcher.clone());
+                inner.signals.start();
+                Ok::<_, Error>(dispatcher)
+            })
             .await?;
         Ok(dispatcher.clone())
     }

@@ -14,6 +14,7 @@ pub(crate) mod messages;
 pub(crate) mod participants;
 pub(crate) mod reactions;
 pub(crate) mod reads;
+pub(crate) mod signals;
 pub(crate) mod talks;
 
 use crate::clock::Timestamp;

@@ -19,6 +19,7 @@ pub use self::events::{EventFrame, EventList, EventPayload, EventType};
 pub use self::messages::{
     EditMessageRequest, MediaDto, MessageDto, MessageList, MessageType, SendMessageRequest, SystemDto, SystemEventDto,
 };
+pub use self::presence::{PresenceDto, PresenceList, PresenceState};
 pub use self::participants::{AddParticipantRequest, LeftReasonDto, ParticipantDto, ParticipantList, ParticipantState};
 pub use self::reactions::{AddReactionRequest, ReactionEventDto, ReactionSummaryDto, ReactorDto, ReactorList};
 pub use self::reads::{ReadReceiptDto, ReadReceiptList, ReadRequest, ReadStateDto, UnreadRequest, UnreadTotalsDto};
@@ -26,7 +27,7 @@ pub use self::search::{SearchHitDto, SearchHitList};
 pub use self::talks::{
     CreateTalkRequest, PublicTalkList, TalkDto, TalkList, TalkState, TalkType, TalkWithCountsDto, UpdateTalkRequest,
 };
-pub use self::ws::{ClientFrame, ControlFrame, UnsubscribeReason};
+pub use self::ws::{ClientFrame, ControlFrame, TypingStateDto, UnsubscribeReason};
 
 /// Writes a timestamp as RFC 3339 UTC with microseconds and `Z`.
 fn timestamp<S: Serializer>(t: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
@@ -58,6 +59,7 @@ macro_rules! list {
 mod events;
 mod messages;
 mod participants;
+mod presence;
 mod reactions;
 mod reads;
 mod search;

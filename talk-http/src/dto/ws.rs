@@ -2,8 +2,10 @@
 //! control frames besides events.
 
 use serde::{Deserialize, Serialize};
-use talk_core::Scope;
+use talk_core::{AgentId, MessageId, Scope, TalkId, Timestamp, Typing, TypingState};
 use utoipa::ToSchema;
+
+use super::{PresenceDto, PresenceState, optional_timestamp};
 
 #[cfg(doc)]
 use super::EventFrame;
@@ -30,6 +32,49 @@ pub enum ClientFrame {
         #[schema(value_type = String)]
         talk_id: Scope,
     },
+    /// The agent types in a talk (in the thread of `parent_id`, if given).
+    /// Needs a subscription covering the talk on this socket. Send it again
+    /// every few seconds while typing goes on: typing stops 6 seconds after
+    /// the last one.
+    Typing {
+        /// The talk.
+        #[schema(value_type = String, format = Uuid)]
+        talk_id: TalkId,
+        /// The thread, or `null`.
+        #[serde(default)]
+        #[schema(value_type = Option<String>, format = Uuid)]
+        parent_id: Option<MessageId>,
+    },
+    /// The agent stopped typing there.
+    TypingStop {
+        /// The talk.
+        #[schema(value_type = String, format = Uuid)]
+        talk_id: TalkId,
+        /// The thread, or `null`.
+        #[serde(default)]
+        #[schema(value_type = Option<String>, format = Uuid)]
+        parent_id: Option<MessageId>,
+    },
+    /// Follows the presence of these agents (at most 200), instead of those
+    /// followed before; agents that share no active talk with the caller are
+    /// dropped silently. `presence` frames follow: each one's now, then
+    /// each change.
+    PresenceSubscribe {
+        /// The agents.
+        #[schema(value_type = Vec<String>)]
+        agent_ids: Vec<AgentId>,
+    },
+}
+
+/// `started` or `stopped`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TypingStateDto {
+    /// It began typing.
+    Started,
+    /// It stopped: it sent, stopped, left, closed its last socket, the talk
+    /// closed, or 6 seconds passed without a renewal.
+    Stopped,
 }
 
 /// Why a subscription ended.
@@ -73,14 +118,59 @@ pub enum ControlFrame {
         /// The position live delivery goes on after.
         seq: u64,
     },
+    /// Another agent started or stopped typing in a talk this socket is
+    /// subscribed to. Ephemeral: no `seq`, never replayed.
+    Typing {
+        /// The talk.
+        #[schema(value_type = String, format = Uuid)]
+        talk_id: TalkId,
+        /// The thread, or `null`.
+        #[schema(value_type = Option<String>, format = Uuid)]
+        parent_id: Option<MessageId>,
+        /// The typist.
+        agent_id: String,
+        /// `started` or `stopped`.
+        state: TypingStateDto,
+    },
+    /// An agent this socket follows (`presence_subscribe`) now, or as it changed.
+    Presence {
+        /// The agent.
+        agent_id: String,
+        /// `online` or `offline`.
+        status: PresenceState,
+        /// When its last WebSocket closed; `null` while online or if never connected.
+        #[serde(serialize_with = "optional_timestamp")]
+        #[schema(value_type = Option<String>, format = DateTime)]
+        tm_last_seen: Option<Timestamp>,
+    },
     /// A client frame the server could not use; the socket stays open.
     Error {
         /// `invalid_json`, `invalid_request`, `not_found`, `not_participant`,
-        /// `already_subscribed`, `limit_exceeded`, `rate_limited`.
+        /// `talk_closed`, `already_subscribed`, `limit_exceeded`, `rate_limited`.
         code: String,
         /// What went wrong.
         message: String,
     },
+}
+
+impl From<&Typing> for ControlFrame {
+    fn from(typing: &Typing) -> Self {
+        Self::Typing {
+            talk_id: typing.talk_id,
+            parent_id: typing.parent_id,
+            agent_id: typing.agent_id.as_str().to_owned(),
+            state: match typing.state {
+                TypingState::Started => TypingStateDto::Started,
+                TypingState::Stopped => TypingStateDto::Stopped,
+            },
+        }
+    }
+}
+
+impl From<PresenceDto> for ControlFrame {
+    fn from(presence: PresenceDto) -> Self {
+        Self::Presence { agent_id: presence.agent_id, status: presence.status, tm_last_seen: presence.tm_last_seen }
+    }
 }
 
 /// A subscription's `talk_id` on the wire: a talk id, or `"*"` for every

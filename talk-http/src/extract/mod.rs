@@ -18,7 +18,7 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-pub(crate) use self::path::{IdPath, MessagePath, ParticipantPath, ReactionPath, TalkPath};
+pub(crate) use self::path::{AgentPath, IdPath, MessagePath, ParticipantPath, ReactionPath, TalkPath};
 pub(crate) use self::query::{ApiQuery, NoQuery, PageQuery, list_query};
 use crate::error::ApiError;
 use crate::state::AppState;

@@ -11,7 +11,7 @@ use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
 use serde::de::{DeserializeOwned, Error as _};
 use serde::{Deserialize, Deserializer};
-use talk_core::{MessageId, ParticipantRef, TalkId};
+use talk_core::{AgentId, MessageId, ParticipantRef, TalkId};
 use utoipa::IntoParams;
 
 use crate::error::ApiError;
@@ -52,6 +52,16 @@ pub(crate) struct TalkPath {
     #[serde(deserialize_with = "parsed")]
     #[param(value_type = Uuid)]
     pub(crate) id: TalkId,
+}
+
+/// `{agent_id}` of `/v1.0/agents/{agent_id}…`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub(crate) struct AgentPath {
+    /// The agent.
+    #[serde(deserialize_with = "parsed")]
+    #[param(value_type = String)]
+    pub(crate) agent_id: AgentId,
 }
 
 /// `{id}` of `/v1.0/messages/{id}…`.

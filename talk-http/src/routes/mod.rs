@@ -6,6 +6,7 @@ pub(crate) mod events;
 pub(crate) mod messages;
 pub(crate) mod meta;
 pub(crate) mod participants;
+pub(crate) mod presence;
 pub(crate) mod reactions;
 pub(crate) mod reads;
 pub(crate) mod search;

@@ -10,6 +10,14 @@
 //! - the **writer** owns the socket's sending half: it writes the queue,
 //!   pings, and sends the close frame when a subscription lags.
 //!
+//! Typing and presence frames are ephemeral: they go through a second,
+//! small queue that the writer takes only when no event frame waits, and a
+//! typing frame that finds it full is dropped, so that a storm of typing
+//! never delays an event. Presence frames wait for room instead (the Hub's
+//! watch keeps the latest per agent meanwhile). The connection holds a
+//! presence [`Connection`](talk_core::Connection) for its life: the agent
+//! is online while it has a socket open.
+//!
 //! Memory per connection is bounded: the outbound queue holds at most
 //! [`Options::outbound_frames`](crate::Options::outbound_frames) frames, and each
 //! subscription's queue in the Hub is bounded too. A client that does not
@@ -41,13 +49,13 @@ use axum::response::Response;
 use bytes::Bytes;
 use futures::stream::{SplitSink, SplitStream};
 use futures::{SinkExt, StreamExt};
-use talk_core::{AgentId, Delivery, EndReason, Hub, Scope, Subscription};
+use talk_core::{AgentId, Delivery, EndReason, Hub, MessageId, PresenceWatch, Scope, Subscription, TalkId};
 use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, timeout};
 
 use crate::auth::Caller;
-use crate::dto::{ClientFrame, ControlFrame, ErrorBody, UnsubscribeReason};
+use crate::dto::{ClientFrame, ControlFrame, ErrorBody, PresenceDto, UnsubscribeReason};
 use crate::encoder::WireFormat;
 use crate::error::ApiError;
 use crate::extract::{Document, NoQuery, parse_json};
@@ -65,6 +73,8 @@ const CLOSE_UNAVAILABLE: u16 = 1011;
 const CLOSE_INTERNAL: u16 = 1011;
 /// Close code when the Hub shuts down.
 const CLOSE_GOING_AWAY: u16 = 1001;
+/// Typing and presence frames a connection holds unsent.
+const EPHEMERAL_FRAMES: usize = 64;
 
 /// Opens a WebSocket for live events.
 #[utoipa::path(
@@ -101,8 +111,23 @@ pub(crate) async fn websocket(
 }
 
 fn control(frame: &ControlFrame) -> Message {
+    Message::Text(control_text(frame))
+}
+
+fn control_text(frame: &ControlFrame) -> Utf8Bytes {
     // Plain data with string keys: serialising cannot fail.
-    Message::Text(serde_json::to_string(frame).unwrap_or_default().into())
+    serde_json::to_string(frame).unwrap_or_default().into()
+}
+
+/// Pushes the presence a watch gives into the connection's ephemeral queue.
+async fn forward_presence(watch: Arc<PresenceWatch>, ephemeral: mpsc::Sender<Message>) {
+    loop {
+        let presence = watch.next().await;
+        let frame = ControlFrame::from(PresenceDto::from(&presence));
+        if ephemeral.send(control(&frame)).await.is_err() {
+            return;
+        }
+    }
 }
 
 fn error_frame(error: &ApiError) -> Message {
@@ -131,6 +156,8 @@ struct Signals {
 #[derive(Clone)]
 struct Outlets {
     out: mpsc::Sender<Message>,
+    /// Typing and presence frames: taken after `out`.
+    ephemeral: mpsc::Sender<Message>,
     signals: Arc<Signals>,
 }
 
@@ -157,6 +184,12 @@ async fn forward(mut subscription: Subscription, scope: Scope, generation: u64, 
                 // the event; the client resumes before it.
                 Err(_) => return outlets.close(CLOSE_INTERNAL, "internal"),
             },
+            Delivery::Typing(shared) => {
+                // Encoded once per frame; dropped when the queue is full.
+                let text = shared.encoded(|typing| control_text(&ControlFrame::from(typing)));
+                let _ = outlets.ephemeral.try_send(Message::Text(text));
+                continue;
+            }
             Delivery::Subscribed { seq } => control(&ControlFrame::Subscribed { talk_id: scope, seq }),
             Delivery::ResyncRequired { seq } => control(&ControlFrame::ResyncRequired { talk_id: scope, seq }),
             Delivery::Ended(EndReason::Left) => {
@@ -189,6 +222,7 @@ enum WriterEnd {
 async fn write(
     mut sink: SplitSink<WebSocket, Message>,
     mut out: mpsc::Receiver<Message>,
+    mut ephemeral: mpsc::Receiver<Message>,
     signals: Arc<Signals>,
     interval: Duration,
 ) -> WriterEnd {
@@ -217,6 +251,7 @@ async fn write(
                 Some(message) => message,
                 None => return WriterEnd::Dropped,
             },
+            Some(message) = ephemeral.recv() => message,
         };
         match timeout(patience, sink.send(message)).await {
             Ok(Ok(())) => {}
@@ -236,6 +271,9 @@ struct Connection {
     max_subscriptions: usize,
     /// The per-agent rate limit, which `subscribe` frames count against.
     limiter: Option<Arc<Limiter>>,
+    /// The presence this connection follows (`presence_subscribe`), and
+    /// the task that forwards it.
+    presence: Option<(Arc<PresenceWatch>, JoinHandle<()>)>,
 }
 
 impl Connection {
@@ -249,6 +287,9 @@ impl Connection {
             Message::Text(text) => match parse_json::<ClientFrame>(text.as_bytes(), Document::Frame) {
                 Ok(ClientFrame::Subscribe { talk_id, since }) => self.subscribe(talk_id, since).await,
                 Ok(ClientFrame::Unsubscribe { talk_id }) => self.unsubscribe(talk_id).await,
+                Ok(ClientFrame::Typing { talk_id, parent_id }) => self.typing(talk_id, parent_id, true).await,
+                Ok(ClientFrame::TypingStop { talk_id, parent_id }) => self.typing(talk_id, parent_id, false).await,
+                Ok(ClientFrame::PresenceSubscribe { agent_ids }) => self.presence_subscribe(&agent_ids).await,
                 Err(error) => self.reply(error_frame(&error)).await,
             },
             Message::Binary(_) => {
@@ -301,6 +342,36 @@ impl Connection {
         self.reply(control(&frame)).await;
     }
 
+    /// Typing (or its stop) in a talk that a subscription of this socket
+    /// covers: the Hub answers from its routes, never from the store.
+    async fn typing(&mut self, talk: TalkId, parent: Option<MessageId>, typing: bool) {
+        let covered = [Scope::All, Scope::Talk(talk)].iter().any(|scope| self.subscriptions.contains_key(scope));
+        if !covered {
+            let error = ApiError::invalid_request(format!(
+                "talk_id: typing needs a subscription covering talk {talk} on this socket (subscribe to it or to \"*\")"
+            ));
+            return self.reply(error_frame(&error)).await;
+        }
+        if let Err(error) = self.hub.typing(&self.agent, talk, parent, typing).await {
+            self.reply(error_frame(&ApiError::from(error))).await;
+        }
+    }
+
+    /// Follows the presence of `agents` instead of those followed before.
+    async fn presence_subscribe(&mut self, agents: &[AgentId]) {
+        let watch = match &self.presence {
+            Some((watch, _)) => watch.clone(),
+            None => Arc::new(self.hub.presence_watch()),
+        };
+        if let Err(error) = self.hub.watch_presence(&self.agent, &watch, agents).await {
+            return self.reply(error_frame(&ApiError::from(error))).await;
+        }
+        if self.presence.is_none() {
+            let task = tokio::spawn(forward_presence(watch.clone(), self.outlets.ephemeral.clone()));
+            self.presence = Some((watch, task));
+        }
+    }
+
     /// Forgets the subscriptions whose forwarders ended by themselves.
     fn forget_ended(&mut self) {
         let ended = std::mem::take(&mut *lock(&self.outlets.signals.ended));
@@ -313,6 +384,9 @@ impl Connection {
 
     fn stop(&mut self) {
         for (_, (_, task)) in self.subscriptions.drain() {
+            task.abort();
+        }
+        if let Some((_, task)) = self.presence.take() {
             task.abort();
         }
     }
@@ -329,16 +403,20 @@ async fn run(
 ) {
     let (sink, mut stream) = socket.split();
     let (out, out_rx) = mpsc::channel(options.outbound_frames);
+    let (ephemeral, ephemeral_rx) = mpsc::channel(EPHEMERAL_FRAMES);
     let signals = Arc::new(Signals { heard: AtomicBool::new(true), ..Signals::default() });
-    let mut writer = tokio::spawn(write(sink, out_rx, signals.clone(), options.ping_interval));
+    let mut writer = tokio::spawn(write(sink, out_rx, ephemeral_rx, signals.clone(), options.ping_interval));
+    // The agent is online while it holds this.
+    let online = hub.connect(&agent);
     let mut connection = Connection {
         hub,
         agent,
-        outlets: Outlets { out, signals: signals.clone() },
+        outlets: Outlets { out, ephemeral, signals: signals.clone() },
         subscriptions: HashMap::new(),
         generation: 0,
         max_subscriptions: options.max_subscriptions_per_socket,
         limiter,
+        presence: None,
     };
     let writer_end = loop {
         tokio::select! {
@@ -367,7 +445,8 @@ async fn run(
         Some(WriterEnd::Dropped) => {}
         None => writer.abort(),
     }
-    // The socket is closed: its slot is free.
+    // The socket is closed: its slot is free, and the agent's presence knows.
+    drop(online);
     drop(slot);
 }
 
