@@ -12,8 +12,8 @@ use chrono::Duration as Span;
 use common::*;
 use talk_core::signal::SignalOptions;
 use talk_core::{
-    Clock, Delivery, Hub, ManualClock, PageRequest, ParticipantRef, Presence, PresenceStatus, PresenceWatch, Scope, Store,
-    Subscription, TalkId, TypingState,
+    Clock, Delivery, Hub, ManualClock, PageRequest, ParticipantRef, Presence, PresenceStatus, PresenceWatch, Scope,
+    Store, Subscription, TalkId, TypingState,
 };
 use talk_store_memory::MemoryStore;
 

@@ -106,6 +106,10 @@ enum Expect {
     UnsubscribedLeft,
     /// WebSocket: an `error` frame with this code.
     FrameError(&'static str),
+    /// WebSocket: a frame taken without an answer (typing).
+    Taken,
+    /// WebSocket: this many `presence` frames (a `presence_subscribe`).
+    PresenceFrames(usize),
 }
 
 const NOT_FOUND: Expect = Expect::Err(404, "not_found");
@@ -233,7 +237,28 @@ fn rows() -> Vec<Row> {
             Membership::Active => Expect::Subscribed,
         }),
         row("get", "/v1.0/ws", "subscribe *", |_, _| Expect::Subscribed),
+        // Typing, on a socket subscribed to "*": active participants of an open talk only.
+        row("get", "/v1.0/ws", "typing", |c, s| match (membership(c, s), s) {
+            (Membership::Active, TalkState::Active) => Expect::Taken,
+            (Membership::Active, _) => Expect::FrameError("talk_closed"),
+            _ => Expect::FrameError("not_participant"),
+        }),
+        // The presence of the fixture's author: itself, or an agent sharing an active talk with it.
+        row("get", "/v1.0/ws", "presence_subscribe", |c, s| {
+            Expect::PresenceFrames(usize::from(shares_with_author(c, s)))
+        }),
+        row("get", "/v1.0/agents/{agent_id}/presence", "the author", |c, s| {
+            if shares_with_author(c, s) { Expect::Ok(200) } else { NOT_FOUND }
+        }),
+        row("get", "/v1.0/talks/{id}/presence", "", |c, s| member(c, s, Expect::Ok(200))),
     ]
+}
+
+/// Whether the caller may see the presence of the fixture's author: it is
+/// the author, or both are active in the talk.
+fn shares_with_author(caller: Caller, state: TalkState) -> bool {
+    caller == Caller::Author
+        || (membership(caller, state) == Membership::Active && membership(Caller::Author, state) == Membership::Active)
 }
 
 /// A talk in a known state, and the ids a request needs.
@@ -294,7 +319,12 @@ fn request(row: &Row, caller: Caller, fx: &Fixture) -> (String, String, Option<V
         _ => fx.records["agent-a"].clone(),
     };
     let id = if row.path.starts_with("/v1.0/messages/") { &fx.message } else { &fx.talk };
-    let mut uri = row.path.replace("{id}", id).replace("{participant_id}", &record).replace("{emoji}", "%F0%9F%91%8D");
+    let mut uri = row
+        .path
+        .replace("{id}", id)
+        .replace("{participant_id}", &record)
+        .replace("{emoji}", "%F0%9F%91%8D")
+        .replace("{agent_id}", Caller::Author.agent());
     if row.path == "/v1.0/events" {
         uri.push_str("?since=0");
     }
@@ -332,16 +362,46 @@ async fn subscribe(fx: &Fixture, row: &Row, caller: Caller) -> Expect {
         _ => json!({"type": "subscribe", "talk_id": "*"}),
     };
     socket.send(Message::text(frame.to_string())).await.expect("sent");
+    let signal = match row.variant {
+        "typing" => json!({"type": "typing", "talk_id": fx.talk}),
+        "presence_subscribe" => json!({"type": "presence_subscribe", "agent_ids": [Caller::Author.agent()]}),
+        _ => return subscribed(&mut socket).await,
+    };
+    assert_eq!(subscribed(&mut socket).await, Expect::Subscribed);
+    // The signal, then an unsubscribe whose answer comes after whatever the signal brought.
+    socket.send(Message::text(signal.to_string())).await.expect("sent");
+    socket.send(Message::text(json!({"type": "unsubscribe", "talk_id": "*"}).to_string())).await.expect("sent");
+    let mut presence = 0;
     loop {
         let frame = next_text(&mut socket).await;
         match frame["type"].as_str().expect("a type") {
+            "unsubscribed" if row.variant == "typing" => return Expect::Taken,
+            "unsubscribed" => return Expect::PresenceFrames(presence),
+            "presence" => {
+                assert_eq!(frame["agent_id"], Caller::Author.agent());
+                presence += 1;
+            }
+            "error" => return frame_error(&frame),
+            _ => assert!(frame["seq"].is_u64(), "an event, not {frame}"),
+        }
+    }
+}
+
+fn frame_error(frame: &Value) -> Expect {
+    let code = frame["code"].as_str().expect("a code");
+    let known =
+        ["not_found", "not_participant", "talk_closed", "invalid_request", "invalid_json", "already_subscribed"];
+    Expect::FrameError(known.into_iter().find(|k| *k == code).unwrap_or("unexpected code"))
+}
+
+/// What a subscribe answered.
+async fn subscribed(socket: &mut common::Socket) -> Expect {
+    loop {
+        let frame = next_text(socket).await;
+        match frame["type"].as_str().expect("a type") {
             "subscribed" => return Expect::Subscribed,
             "unsubscribed" if frame["reason"] == "left" => return Expect::UnsubscribedLeft,
-            "error" => {
-                let code = frame["code"].as_str().expect("a code");
-                let known = ["not_found", "not_participant", "invalid_request", "invalid_json", "already_subscribed"];
-                return Expect::FrameError(known.into_iter().find(|k| *k == code).unwrap_or("unexpected code"));
-            }
+            "error" => return frame_error(&frame),
             _ => assert!(frame["seq"].is_u64(), "a replayed event, not {frame}"),
         }
     }

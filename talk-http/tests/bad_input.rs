@@ -311,6 +311,15 @@ fn cases() -> Vec<Case> {
         invalid("GET", "/v1.0/talks/{T}/reads?page_token={TOKEN}", ""),
         invalid("GET", "/v1.0/talks/{T}/reads?status=all", ""),
         invalid("GET", "/v1.0/unread?talk_id={T}", ""),
+        // ---------------------------------------------------------- presence
+        case("GET", "/v1.0/talks/nope/presence", "", 400, "invalid_id"),
+        case("GET", "/v1.0/agents/has%20space/presence", "", 400, "invalid_id"),
+        case("GET", &format!("/v1.0/agents/{}/presence", long(129)), "", 400, "invalid_id"),
+        invalid("GET", "/v1.0/agents/agent-id-2/presence?talk_id={T}", ""),
+        invalid("GET", "/v1.0/talks/{T}/presence?page_size=0", ""),
+        invalid("GET", "/v1.0/talks/{T}/presence?page_size=101", ""),
+        invalid("GET", "/v1.0/talks/{T}/presence?page_token={TOKEN}", ""),
+        invalid("GET", "/v1.0/talks/{T}/presence?status=all", ""),
     ]);
     // Events take only `since` and `page_size` (and `token`).
     cases.push(invalid("GET", "/v1.0/events?since=0&talk_id={T}", ""));
@@ -445,6 +454,22 @@ async fn bad_websocket_frames_answer_error_frames_and_write_nothing() {
         (Message::binary(b"{\"type\": \"subscribe\", \"talk_id\": \"*\"}".to_vec()), "invalid_request"),
         (Message::text(json!({"type": "subscribe", "talk_id": uuid_like()}).to_string()), "not_found"),
         (Message::text(json!({"type": "subscribe", "talk_id": foreign}).to_string()), "not_found"),
+        // Typing: the frame's fields, then a talk no subscription of the socket covers.
+        (Message::text(r#"{"type": "typing"}"#), "invalid_request"),
+        (Message::text(r#"{"type": "typing", "talk_id": "nope"}"#), "invalid_request"),
+        (Message::text(json!({"type": "typing", "talk_id": talk, "parent_id": "nope"}).to_string()), "invalid_request"),
+        (Message::text(json!({"type": "typing", "talk_id": talk, "extra": 1}).to_string()), "invalid_request"),
+        (Message::text(r#"{"type": "typing_stop", "talk_id": 7}"#), "invalid_request"),
+        (Message::text(json!({"type": "typing", "talk_id": talk}).to_string()), "invalid_request"),
+        (Message::text(json!({"type": "typing_stop", "talk_id": talk}).to_string()), "invalid_request"),
+        // Presence: the list, its ids, its length.
+        (Message::text(r#"{"type": "presence_subscribe"}"#), "invalid_request"),
+        (Message::text(r#"{"type": "presence_subscribe", "agent_ids": "agent-id-2"}"#), "invalid_request"),
+        (Message::text(r#"{"type": "presence_subscribe", "agent_ids": ["has space"]}"#), "invalid_request"),
+        (
+            Message::text(json!({"type": "presence_subscribe", "agent_ids": vec!["agent-id-2"; 201]}).to_string()),
+            "invalid_request",
+        ),
     ];
     let count = frames.len();
     for (frame, code) in frames {

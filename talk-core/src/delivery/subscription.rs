@@ -8,9 +8,9 @@ use tokio::sync::mpsc;
 
 use super::dispatcher::{Dispatcher, Registration};
 use super::{Delivery, EndReason, EndSlot, Scope, SharedEvent};
-use crate::signal::SharedTyping;
 use crate::event::EventData;
 use crate::id::{AgentId, ParticipantId};
+use crate::signal::SharedTyping;
 use crate::store::Store;
 
 /// Where a subscription is.

@@ -122,12 +122,7 @@ impl Hub {
     /// # Errors
     /// `invalid_request` for more agents than
     /// [`Limits::presence_watch_max`](crate::Limits::presence_watch_max).
-    pub async fn watch_presence(
-        &self,
-        actor: &AgentId,
-        watch: &PresenceWatch,
-        agents: &[AgentId],
-    ) -> Result<()> {
+    pub async fn watch_presence(&self, actor: &AgentId, watch: &PresenceWatch, agents: &[AgentId]) -> Result<()> {
         let max = self.inner.limits.presence_watch_max;
         if agents.len() > max {
             return Err(Error::invalid_request(format!("agent_ids: at most {max} agents, got {}", agents.len())));

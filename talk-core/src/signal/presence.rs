@@ -190,7 +190,9 @@ impl PresenceBoard {
         let gone: Vec<(AgentId, Timestamp)> = state
             .local
             .iter()
-            .filter_map(|(agent, local)| local.closed_at.filter(|at| *at + self.grace <= now).map(|at| (agent.clone(), at)))
+            .filter_map(|(agent, local)| {
+                local.closed_at.filter(|at| *at + self.grace <= now).map(|at| (agent.clone(), at))
+            })
             .collect();
         let mut told = Vec::with_capacity(gone.len());
         for (agent, closed_at) in gone {

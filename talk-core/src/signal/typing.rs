@@ -92,9 +92,9 @@ impl Typists {
     /// Whether `key` was shown typing within the coalescing interval: a
     /// renewal then need not travel to the other nodes yet.
     pub(crate) fn renewed_lately(&self, key: &TypingKey, now: Timestamp) -> bool {
-        lock(&self.entries).get(key).is_some_and(|entry| {
-            entry.typing && entry.expires - self.expiry + self.coalesce > now
-        })
+        lock(&self.entries)
+            .get(key)
+            .is_some_and(|entry| entry.typing && entry.expires - self.expiry + self.coalesce > now)
     }
 
     /// `key` types (or stopped): the frame to send now, if any.
@@ -167,7 +167,11 @@ mod tests {
     use crate::clock::{Clock, ManualClock};
 
     fn key(agent: &str) -> TypingKey {
-        TypingKey { talk_id: TalkId(uuid::Uuid::from_u128(1)), parent_id: None, agent_id: AgentId::parse(agent).unwrap() }
+        TypingKey {
+            talk_id: TalkId(uuid::Uuid::from_u128(1)),
+            parent_id: None,
+            agent_id: AgentId::parse(agent).unwrap(),
+        }
     }
 
     fn states(frames: &[Typing]) -> Vec<TypingState> {
@@ -218,7 +222,8 @@ mod tests {
         typists.set(key("a"), true, clock.now());
         typists.set(key("b"), true, clock.now());
         clock.advance(Duration::seconds(2));
-        let sent = TypingEnd::Sent { talk_id: TalkId(uuid::Uuid::from_u128(1)), parent_id: None, agent_id: key("a").agent_id };
+        let sent =
+            TypingEnd::Sent { talk_id: TalkId(uuid::Uuid::from_u128(1)), parent_id: None, agent_id: key("a").agent_id };
         let frames = typists.end(&sent, clock.now());
         assert_eq!((frames.len(), frames[0].agent_id.as_str(), frames[0].state), (1, "a", TypingState::Stopped));
         let frames = typists.end(&TypingEnd::Closed { talk_id: TalkId(uuid::Uuid::from_u128(1)) }, clock.now());

@@ -19,8 +19,8 @@ pub use self::events::{EventFrame, EventList, EventPayload, EventType};
 pub use self::messages::{
     EditMessageRequest, MediaDto, MessageDto, MessageList, MessageType, SendMessageRequest, SystemDto, SystemEventDto,
 };
-pub use self::presence::{PresenceDto, PresenceList, PresenceState};
 pub use self::participants::{AddParticipantRequest, LeftReasonDto, ParticipantDto, ParticipantList, ParticipantState};
+pub use self::presence::{PresenceDto, PresenceList, PresenceState};
 pub use self::reactions::{AddReactionRequest, ReactionEventDto, ReactionSummaryDto, ReactorDto, ReactorList};
 pub use self::reads::{ReadReceiptDto, ReadReceiptList, ReadRequest, ReadStateDto, UnreadRequest, UnreadTotalsDto};
 pub use self::search::{SearchHitDto, SearchHitList};

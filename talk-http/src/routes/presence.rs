@@ -54,5 +54,8 @@ pub(crate) async fn talk_presence(
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<Json<PresenceList>, ApiError> {
     let page = state.hub.talk_presence(&caller, talk, &query.page()).await?;
-    Ok(Json(PresenceList { result: page.items.iter().map(PresenceDto::from).collect(), next_page_token: page.next_page_token }))
+    Ok(Json(PresenceList {
+        result: page.items.iter().map(PresenceDto::from).collect(),
+        next_page_token: page.next_page_token,
+    }))
 }

@@ -20,6 +20,10 @@ use talk_testing::{ForwardingStore, StoreMethod};
 use tokio_tungstenite::tungstenite::Message;
 use tower::ServiceExt;
 
+mod client;
+#[allow(unused_imports)]
+pub use client::{Client, connect};
+
 /// How long a test waits for something that should come at once.
 pub const PATIENCE: Duration = Duration::from_secs(20);
 
@@ -87,6 +91,8 @@ pub struct Api {
     pub app: Router,
     pub hub: Hub,
     pub store: Arc<ForwardingStore>,
+    /// The Hub's clock.
+    pub clock: Arc<ManualClock>,
 }
 
 /// An answer: status, headers, and the body as JSON (`Null` when empty).
@@ -134,8 +140,9 @@ pub fn api() -> Api {
 
 pub fn api_with(setup: Setup) -> Api {
     let store = Arc::new(ForwardingStore::new(Arc::new(MemoryStore::new())));
+    let clock = Arc::new(ManualClock::default());
     let mut hub = Hub::builder(store.clone())
-        .clock(Arc::new(ManualClock::default()))
+        .clock(clock.clone())
         .directory(Arc::new(StaticDirectory::new(AGENTS.iter().map(|a| agent(a)))))
         .limits(setup.limits)
         .delivery(setup.delivery);
@@ -145,7 +152,7 @@ pub fn api_with(setup: Setup) -> Api {
     let hub = hub.build();
     let tokens = StaticTokens::new(AGENTS.iter().map(|a| (token(a), agent(a))));
     let app = talk_http::router_with_options(hub.clone(), Arc::new(tokens), setup.options);
-    Api { app, hub, store }
+    Api { app, hub, store, clock }
 }
 
 impl Api {
