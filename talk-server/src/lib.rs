@@ -34,7 +34,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
-use talk_core::{Hub, Notifier, StaticDirectory, Store};
+use talk_core::{Hub, StaticDirectory, Store};
 use talk_http::{Options, RateLimit, StaticTokens};
 use talk_store_memory::MemoryStore;
 use talk_store_postgres::{PostgresNotifier, PostgresOptions, PostgresStore};
@@ -104,11 +104,12 @@ fn backup(db: &str, copy: &Path) -> Result<(), StartupError> {
     Ok(())
 }
 
-/// The store, for PostgreSQL the notifier that hears the other nodes, and
-/// for SQLite the store again, to close at the end.
+/// The store, for PostgreSQL the notifier that hears the other nodes (and
+/// carries typing and presence between them), and for SQLite the store
+/// again, to close at the end.
 struct Opened {
     store: Arc<dyn Store>,
-    notifier: Option<Arc<dyn Notifier>>,
+    notifier: Option<Arc<PostgresNotifier>>,
     sqlite: Option<Arc<SqliteStore>>,
 }
 
@@ -177,7 +178,7 @@ async fn serve(cli: Cli) -> Result<(), StartupError> {
     let directory = StaticDirectory::new(agents.list.iter().map(|(agent, _)| agent.clone()));
     let mut hub = Hub::builder(store).directory(Arc::new(directory));
     if let Some(notifier) = notifier {
-        hub = hub.notifier(notifier);
+        hub = hub.notifier(notifier.clone()).signal_bus(notifier);
     }
     let tokens = StaticTokens::new(agents.list.iter().map(|(agent, token)| (token.clone(), agent.clone())));
     let mut options = Options::default();

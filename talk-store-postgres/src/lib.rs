@@ -32,7 +32,7 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row, Socket};
 
 pub use crate::error::{BoxedError, ConnectError};
-pub use crate::notifier::{NotifierOptions, PostgresNotifier};
+pub use crate::notifier::{NotifierOptions, PostgresNotifier, SIGNAL_PAYLOAD_BYTES, SIGNAL_QUEUE};
 
 use crate::connect::{Connector, PoolConnect, TlsConnector, quoted, valid_schema_name};
 use crate::error::Error;

@@ -1,11 +1,13 @@
 //! The cross-node notifier: a dedicated `LISTEN` connection plus a slow
-//! poll of the safe head, reconnecting by itself.
+//! poll of the safe head, reconnecting by itself; and the nodes' signal bus
+//! (typing and presence) on a channel of its own.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use talk_core::Notifier;
-use tokio::sync::watch;
+use talk_core::signal::{SignalBus, SignalMessage};
+use tokio::sync::{broadcast, mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_postgres::{Client, Notification};
@@ -57,10 +59,28 @@ impl Default for NotifierOptions {
 ///
 /// The announced head only grows. Dropping the notifier stops its task and
 /// closes its connection.
+///
+/// It is the nodes' [`SignalBus`] too (give it to
+/// [`HubBuilder::signal_bus`](talk_core::HubBuilder::signal_bus)): typing
+/// and presence travel on the `talk_signals` channel, never in a
+/// transaction and never stored. A node sends what it publishes in batches
+/// (as many messages as are waiting, up to [`SIGNAL_PAYLOAD_BYTES`] of JSON
+/// in one `NOTIFY`, under PostgreSQL's 8 000-byte payload limit), hears it
+/// at once itself, and ignores its own batches when they come back. Best
+/// effort, like the bus: a batch that finds the database unreachable, or
+/// more than [`SIGNAL_QUEUE`] messages waiting, is dropped.
 pub struct PostgresNotifier {
     sender: Arc<watch::Sender<u64>>,
     task: JoinHandle<()>,
+    signals: broadcast::Sender<SignalMessage>,
+    outgoing: mpsc::Sender<SignalMessage>,
+    sending: JoinHandle<()>,
 }
+
+/// The most bytes of JSON in one `NOTIFY` of signals.
+pub const SIGNAL_PAYLOAD_BYTES: usize = 7_000;
+/// The most signal messages waiting to be sent.
+pub const SIGNAL_QUEUE: usize = 4_096;
 
 impl PostgresNotifier {
     /// Starts listening for the commits to `store`'s schema, with the
@@ -84,19 +104,83 @@ impl PostgresNotifier {
         }
         let shared = Arc::clone(&store.shared);
         let sender = Arc::new(watch::Sender::new(0));
-        let listener = listen(&shared, &sender).await.map_err(|error| match error {
+        let signals = broadcast::Sender::new(SIGNAL_QUEUE);
+        let hearing = Hearing { heads: Arc::clone(&sender), signals: signals.clone(), bus: uuid::Uuid::now_v7() };
+        let listener = listen(&shared, &hearing).await.map_err(|error| match error {
             Error::Postgres(source) => ConnectError::Connect(source),
             other => ConnectError::Pool(Box::new(other)),
         })?;
-        let task = tokio::spawn(run(shared, Arc::clone(&sender), options, listener));
-        Ok(Self { sender, task })
+        let (outgoing, queue) = mpsc::channel(SIGNAL_QUEUE);
+        let sending = tokio::spawn(send_signals(Arc::clone(&shared), hearing.bus, queue));
+        let task = tokio::spawn(run(shared, hearing, options, listener));
+        Ok(Self { sender, task, signals, outgoing, sending })
     }
 }
 
 impl Drop for PostgresNotifier {
     fn drop(&mut self) {
         self.task.abort();
+        self.sending.abort();
     }
+}
+
+impl SignalBus for PostgresNotifier {
+    fn publish(&self, message: SignalMessage) {
+        // This node hears it at once; the others through the channel.
+        let _ = self.signals.send(message.clone());
+        let _ = self.outgoing.try_send(message);
+    }
+
+    fn receive(&self) -> broadcast::Receiver<SignalMessage> {
+        self.signals.subscribe()
+    }
+}
+
+/// Where the listener puts what it hears.
+#[derive(Clone)]
+struct Hearing {
+    heads: Arc<watch::Sender<u64>>,
+    signals: broadcast::Sender<SignalMessage>,
+    /// This notifier's id in signal payloads, to skip its own.
+    bus: uuid::Uuid,
+}
+
+/// Sends the signals waiting, in batches: `<schema>:<bus>:<JSON array>`.
+async fn send_signals(shared: Arc<Shared>, bus: uuid::Uuid, mut queue: mpsc::Receiver<SignalMessage>) {
+    let prefix = format!("{}:{bus}:", shared.schema);
+    let mut held: Option<String> = None;
+    loop {
+        let first = match held.take() {
+            Some(first) => first,
+            None => match queue.recv().await {
+                Some(message) => serde_json::to_string(&message).unwrap_or_default(),
+                None => return,
+            },
+        };
+        let mut payload = format!("{prefix}[{first}");
+        while let Ok(message) = queue.try_recv() {
+            let json = serde_json::to_string(&message).unwrap_or_default();
+            if payload.len() + json.len() + 2 > SIGNAL_PAYLOAD_BYTES {
+                held = Some(json);
+                break;
+            }
+            payload.push(',');
+            payload.push_str(&json);
+        }
+        payload.push(']');
+        if payload.len() > SIGNAL_PAYLOAD_BYTES + prefix.len() {
+            continue;
+        }
+        // Best effort: a batch the database does not take is dropped.
+        let _ = tokio::time::timeout(shared.call_timeout, notify_signals(&shared, &payload)).await;
+    }
+}
+
+async fn notify_signals(shared: &Shared, payload: &str) -> Result<(), Error> {
+    let client = shared.pool.get().await?;
+    let statement = client.prepare_cached("SELECT pg_notify($1, $2)").await?;
+    client.execute(&statement, &[&sql::SIGNAL_CHANNEL, &payload]).await?;
+    Ok(())
 }
 
 impl std::fmt::Debug for PostgresNotifier {
@@ -140,23 +224,34 @@ impl Drop for Listener {
 }
 
 /// Connects, `LISTEN`s, then reads and announces the head.
-async fn listen(shared: &Shared, sender: &Arc<watch::Sender<u64>>) -> Result<Listener, Error> {
+async fn listen(shared: &Shared, hearing: &Hearing) -> Result<Listener, Error> {
     let prefix = format!("{}:", shared.schema);
-    let heads = Arc::clone(sender);
+    let own = format!("{}:", hearing.bus);
+    let heard = hearing.clone();
     let sink = Box::new(move |notification: Notification| {
-        if notification.channel() != sql::CHANNEL {
-            return;
-        }
-        if let Some(head) = notification.payload().strip_prefix(&prefix).and_then(|h| h.parse().ok()) {
-            publish(&heads, head);
+        let Some(payload) = notification.payload().strip_prefix(&prefix) else { return };
+        match notification.channel() {
+            sql::CHANNEL => {
+                if let Ok(head) = payload.parse() {
+                    publish(&heard.heads, head);
+                }
+            }
+            sql::SIGNAL_CHANNEL if !payload.starts_with(&own) => {
+                // Another node's batch: `<bus>:<JSON array>`.
+                let batch = payload.split_once(':').map(|(_, json)| json).unwrap_or_default();
+                for message in serde_json::from_str::<Vec<SignalMessage>>(batch).unwrap_or_default() {
+                    let _ = heard.signals.send(message);
+                }
+            }
+            _ => {}
         }
     });
     let name = format!("{} listener", shared.application_name);
     let (client, driver) = shared.connector.connect(&name, Some(sink)).await?;
     let listener = Listener { _client: client, driver };
-    listener._client.batch_execute(&format!("LISTEN {}", sql::CHANNEL)).await?;
+    listener._client.batch_execute(&format!("LISTEN {}; LISTEN {}", sql::CHANNEL, sql::SIGNAL_CHANNEL)).await?;
     let head: i64 = listener._client.query_one(sql::HEAD, &[]).await?.try_get(0)?;
-    publish(sender, u64::try_from(head).unwrap_or(0));
+    publish(&hearing.heads, u64::try_from(head).unwrap_or(0));
     Ok(listener)
 }
 
@@ -170,7 +265,8 @@ async fn poll_head(shared: &Shared, sender: &watch::Sender<u64>) -> Result<(), E
 }
 
 /// The notifier's task: keeps a listener, polls, reconnects.
-async fn run(shared: Arc<Shared>, sender: Arc<watch::Sender<u64>>, options: NotifierOptions, listener: Listener) {
+async fn run(shared: Arc<Shared>, hearing: Hearing, options: NotifierOptions, listener: Listener) {
+    let sender = Arc::clone(&hearing.heads);
     let mut listener = Some(listener);
     let mut backoff = options.reconnect_min;
     let mut retry_at = Instant::now();
@@ -194,7 +290,7 @@ async fn run(shared: Arc<Shared>, sender: Arc<watch::Sender<u64>>, options: Noti
             }
             None => {
                 tokio::select! {
-                    _ = tokio::time::sleep_until(retry_at) => match tokio::time::timeout(shared.call_timeout, listen(&shared, &sender)).await {
+                    _ = tokio::time::sleep_until(retry_at) => match tokio::time::timeout(shared.call_timeout, listen(&shared, &hearing)).await {
                         Ok(Ok(made)) => {
                             listener = Some(made);
                             backoff = options.reconnect_min;

@@ -25,6 +25,8 @@ pub(crate) const NOTIFY: &str = "SELECT pg_notify($1, $2)";
 /// The channel every store of every schema notifies on; the payload says
 /// which schema (`<schema>:<head>`).
 pub(crate) const CHANNEL: &str = "talk_events";
+/// The channel of typing and presence between nodes (see `PostgresNotifier`).
+pub(crate) const SIGNAL_CHANNEL: &str = "talk_signals";
 
 // Guards: each locks the row it checks (FOR SHARE) and answers one row when
 // the guard holds.
