@@ -7,7 +7,7 @@ use common::api;
 use serde_json::{Value, json};
 
 /// Every operation of API.md: (method, path).
-const OPERATIONS: [(&str, &str); 29] = [
+const OPERATIONS: [(&str, &str); 31] = [
     ("get", "/healthz"),
     ("get", "/v1.0/openapi.json"),
     ("post", "/v1.0/talks"),
@@ -37,6 +37,8 @@ const OPERATIONS: [(&str, &str); 29] = [
     ("get", "/v1.0/talks/{id}/reads"),
     ("get", "/v1.0/unread"),
     ("get", "/v1.0/search/messages"),
+    ("get", "/v1.0/agents/{agent_id}/presence"),
+    ("get", "/v1.0/talks/{id}/presence"),
 ];
 
 const METHODS: [&str; 5] = ["get", "post", "patch", "delete", "put"];
@@ -59,6 +61,7 @@ fn concrete(path: &str) -> String {
     path.replace("{id}", "0192d3e4-0000-7000-8000-000000000000")
         .replace("{participant_id}", "me")
         .replace("{emoji}", "thumbsup")
+        .replace("{agent_id}", "agent-id-1")
 }
 
 #[tokio::test]
@@ -72,7 +75,7 @@ async fn the_openapi_document_and_the_router_list_the_same_routes() {
         OPERATIONS.iter().map(|(m, p)| ((*m).to_owned(), (*p).to_owned())).collect();
     expected.sort();
     expected.dedup();
-    assert_eq!(expected.len(), 29, "every operation of API.md once (Part 2 included)");
+    assert_eq!(expected.len(), 31, "every operation of API.md once (Part 2 included)");
     assert_eq!(documented(&document), expected);
 
     // Every documented operation is mounted (it answers past routing: 401
@@ -95,7 +98,9 @@ async fn the_openapi_document_and_the_router_list_the_same_routes() {
 async fn the_document_describes_the_wire_types_and_both_token_forms() {
     let document = serde_json::to_value(talk_http::openapi()).expect("serialises");
     let schemas = &document["components"]["schemas"];
-    for name in ["TalkDto", "ParticipantDto", "MessageDto", "EventFrame", "ClientFrame", "ControlFrame", "ErrorBody"] {
+    for name in
+        ["TalkDto", "ParticipantDto", "MessageDto", "EventFrame", "ClientFrame", "ControlFrame", "ErrorBody", "PresenceDto"]
+    {
         assert!(schemas.get(name).is_some(), "{name} is missing");
     }
     let talk = schemas["TalkDto"]["properties"].as_object().expect("properties");
