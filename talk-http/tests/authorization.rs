@@ -241,6 +241,7 @@ fn rows() -> Vec<Row> {
         row("get", "/v1.0/ws", "typing", |c, s| match (membership(c, s), s) {
             (Membership::Active, TalkState::Active) => Expect::Taken,
             (Membership::Active, _) => Expect::FrameError("talk_closed"),
+            (Membership::Never, _) => Expect::FrameError("not_found"),
             _ => Expect::FrameError("not_participant"),
         }),
         // The presence of the fixture's author: itself, or an agent sharing an active talk with it.

@@ -98,9 +98,16 @@ async fn the_openapi_document_and_the_router_list_the_same_routes() {
 async fn the_document_describes_the_wire_types_and_both_token_forms() {
     let document = serde_json::to_value(talk_http::openapi()).expect("serialises");
     let schemas = &document["components"]["schemas"];
-    for name in
-        ["TalkDto", "ParticipantDto", "MessageDto", "EventFrame", "ClientFrame", "ControlFrame", "ErrorBody", "PresenceDto"]
-    {
+    for name in [
+        "TalkDto",
+        "ParticipantDto",
+        "MessageDto",
+        "EventFrame",
+        "ClientFrame",
+        "ControlFrame",
+        "ErrorBody",
+        "PresenceDto",
+    ] {
         assert!(schemas.get(name).is_some(), "{name} is missing");
     }
     let talk = schemas["TalkDto"]["properties"].as_object().expect("properties");

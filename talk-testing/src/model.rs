@@ -556,6 +556,7 @@ impl Ids {
             Raw::Messages(list) => Answer::Messages(list.iter().map(|m| self.msg(m)).collect()),
             Raw::Reactors(list) => Answer::Reactors(list.iter().map(|r| r.agent_id.to_string()).collect()),
             Raw::Seqs(list) => Answer::Seqs(list),
+            Raw::Taken => Answer::Taken,
             Raw::Read(state) => {
                 let counts = state.counts.unwrap_or_default();
                 Answer::Read(

@@ -174,6 +174,7 @@ impl HubBuilder {
                 retention: self.retention,
                 policy: self.policy,
                 next_prune: AtomicU64::new(0),
+                committed_head: AtomicU64::new(0),
                 dispatcher: tokio::sync::OnceCell::new(),
                 secret_key: tokio::sync::OnceCell::new(),
             }),
@@ -196,6 +197,9 @@ struct Inner {
     policy: Arc<dyn Policy>,
     /// The head at which the log is pruned next, when a retention is set.
     next_prune: AtomicU64,
+    /// The newest `seq` this Hub committed: the dispatcher's routes reflect
+    /// this node's own writes once it has routed that far.
+    committed_head: AtomicU64,
     dispatcher: tokio::sync::OnceCell<Arc<Dispatcher>>,
     /// The store's secret ([`Store::secret_key`]), once read.
     secret_key: tokio::sync::OnceCell<[u8; 32]>,
@@ -391,6 +395,7 @@ impl Hub {
     /// Step 4 of every command: tell the dispatcher, and prune the log when
     /// a retention is set.
     async fn committed(&self, head: u64) {
+        self.inner.committed_head.fetch_max(head, Ordering::Release);
         self.inner.notifier.publish(head);
         if let Some(keep) = self.inner.retention {
             // Prune in steps, not on every commit.

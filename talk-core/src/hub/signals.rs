@@ -46,11 +46,17 @@ impl Hub {
         Ok(())
     }
 
+    /// Whether `agent` may type in the talk: from the dispatcher's routes
+    /// while they know the agent (it has a subscription) and have routed
+    /// this Hub's own writes; else, and to tell a stranger from a former
+    /// participant, from the store.
     async fn may_type(&self, agent: &AgentId, talk_id: TalkId) -> Result<()> {
         let dispatcher = self.inner.dispatcher.get();
-        let standing = dispatcher.map_or(Standing::Unknown, |dispatcher| dispatcher.standing(agent, talk_id));
+        let current = dispatcher.filter(|dispatcher| {
+            dispatcher.position() >= self.inner.committed_head.load(std::sync::atomic::Ordering::Acquire)
+        });
+        let standing = current.map_or(Standing::Unknown, |dispatcher| dispatcher.standing(agent, talk_id));
         match standing {
-            Standing::NotMember => rules::signals::may_type(talk_id, false, false),
             Standing::Member { closed: Some(closed) } => rules::signals::may_type(talk_id, true, closed),
             Standing::Member { closed: None } => {
                 // Read once; the routes keep it from then on.
@@ -61,7 +67,7 @@ impl Hub {
                 }
                 rules::signals::may_type(talk_id, true, closed)
             }
-            Standing::Unknown => {
+            Standing::Unknown | Standing::NotMember => {
                 let visible = self.visible(agent, talk_id).await?;
                 let active = visible.actor(agent).active().is_some();
                 rules::signals::may_type(talk_id, active, visible.talk.status == TalkStatus::Closed)

@@ -248,6 +248,8 @@ pub(super) enum Cmd {
     MarkRead { actor: u8, talk: Pick, msg: Option<Pick> },
     /// Mark unread from a message.
     MarkUnread { actor: u8, talk: Pick, msg: Pick },
+    /// `typing`, or its stop: ephemeral, it must change nothing.
+    Typing { actor: u8, talk: Pick, stop: bool },
     /// Delete.
     Delete { actor: u8, msg: Pick },
     /// React.
@@ -392,6 +394,7 @@ pub(super) fn cmd() -> BoxedStrategy<Cmd> {
                 .boxed(),
         ),
         (3, (actor(), pick(), pick()).prop_map(|(actor, talk, msg)| Cmd::MarkUnread { actor, talk, msg }).boxed()),
+        (3, (actor(), pick(), any::<bool>()).prop_map(|(actor, talk, stop)| Cmd::Typing { actor, talk, stop }).boxed()),
         (3, (actor(), pick()).prop_map(|(actor, msg)| Cmd::Delete { actor, msg }).boxed()),
         (7, (actor(), pick(), emoji()).prop_map(|(actor, msg, emoji)| Cmd::React { actor, msg, emoji }).boxed()),
         (3, (actor(), pick(), emoji()).prop_map(|(actor, msg, emoji)| Cmd::Unreact { actor, msg, emoji }).boxed()),
@@ -482,6 +485,12 @@ pub(super) enum Op {
         actor: String,
         talk: Ref,
         msg: Ref,
+    },
+    /// `typing` (or its stop).
+    Typing {
+        actor: String,
+        talk: Ref,
+        typing: bool,
     },
     /// `delete_message`.
     Delete {
@@ -581,6 +590,7 @@ impl Op {
             Op::Edit { .. } => "edit_message",
             Op::MarkRead { .. } => "mark_read",
             Op::MarkUnread { .. } => "mark_unread",
+            Op::Typing { .. } => "typing",
             Op::Delete { .. } => "delete_message",
             Op::React { .. } => "add_reaction",
             Op::Unreact { .. } => "remove_reaction",
@@ -825,6 +835,10 @@ pub(super) fn resolve(model: &Model, cmd: &Cmd) -> Op {
             let msg = resolve_read_msg(model, &actor, talk, *msg);
             Op::MarkUnread { actor, talk, msg }
         }
+        Cmd::Typing { actor, talk, stop } => {
+            let (actor, talk) = actor_and_talk(model, *actor, *talk);
+            Op::Typing { actor, talk, typing: !stop }
+        }
         Cmd::Delete { actor, msg } => {
             let (actor, msg) = actor_and_msg(model, *actor, *msg);
             Op::Delete { msg, actor }
@@ -911,6 +925,7 @@ pub(super) fn run_on_model(model: &mut Model, op: &Op) -> super::plain::Outcome 
         Op::Edit { actor, msg, text, mentions } => model.edit(actor, *msg, text, mentions.as_deref()),
         Op::MarkRead { actor, talk, msg } => model.mark_read(actor, *talk, *msg),
         Op::MarkUnread { actor, talk, msg } => model.mark_unread(actor, *talk, *msg),
+        Op::Typing { actor, talk, .. } => model.typing(actor, *talk),
         Op::Delete { actor, msg } => model.delete(actor, *msg),
         Op::React { actor, msg, emoji } => model.react(actor, *msg, emoji),
         Op::Unreact { actor, msg, emoji } => model.unreact(actor, *msg, emoji),
@@ -998,6 +1013,9 @@ impl fmt::Display for Op {
                 None => write!(f, "{actor}: read {} up to the newest", r('t', *talk)),
             },
             Op::MarkUnread { actor, talk, msg } => write!(f, "{actor}: unread {} from {}", r('t', *talk), r('m', *msg)),
+            Op::Typing { actor, talk, typing } => {
+                write!(f, "{actor}: {} in {}", if *typing { "types" } else { "stops typing" }, r('t', *talk))
+            }
             Op::Delete { actor, msg } => write!(f, "{actor}: delete {}", r('m', *msg)),
             Op::React { actor, msg, emoji } => write!(f, "{actor}: react {} {emoji:?}", r('m', *msg)),
             Op::Unreact { actor, msg, emoji } => write!(f, "{actor}: unreact {} {emoji:?}", r('m', *msg)),

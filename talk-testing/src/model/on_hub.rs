@@ -15,6 +15,7 @@ pub(super) enum Raw {
     Reactors(Vec<Reaction>),
     Seqs(Vec<u64>),
     Read(ReadState),
+    Taken,
 }
 
 /// Reads every page of a list, checking that the pages chain properly:
@@ -138,6 +139,9 @@ pub(super) async fn run_on_hub(hub: &Hub, store: &dyn Store, op: &Op, ids: &Ids)
             .await
             .map(Raw::Read)
             .map_err(code),
+        Op::Typing { actor, talk, typing } => {
+            hub.typing(&agent_id(actor), ids.talk_id(*talk), None, *typing).await.map(|()| Raw::Taken).map_err(code)
+        }
         Op::MarkUnread { actor, talk, msg } => {
             hub.mark_unread(&agent_id(actor), ids.talk_id(*talk), ids.msg_id(*msg)).await.map(Raw::Read).map_err(code)
         }

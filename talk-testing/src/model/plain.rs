@@ -205,6 +205,8 @@ pub(super) enum Answer {
     /// A read state: agent, `last_read_seq`, `last_read_message_id`, unread
     /// and mention counts.
     Read(String, u64, Option<String>, u64, u64),
+    /// Taken, with nothing to answer (typing).
+    Taken,
 }
 
 /// What a command answers: a value, or an error code (or, for the Hub, a
@@ -238,6 +240,7 @@ pub(super) fn summary(outcome: &Outcome) -> String {
         }
         Ok(Answer::Messages(list)) => format!("messages {:?}", list.iter().map(|m| m.id.as_str()).collect::<Vec<_>>()),
         Ok(Answer::Reactors(list)) => format!("reactors {list:?}"),
+        Ok(Answer::Taken) => "taken".to_owned(),
         Ok(Answer::Seqs(list)) => format!("{} events", list.len()),
         Ok(Answer::Read(agent, seq, _, unread, mentions)) => {
             format!("{agent} read to {seq}, unread={unread} mentions={mentions}")
@@ -280,7 +283,7 @@ pub(super) fn answer_stamps(answer: &Answer) -> Vec<(String, Stamp)> {
         Answer::Messages(list) => list.iter().for_each(|m| msg_stamps(m, &mut out)),
         Answer::Participant(p) | Answer::Joined(p, _) => part_stamps(p, &mut out),
         Answer::Participants(list) => list.iter().for_each(|p| part_stamps(p, &mut out)),
-        Answer::Reactors(_) | Answer::Seqs(_) | Answer::Read(..) => {}
+        Answer::Reactors(_) | Answer::Seqs(_) | Answer::Read(..) | Answer::Taken => {}
     }
     out
 }

@@ -1498,6 +1498,17 @@ impl Model {
         Answer::Read(part.agent.clone(), part.read_seq, newest.map(|m| format!("m{m}")), unread, mentions)
     }
 
+    /// `typing` (or its stop): an active participant of a talk that is not
+    /// closed; nothing changes.
+    pub(super) fn typing(&self, actor: &str, talk: Option<usize>) -> Outcome {
+        let t = self.visible(actor, talk)?;
+        self.require_active(t, actor)?;
+        if self.talks[t].closed {
+            return fail("talk_closed");
+        }
+        Ok(Answer::Taken)
+    }
+
     /// `POST /talks/{id}/read`: forward only; default the newest message.
     pub(super) fn mark_read(&mut self, actor: &str, talk: Option<usize>, msg: Option<Option<usize>>) -> Outcome {
         let t = self.visible(actor, talk)?;
