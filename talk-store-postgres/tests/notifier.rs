@@ -180,3 +180,39 @@ async fn postgres_publish_feeds_the_local_watch_and_never_goes_back() {
     notifier.publish(3);
     assert_eq!(*watch.borrow(), 7, "a lower head changes nothing");
 }
+
+/// Typing and presence between nodes: every message one node publishes
+/// reaches the other once, in order, in batches that stay under
+/// PostgreSQL's payload limit; the publisher hears its own at once, and
+/// only once; another schema's signals are not heard.
+#[ignore = "needs TALK_TEST_POSTGRES_URL"]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_signals_reach_every_node_once_in_bounded_batches() {
+    use talk_core::signal::{SignalBus, SignalMessage};
+
+    let url = database_url();
+    let (schema, other) = (TestSchema::new(&url), TestSchema::new(&url));
+    let (a, b) = (node(&schema, "a").await, node(&schema, "b").await);
+    let elsewhere = node(&other, "elsewhere").await;
+    let notifier_a = PostgresNotifier::start_with(&a, listen_only()).await.expect("notifier a");
+    let notifier_b = PostgresNotifier::start_with(&b, listen_only()).await.expect("notifier b");
+    let notifier_other = PostgresNotifier::start_with(&elsewhere, listen_only()).await.expect("notifier elsewhere");
+    let (mut heard_a, mut heard_b) = (notifier_a.receive(), notifier_b.receive());
+    let mut heard_other = notifier_other.receive();
+    // Enough long agent ids that they take several payloads.
+    let sent: Vec<SignalMessage> =
+        (0..600).map(|i| SignalMessage::Online { node: "a".into(), agent_id: agent(&format!("{i:0>100}")) }).collect();
+    for message in &sent {
+        SignalBus::publish(&notifier_a, message.clone());
+    }
+    for (heard, who) in [(&mut heard_a, "a itself"), (&mut heard_b, "b")] {
+        for (k, want) in sent.iter().enumerate() {
+            let got = tokio::time::timeout(PATIENCE, heard.recv()).await.expect("in time").expect("a message");
+            assert_eq!(&got, want, "message {k} as heard by {who}");
+        }
+    }
+    // Nothing twice, nothing from the other schema.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(heard_a.try_recv().is_err(), "a heard its own signals once");
+    assert!(heard_other.try_recv().is_err(), "another schema's node heard nothing");
+}
