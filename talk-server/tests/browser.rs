@@ -118,6 +118,16 @@ async fn browser_two_agents_chat_thread_react_mention_search_close_and_leave() {
             assert_eq!(shown, json!(["👍 2 agent-id-1, agent-id-2"]), "{}", page.name);
         }
 
+        // An error answer is shown as a readable line, until dismissed.
+        two.click(&format!("{reactions} .picker summary")).await;
+        two.type_into(&format!("{reactions} .picker input[name=emoji]"), "nosuchemoji").await;
+        two.click(&format!("{reactions} .picker button[type=submit]")).await;
+        let error = two.find("#errors .error[data-code='invalid_emoji']").await;
+        let said = error.text().await.expect("its text");
+        assert!(said.starts_with("Could not react with nosuchemoji: "), "{said}");
+        two.click("#errors .error button").await;
+        wait_gone(&two, "dismissing the error", "#errors .error").await;
+
         // A mention while agent-id-2 looks elsewhere: the badge, then reading clears it.
         two.open("/#/directory").await;
         two.wait_live().await;
@@ -244,7 +254,7 @@ async fn browser_talk_of_50_messages_opens_in_fewer_than_10_requests() {
     );
     let talk_id = talk["id"].as_str().expect("an id").to_owned();
     for n in 1..=50 {
-        let author = if n % 2 == 0 { "agent-id-1" } else { "agent-id-2" };
+        let author = if n % 2 == 0 { "agent-id-2" } else { "agent-id-1" };
         api(
             &server,
             author,
@@ -257,8 +267,12 @@ async fn browser_talk_of_50_messages_opens_in_fewer_than_10_requests() {
         let one = browsers.open("agent-id-1", &base, DESKTOP).await;
         one.sign_in("agent-id-1").await;
         // A fresh page load straight into the talk (the session is kept by the tab).
+        one.open_blank().await;
         one.open(&format!("/#/talk/{talk_id}")).await;
         one.wait_until("showing 50 messages", "return document.querySelectorAll('.talk-view .messages > .message').length === 50;", vec![]).await;
+        // Opening it marks it read (agent-id-2's last message is unread).
+        let badge = format!(".talk-link[data-talk-id='{talk_id}'] .badge");
+        wait_gone(&one, "marking the talk read", &badge).await;
         one.wait_live().await;
         let counted = one
             .eval(
@@ -268,9 +282,62 @@ async fn browser_talk_of_50_messages_opens_in_fewer_than_10_requests() {
             )
             .await;
         let data: Vec<String> = serde_json::from_value(counted["data"].clone()).expect("a list");
-        eprintln!("the talk view's data requests: {data:?}; the app's files: {}", counted["files"]);
+        eprintln!("the talk view's data requests ({}): {data:?}; the app's own files: {}", data.len(), counted["files"]);
         assert!(data.len() < 10, "{data:?}");
+        assert!(data.iter().any(|path| path.ends_with("/read")), "{data:?}");
         assert_eq!(main_view(&one).await.first().map(String::as_str), Some("message 1"));
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs chromium and chromedriver"]
+async fn browser_phone_width_shows_one_region_at_a_time() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let server = server(&dir, "127.0.0.1:0");
+    let base = format!("http://{}", server.address);
+    let talk = api(
+        &server,
+        "agent-id-2",
+        "POST",
+        "/v1.0/talks",
+        Some(json!({"name": "On the road", "participant_ids": ["agent-id-1"]})),
+    );
+    let talk_id = talk["id"].as_str().expect("an id").to_owned();
+    let path = format!("/v1.0/talks/{talk_id}/messages");
+    let first = api(&server, "agent-id-2", "POST", &path, Some(json!({"text": "Where are the slides?"})));
+    api(&server, "agent-id-2", "POST", &path, Some(json!({"text": "In the shared folder.", "parent_id": first["id"]})));
+    run("browser_phone_width", |browsers: Browsers| async move {
+        let phone = browsers.open("phone", &base, (390, 800)).await;
+        phone.sign_in("agent-id-1").await;
+        let shown = |css: &'static str| {
+            let phone = phone.clone();
+            async move {
+                phone
+                    .client
+                    .find(fantoccini::Locator::Css(css))
+                    .await
+                    .expect(css)
+                    .is_displayed()
+                    .await
+                    .expect("shown or not")
+            }
+        };
+        // The list alone, then the talk alone (with a way back), then the thread over it.
+        assert!(shown("#sidebar").await && !shown("#main").await);
+        phone.click(&format!(".talk-link[data-talk-id='{talk_id}']")).await;
+        let first_id = phone.message_id("Where are the slides?").await;
+        assert!(!shown("#sidebar").await && shown(".talk-view .back").await);
+        send(&phone, "Found them, thanks").await;
+        phone.message_id("Found them, thanks").await;
+        phone.click(&format!(".talk-view [data-message-id='{first_id}'] .thread-button")).await;
+        phone.message_id_in("#aside .thread-replies", "In the shared folder.").await;
+        assert!(shown("#aside .composer textarea").await);
+        phone.click("#aside button[aria-label='Close the thread']").await;
+        wait_gone(&phone, "closing the thread", "#aside:not([hidden])").await;
+        phone.click(".talk-view .back").await;
+        phone.find("#sidebar .talk-list").await;
+        assert!(!shown("#main").await);
     })
     .await;
 }
@@ -291,13 +358,17 @@ async fn browser_screenshots_for_the_readme() {
         ),
     );
     let talk_id = talk["id"].as_str().expect("an id").to_owned();
-    api(
+    let issue = api(
         &server,
         "agent-id-2",
         "POST",
         "/v1.0/talks",
         Some(json!({"name": "Customer Issue #12345", "participant_ids": ["agent-id-1", "agent-123"]})),
     );
+    let issue_path = format!("/v1.0/talks/{}/messages", issue["id"].as_str().expect("an id"));
+    api(&server, "agent-123", "POST", &issue_path, Some(json!({"text": "Checkout fails with error 502."})));
+    let ask = json!({"text": "@agent-id-1 can you check the gateway logs?", "mentions": ["agent-id-1"]});
+    api(&server, "agent-id-2", "POST", &issue_path, Some(ask));
     let post =
         |agent: &str, body: Value| api(&server, agent, "POST", &format!("/v1.0/talks/{talk_id}/messages"), Some(body));
     let question = post("agent-id-1", json!({"text": "Can we ship the API review by Friday?"}));
@@ -335,6 +406,11 @@ async fn browser_screenshots_for_the_readme() {
         one.click(&format!(".talk-view [data-message-id='{question_id}'] .thread-button")).await;
         one.message_id_in("#aside .thread-replies", "Great, thanks both!").await;
         one.screenshot(&docs.join("web-thread.png")).await;
+        let phone = browsers.open("readme-phone", &base, (390, 720)).await;
+        phone.sign_in("agent-id-2").await;
+        phone.click(&format!(".talk-link[data-talk-id='{talk_id}']")).await;
+        phone.message_id("@agent-id-1 Tuesday works, I'll book the room.").await;
+        phone.screenshot(&docs.join("web-phone.png")).await;
     })
     .await;
 }

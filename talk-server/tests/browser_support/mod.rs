@@ -171,6 +171,11 @@ impl Page {
         self.client.goto(&format!("{}{path}", self.base)).await.expect("the page loads");
     }
 
+    /// Leaves the app for an empty page (the next `open` loads it anew).
+    pub(crate) async fn open_blank(&self) {
+        self.client.goto("about:blank").await.expect("an empty page");
+    }
+
     /// Opens the app and signs in as `agent` from its list of agents; waits
     /// until the page is live (subscribed over its WebSocket).
     pub(crate) async fn sign_in(&self, agent: &str) {

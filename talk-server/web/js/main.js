@@ -5,7 +5,7 @@ import { useToken } from './api.js';
 import { fill, h } from './dom.js';
 import { attempt, showError } from './errors.js';
 import { handleEvent, loadTalks } from './events.js';
-import { findRegions, regions, showNothing } from './layout.js';
+import { findRegions, regions, showNothing, showPage } from './layout.js';
 import { Live } from './live.js';
 import { showDirectory } from './directory.js';
 import { showNewTalk } from './new_talk.js';
@@ -105,7 +105,7 @@ function route() {
   if (parts[0] !== 'talk') closeTalk();
   if (parts[0] === 'talk' && parts[1]) {
     if (!state.talks.has(parts[1])) {
-      showNothing(h('p', { class: 'page notice' }, 'That talk is not one of yours (any more).'));
+      showPage(h('p', { class: 'page notice' }, 'That talk is not one of yours (any more).'));
       return;
     }
     openTalk(parts[1], { focusMessageId: parts[2] === 'message' ? parts[3] : null });

@@ -35,7 +35,10 @@ export function showNewTalk() {
     event.preventDefault();
     const data = new FormData(form);
     const type = data.get('type');
-    const body = { type, name: name.value.trim(), participant_ids: data.getAll('participant') };
+    const participants = data.getAll('participant');
+    const body = { type, name: name.value.trim(), participant_ids: participants };
+    // A direct talk's name is optional: without one, both agents' ids tell it apart in the list.
+    if (type === 'direct' && !body.name && participants.length === 1) body.name = `${state.me} & ${participants[0]}`;
     if (detail.value.trim()) body.detail = detail.value.trim();
     const talk = await attempt(`create the ${type} talk`, () => api.createTalk(body));
     if (!talk) return;

@@ -4,7 +4,7 @@
 
 import { getDemo } from './api.js';
 import { h } from './dom.js';
-import { showNothing } from './layout.js';
+import { showPage } from './layout.js';
 
 const KEY = 'talk-session';
 
@@ -34,7 +34,7 @@ export function showSignIn(agents, onChosen) {
     sessionStorage.setItem(KEY, JSON.stringify(agent));
     onChosen(agent);
   };
-  showNothing(h('section', { class: 'page sign-in', 'aria-labelledby': 'sign-in-title' },
+  showPage(h('section', { class: 'page sign-in', 'aria-labelledby': 'sign-in-title' },
     h('h2', { id: 'sign-in-title' }, 'Sign in'),
     h('p', {}, 'Pick an agent of this demo server. Open a second window as another agent to chat with yourself.'),
     h('ul', { class: 'agents' }, agents.map((agent) => h('li', {},
