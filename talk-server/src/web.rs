@@ -29,7 +29,8 @@ const JS: &str = "text/javascript; charset=utf-8";
 /// The page itself, served at `/`.
 const INDEX: &str = include_str!("../web/index.html");
 
-/// Every file under `/app/`.
+/// Every file under `/app/`: each file of `web/` but `index.html` (a test
+/// checks it), so a new module of the app is added here too.
 const ASSETS: &[Asset] = &[
     Asset { path: "app.css", content_type: CSS, body: include_str!("../web/app.css") },
     Asset { path: "js/main.js", content_type: JS, body: include_str!("../web/js/main.js") },
@@ -89,4 +90,46 @@ fn file(content_type: &'static str, body: impl Into<Body>) -> Response {
 fn not_found(path: &str) -> Response {
     let body = serde_json::json!({ "error": { "code": "not_found", "message": format!("no file /app/{path}") } });
     (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ASSETS;
+
+    /// The files of `web/` below `dir`, as paths relative to `web/`.
+    fn files(root: &std::path::Path, dir: &std::path::Path, found: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).expect("a directory of the app") {
+            let path = entry.expect("an entry").path();
+            if path.is_dir() {
+                files(root, &path, found);
+            } else {
+                let relative = path.strip_prefix(root).expect("below web/");
+                found.push(relative.to_str().expect("a UTF-8 name").replace('\\', "/"));
+            }
+        }
+    }
+
+    #[test]
+    fn every_file_of_the_app_is_served() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("web");
+        let mut on_disk = Vec::new();
+        files(&root, &root, &mut on_disk);
+        on_disk.retain(|path| path != "index.html");
+        on_disk.sort();
+        let mut served: Vec<String> = ASSETS.iter().map(|asset| asset.path.to_owned()).collect();
+        served.sort();
+        assert_eq!(served, on_disk);
+    }
+
+    #[test]
+    fn content_types_follow_the_file_names() {
+        for asset in ASSETS {
+            let expected = match asset.path.rsplit_once('.').map(|(_, extension)| extension) {
+                Some("js") => super::JS,
+                Some("css") => super::CSS,
+                other => panic!("{}: no content type for {other:?}", asset.path),
+            };
+            assert_eq!(asset.content_type, expected, "{}", asset.path);
+        }
+    }
 }

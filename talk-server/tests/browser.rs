@@ -153,6 +153,34 @@ async fn browser_two_agents_chat_thread_react_mention_search_close_and_leave() {
         )
         .await;
 
+        // agent-id-1 edits its message, then deletes it; agent-id-2 sees both live.
+        send(&one, "Lunch at noon?").await;
+        let lunch = two.message_id("Lunch at noon?").await;
+        let mine = format!(".talk-view [data-message-id='{lunch}']");
+        one.click(&format!("{mine} .edit-button")).await;
+        let field = one.find(&format!("{mine} textarea.edit-text")).await;
+        field.clear().await.expect("the field cleared");
+        field.send_keys("Lunch at one?").await.expect("typed");
+        // Reactions redraw the message on both pages while agent-id-1 types its
+        // edit and agent-id-2 types a shortcode: the draft, the open picker and
+        // what is typed in it stay.
+        two.click(&format!("{mine} .picker summary")).await;
+        two.type_into(&format!("{mine} .picker input[name=emoji]"), "eyes").await;
+        one.click(&format!("{mine} .picker summary")).await;
+        one.click(&format!("{mine} .picker button[aria-label='React with party popper']")).await;
+        two.find(&format!("{mine} .reaction[data-emoji='🎉']")).await;
+        let typed = two.eval("return document.querySelector(arguments[0] + ' .picker[open] input[name=emoji]')?.value;", vec![json!(mine)]).await;
+        assert_eq!(typed, json!("eyes"));
+        two.click(&format!("{mine} .picker button[type=submit]")).await;
+        one.find(&format!("{mine} .reaction[data-emoji='👀']")).await;
+        let draft = one.eval("return document.querySelector(arguments[0] + ' textarea.edit-text')?.value;", vec![json!(mine)]).await;
+        assert_eq!(draft, json!("Lunch at one?"));
+        one.click(&format!("{mine} form.edit button[type=submit]")).await;
+        two.wait_until("showing the edit", "return document.querySelector(arguments[0] + ' .text')?.textContent === 'Lunch at one?' && document.querySelector(arguments[0] + ' .edited') !== null;", vec![json!(mine)]).await;
+        one.click(&format!("{mine} .delete-button")).await;
+        one.click(&format!("{mine} .delete-button")).await;
+        two.wait_until("showing the tombstone", "return document.querySelector(arguments[0] + ' .tombstone')?.textContent === 'This message was deleted.';", vec![json!(mine)]).await;
+
         // Close (agent-id-1), seen live by agent-id-2; then reopen.
         one.click(".talk-header button[aria-controls=aside]").await;
         one.click(".participants-panel .talk-actions button").await;

@@ -203,9 +203,18 @@ impl Page {
         }
     }
 
+    /// Clicks the first element matching `css` (found again if the page
+    /// drew it anew between finding and clicking: live updates do).
     pub(crate) async fn click(&self, css: &str) {
-        let element = self.find(css).await;
-        element.click().await.unwrap_or_else(|error| panic!("{}: click on {css}: {error}", self.name));
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let element = self.find(css).await;
+            match element.click().await {
+                Ok(()) => return,
+                Err(error) if error.is_stale_element_reference() && Instant::now() < deadline => {}
+                Err(error) => panic!("{}: click on {css}: {error}", self.name),
+            }
+        }
     }
 
     /// Types `text` into the field `css` (after what it holds).

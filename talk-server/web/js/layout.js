@@ -47,3 +47,10 @@ export function closeAside() {
 export function asideName() {
   return regions.aside && !regions.aside.hidden ? regions.aside.dataset.panel : null;
 }
+
+/** Says `text` to a screen reader (new messages from others, as they come). */
+export function announce(text) {
+  const announcer = document.getElementById('announcer');
+  announcer.textContent = '';
+  announcer.textContent = text;
+}

@@ -26,12 +26,17 @@ export function messageElement(message, options = {}) {
       h('span', { class: 'author' }, agentName(message.agent_id)), ' ',
       timeElement(message.tm_create),
       message.tm_edit && !deleted ? h('span', { class: 'edited', title: new Date(message.tm_edit).toLocaleString() }, ' (edited)') : null),
-    deleted ? h('p', { class: 'text tombstone' }, 'This message was deleted.') : textElement(message),
+    textOrForm(message, deleted),
     deleted ? null : mediaList(message.medias),
     deleted ? null : reactionBar(message),
     actions(message, mine && !deleted, options),
     options.inThread ? null : receipts(message));
   return item;
+}
+
+function textOrForm(message, deleted) {
+  if (deleted) return h('p', { class: 'text tombstone' }, 'This message was deleted.');
+  return drafts.has(message.id) ? editForm(message) : textElement(message);
 }
 
 /** The text, with each mention of an agent the message names set apart. */
@@ -74,47 +79,96 @@ function actions(message, editable, options) {
     buttons.push(h('button', { type: 'button', class: 'link thread-button', onclick: () => options.onOpenThread(message) }, label));
   }
   if (editable) {
-    buttons.push(h('button', { type: 'button', class: 'link', onclick: (event) => startEdit(event, message) }, 'Edit'));
-    buttons.push(h('button', { type: 'button', class: 'link danger', onclick: (event) => confirmDelete(event, message) }, 'Delete'));
+    if (!drafts.has(message.id)) buttons.push(h('button', { type: 'button', class: 'link edit-button', onclick: () => startEdit(message) }, 'Edit'));
+    buttons.push(deleteButton(message));
   }
   return buttons.length ? h('div', { class: 'actions' }, buttons) : null;
 }
 
-/** Turns the text into a form; Escape or Cancel puts it back. */
-function startEdit(event, message) {
-  const item = event.target.closest('.message');
-  const text = item.querySelector('.text');
-  const input = h('textarea', { class: 'edit-text', value: message.text, rows: 2, 'aria-label': 'Edit the message' });
+/** Drafts of the edits under way, by message id: a redraw keeps them. */
+const drafts = new Map();
+/** Messages whose Delete was pressed once (the second press deletes). */
+const armed = new Set();
+
+/** The message's latest state: what is stored, else what was drawn. */
+function latest(message) {
+  return state.messages.get(message.id) || message;
+}
+
+function startEdit(message) {
+  drafts.set(message.id, message.text);
+  putMessage(latest(message));
+  document.querySelector(`.message[data-message-id="${CSS.escape(message.id)}"] textarea.edit-text`)?.focus();
+}
+
+function stopEdit(message) {
+  drafts.delete(message.id);
+  putMessage(latest(message));
+}
+
+/** The form that edits the text, in place of it; Escape or Cancel puts the text back. */
+function editForm(message) {
+  const input = h('textarea', { class: 'edit-text', value: drafts.get(message.id), rows: 2, 'aria-label': 'Edit the message' });
+  input.addEventListener('input', () => drafts.set(message.id, input.value));
   const form = h('form', { class: 'edit' }, input,
     h('div', { class: 'row' },
       h('button', { type: 'submit' }, 'Save'),
-      h('button', { type: 'button', class: 'quiet', onclick: () => putMessage(state.messages.get(message.id) || message) }, 'Cancel')));
+      h('button', { type: 'button', class: 'quiet', onclick: () => stopEdit(message) }, 'Cancel')));
   form.addEventListener('submit', async (submitted) => {
     submitted.preventDefault();
-    const mentions = mentionsIn(input.value);
-    const edited = await attempt('edit the message', () => api.editMessage(message.id, { text: input.value, mentions }));
-    if (edited) putMessage(edited);
+    const text = drafts.get(message.id);
+    const edited = await attempt('edit the message', () => api.editMessage(message.id, { text, mentions: mentionsIn(text) }));
+    if (!edited) return;
+    drafts.delete(message.id);
+    putMessage(edited);
   });
   input.addEventListener('keydown', (key) => {
-    if (key.key === 'Escape') putMessage(state.messages.get(message.id) || message);
-    if (key.key === 'Enter' && !key.shiftKey) {
+    if (key.key === 'Escape') {
+      key.preventDefault();
+      stopEdit(message);
+    } else if (key.key === 'Enter' && !key.shiftKey) {
       key.preventDefault();
       form.requestSubmit();
     }
   });
-  text.replaceWith(form);
-  input.focus();
+  return form;
 }
 
-/** The first click asks, the second deletes. */
-function confirmDelete(event, message) {
-  const button = event.target;
-  if (button.dataset.armed !== 'yes') {
-    button.dataset.armed = 'yes';
-    button.textContent = 'Delete for everyone?';
-    return;
-  }
-  attempt('delete the message', async () => putMessage(await api.deleteMessage(message.id)));
+/** The first press asks, the second deletes. */
+function deleteButton(message) {
+  const asking = armed.has(message.id);
+  return h('button', {
+    type: 'button',
+    class: 'link danger delete-button',
+    onclick: () => {
+      if (!asking) {
+        armed.add(message.id);
+        putMessage(latest(message));
+        return;
+      }
+      armed.delete(message.id);
+      attempt('delete the message', async () => putMessage(await api.deleteMessage(message.id)));
+    },
+  }, asking ? 'Delete for everyone?' : 'Delete');
+}
+
+/** The controls of a message that keep the focus when it is drawn anew. */
+const FOCUSABLE = ['textarea.edit-text', '.picker input[name=emoji]', '.picker summary', '.reaction', '.thread-button', '.edit-button', '.delete-button'];
+
+/**
+ * Puts the new element of a message in place of the old one; the control
+ * that had the focus (a field being typed in, a button) keeps it.
+ */
+export function replaceMessage(old, fresh) {
+  const active = old.contains(document.activeElement) ? document.activeElement : null;
+  const selector = active && FOCUSABLE.find((candidate) => active.matches(candidate));
+  const emoji = active && active.dataset.emoji;
+  old.replaceWith(fresh);
+  if (!selector) return;
+  const same = emoji ? fresh.querySelector(`.reaction[data-emoji="${CSS.escape(emoji)}"]`) : fresh.querySelector(selector);
+  if (!same) return;
+  same.focus();
+  if (same.setSelectionRange) same.setSelectionRange(same.value.length, same.value.length);
 }
 
 /** "Seen by …": the other participants whose read marker is at this message. */

@@ -37,19 +37,37 @@ function toggle(message, emoji, mine) {
 }
 
 function add(message, emoji) {
-  return attempt(`react with ${emoji}`, async () => putMessage(await api.react(message.id, emoji)));
+  return attempt(`react with ${emoji}`, async () => {
+    const reacted = await api.react(message.id, emoji);
+    picked = null;
+    putMessage(reacted);
+  });
 }
+
+/** The message whose picker is open and what its field holds: a redraw keeps them. */
+let picked = null;
 
 /** A disclosure: the common emoji, and a field for any emoji or shortcode. */
 function picker(message) {
-  const field = h('input', { type: 'text', name: 'emoji', placeholder: 'thumbsup, :tada:, 🚀', autocomplete: 'off', 'aria-label': 'Emoji or shortcode' });
+  const open = picked !== null && picked.messageId === message.id;
+  const field = h('input', {
+    type: 'text', name: 'emoji', value: open ? picked.typed : '',
+    placeholder: 'thumbsup, :tada:, 🚀', autocomplete: 'off', 'aria-label': 'Emoji or shortcode',
+  });
   const form = h('form', { class: 'row' }, field, h('button', { type: 'submit' }, 'Add'));
-  const details = h('details', { class: 'picker' },
+  const details = h('details', { class: 'picker', open },
     h('summary', { 'aria-label': 'Add a reaction', title: 'Add a reaction' }, '☺︎+'),
     h('div', { class: 'picker-body' },
       h('div', { class: 'common' }, COMMON.map(([emoji, name]) =>
         h('button', { type: 'button', class: 'quiet', 'aria-label': `React with ${name}`, title: name, onclick: () => add(message, emoji) }, emoji))),
       form));
+  details.addEventListener('toggle', () => {
+    if (details.open) picked = { messageId: message.id, typed: field.value };
+    else if (picked && picked.messageId === message.id) picked = null;
+  });
+  field.addEventListener('input', () => {
+    if (picked && picked.messageId === message.id) picked.typed = field.value;
+  });
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const emoji = field.value.trim();
@@ -57,6 +75,7 @@ function picker(message) {
   });
   details.addEventListener('keydown', (event) => {
     if (event.key === 'Escape') {
+      event.preventDefault();
       details.open = false;
       details.querySelector('summary').focus();
     }

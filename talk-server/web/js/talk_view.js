@@ -6,9 +6,9 @@
 import * as api from './api.js';
 import { debouncer, fill, h } from './dom.js';
 import { attempt } from './errors.js';
-import { asideName, closeAside, showPage } from './layout.js';
+import { announce, asideName, closeAside, showPage } from './layout.js';
 import { composer } from './composer.js';
-import { messageElement } from './message.js';
+import { messageElement, replaceMessage } from './message.js';
 import { toggleParticipants, loadParticipants } from './participants.js';
 import { loadReads, markedIds } from './receipts.js';
 import { emit, on, setCounts, state, talkTitle } from './state.js';
@@ -53,7 +53,7 @@ function buildView(talkId) {
   const participantsButton = h('button', { type: 'button', 'aria-expanded': 'false', 'aria-controls': 'aside', onclick: () => toggleParticipants() }, 'Participants');
   const back = h('a', { href: '#/', class: 'back', 'aria-label': 'Back to the talk list' }, '←');
   const older = h('button', { type: 'button', class: 'link older', hidden: true, onclick: () => loadOlder() }, 'Load older messages');
-  const list = h('ol', { class: 'messages', 'aria-label': 'Messages', 'aria-live': 'polite', 'aria-relevant': 'additions' });
+  const list = h('ol', { class: 'messages', 'aria-label': 'Messages' });
   const notice = h('p', { class: 'notice', hidden: true });
   const talkComposer = composer({ talkId, label: 'Write a message', onSent: showSent });
   const element = h('section', { class: 'talk-view', 'aria-labelledby': 'talk-title' },
@@ -76,7 +76,7 @@ function drawHeader(talk) {
   view.composer.setEnabled(!closed, 'This talk is closed');
 }
 
-/** Adds a page of the main view (newest first) above what is shown. */
+/** Adds a page of the main view (newest first) above what is shown, keeping the reader's place. */
 function addOlder(page) {
   const ids = [];
   for (const message of page.result.slice().reverse()) {
@@ -85,8 +85,11 @@ function addOlder(page) {
   }
   state.mainIds = [...ids, ...state.mainIds];
   state.olderPage = page.next_page_token;
+  const scroller = view.list.parentElement;
+  const fromBottom = scroller.scrollHeight - scroller.scrollTop;
   view.list.prepend(...ids.map((id) => draw(state.messages.get(id))));
   view.older.hidden = !state.olderPage;
+  scroller.scrollTop = scroller.scrollHeight - fromBottom;
 }
 
 async function loadOlder() {
@@ -113,7 +116,7 @@ function draw(message) {
 function redraw(id) {
   const old = view && view.elements.get(id);
   const message = state.messages.get(id);
-  if (old && message) old.replaceWith(draw(message));
+  if (old && message) replaceMessage(old, draw(message));
 }
 
 function scrollDown(always) {
@@ -170,6 +173,7 @@ on('main-added', (message) => {
   if (!view) return;
   view.list.append(draw(message));
   scrollDown(message.agent_id === state.me);
+  if (message.agent_id !== state.me) announce(message.type === 'system' ? message.text : `${message.agent_id}: ${message.text}`);
 });
 on('reads', () => {
   if (!view) return;

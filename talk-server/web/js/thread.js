@@ -4,9 +4,9 @@
 import * as api from './api.js';
 import { h } from './dom.js';
 import { attempt } from './errors.js';
-import { closeAside, regions, showAside } from './layout.js';
+import { announce, closeAside, regions, showAside } from './layout.js';
 import { composer } from './composer.js';
-import { messageElement } from './message.js';
+import { messageElement, replaceMessage } from './message.js';
 import { emit, on, putMessage, state } from './state.js';
 
 /** The open thread's panel, to update in place. */
@@ -24,7 +24,7 @@ export async function openThread(parent) {
   for (const reply of replies) state.messages.set(reply.id, reply);
   state.thread = { parentId: first.id, ids: replies.map((reply) => reply.id) };
 
-  const list = h('ol', { class: 'messages thread-replies', 'aria-label': 'Replies', 'aria-live': 'polite', 'aria-relevant': 'additions' });
+  const list = h('ol', { class: 'messages thread-replies', 'aria-label': 'Replies' });
   const replyComposer = composer({ talkId, parentId: first.id, label: 'Reply in the thread', onSent: showSent });
   const talk = state.talks.get(talkId);
   if (talk && talk.status === 'closed') replyComposer.setEnabled(false, 'This talk is closed');
@@ -80,12 +80,13 @@ function draw(message) {
 
 on('message', (message) => {
   const old = panel && regions.aside.contains(panel.element) && panel.elements.get(message.id);
-  if (old) old.replaceWith(draw(message));
+  if (old) replaceMessage(old, draw(message));
 });
 on('thread-added', (message) => {
   if (!panel) return;
   panel.list.append(draw(message));
   panel.list.lastElementChild.scrollIntoView({ block: 'nearest' });
+  if (message.agent_id !== state.me) announce(`${message.agent_id} in the thread: ${message.text}`);
 });
 
 /** Forgets the thread when another panel takes its place. */
