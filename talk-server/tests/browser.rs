@@ -318,6 +318,71 @@ async fn browser_talk_of_50_messages_opens_in_fewer_than_10_requests() {
     .await;
 }
 
+/// The live connection's module alone, in the page, over a stand-in
+/// WebSocket that the script drives frame by frame.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs chromium and chromedriver"]
+async fn browser_live_connection_resumes_with_since_skips_repeats_and_resyncs() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let server = server(&dir, "127.0.0.1:0");
+    let base = format!("http://{}", server.address);
+    run("browser_live_connection", |browsers: Browsers| async move {
+        let page = browsers.open("live", &base, DESKTOP).await;
+        page.open("/app/app.css").await;
+        let script = r#"
+            const done = arguments[arguments.length - 1];
+            const sockets = [];
+            class StandIn {
+                static OPEN = 1;
+                constructor(url) { this.url = url; this.sent = []; this.listeners = {}; this.readyState = 1; sockets.push(this); }
+                addEventListener(type, fn) { (this.listeners[type] ||= []).push(fn); }
+                send(text) { this.sent.push(JSON.parse(text)); }
+                close() { this.emit('close', {}); }
+                emit(type, event) { for (const fn of this.listeners[type] || []) fn(event); }
+                frame(frame) { this.emit('message', { data: JSON.stringify(frame) }); }
+            }
+            window.WebSocket = StandIn;
+            const seen = { events: [], subscribed: 0, resyncs: 0, statuses: [], signals: [] };
+            import('/app/js/live.js').then(async ({ Live }) => {
+                const live = new Live('tok en', {
+                    onEvent: (frame) => seen.events.push(frame.seq),
+                    onSubscribed: () => { seen.subscribed += 1; },
+                    onResync: () => { seen.resyncs += 1; },
+                    onStatus: (status) => seen.statuses.push(status),
+                    onError: () => {},
+                    onSignal: (frame) => seen.signals.push(frame.type),
+                });
+                live.start();
+                const first = sockets[0];
+                first.emit('open', {});
+                first.frame({ type: 'subscribed', talk_id: '*', seq: 10 });
+                for (const seq of [11, 12, 12, 11]) first.frame({ type: 'message_created', seq, talk_id: 't', data: {} });
+                first.frame({ type: 'typing', talk_id: 't', agent_id: 'a', state: 'started' });
+                first.close();
+                await new Promise((resolve) => setTimeout(resolve, 1500));
+                const second = sockets[1];
+                second.emit('open', {});
+                for (const seq of [12, 13]) second.frame({ type: 'message_created', seq, talk_id: 't', data: {} });
+                second.frame({ type: 'subscribed', talk_id: '*', seq: 13 });
+                second.frame({ type: 'resync_required', talk_id: '*', seq: 40 });
+                second.frame({ type: 'message_created', seq: 39, talk_id: 't', data: {} });
+                second.frame({ type: 'message_created', seq: 41, talk_id: 't', data: {} });
+                done({ urls: sockets.map((s) => new URL(s.url).pathname + new URL(s.url).search), first: first.sent, second: second.sent, ...seen });
+            });
+        "#;
+        let seen = page.client.execute_async(script, vec![]).await.expect("the script's answer");
+        assert_eq!(seen["urls"], json!(["/v1.0/ws?token=tok%20en", "/v1.0/ws?token=tok%20en"]));
+        assert_eq!(seen["first"], json!([{"type": "subscribe", "talk_id": "*"}]));
+        assert_eq!(seen["second"], json!([{"type": "subscribe", "talk_id": "*", "since": 12}]), "resumed after the last seq seen");
+        assert_eq!(seen["events"], json!([11, 12, 13, 41]), "each seq once, none at or below the resync's");
+        assert_eq!(seen["subscribed"], json!(1), "the first load happens once");
+        assert_eq!(seen["resyncs"], json!(1));
+        assert_eq!(seen["signals"], json!(["typing"]));
+        assert_eq!(seen["statuses"], json!(["connecting", "live", "reconnecting", "live"]));
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs chromium and chromedriver"]
 async fn browser_phone_width_shows_one_region_at_a_time() {
