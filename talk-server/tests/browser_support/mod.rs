@@ -219,8 +219,15 @@ impl Page {
 
     /// Types `text` into the field `css` (after what it holds).
     pub(crate) async fn type_into(&self, css: &str, text: &str) {
-        let element = self.find(css).await;
-        element.send_keys(text).await.unwrap_or_else(|error| panic!("{}: typing into {css}: {error}", self.name));
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let element = self.find(css).await;
+            match element.send_keys(text).await {
+                Ok(()) => return,
+                Err(error) if error.is_stale_element_reference() && Instant::now() < deadline => {}
+                Err(error) => panic!("{}: typing into {css}: {error}", self.name),
+            }
+        }
     }
 
     /// Runs `script` (a function body: `arguments[i]`, `return …`) in the page.

@@ -61,9 +61,19 @@ function picker(message) {
       h('div', { class: 'common' }, COMMON.map(([emoji, name]) =>
         h('button', { type: 'button', class: 'quiet', 'aria-label': `React with ${name}`, title: name, onclick: () => add(message, emoji) }, emoji))),
       form));
+  // Kept at the click, before the disclosure opens: a redraw in between keeps it open.
+  details.querySelector('summary').addEventListener('click', () => {
+    picked = details.open ? null : { messageId: message.id, typed: field.value };
+  });
   details.addEventListener('toggle', () => {
-    if (details.open) picked = { messageId: message.id, typed: field.value };
-    else if (picked && picked.messageId === message.id) picked = null;
+    if (!details.open) {
+      if (picked && picked.messageId === message.id) picked = null;
+      return;
+    }
+    picked = { messageId: message.id, typed: field.value };
+    // One picker at a time, opening upwards in the lower half of the window.
+    for (const other of document.querySelectorAll('details.picker[open]')) if (other !== details) other.open = false;
+    details.classList.toggle('up', details.getBoundingClientRect().top > window.innerHeight / 2);
   });
   field.addEventListener('input', () => {
     if (picked && picked.messageId === message.id) picked.typed = field.value;
