@@ -65,8 +65,12 @@ pub(crate) fn router(agents: &[(talk_core::AgentId, String)]) -> Router {
         .route("/", get(|| async { file(HTML, INDEX) }))
         .route("/app/{*path}", get(asset))
         .route("/demo/agents", get(move || async move { file("application/json", list) }))
+        .method_not_allowed_fallback(|| async {
+            error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "only GET is served here")
+        })
 }
 
+/// A file under `/app/`, by its path.
 async fn asset(Path(path): Path<String>) -> Response {
     match ASSETS.iter().find(|asset| asset.path == path) {
         Some(asset) => file(asset.content_type, asset.body),
@@ -86,10 +90,15 @@ fn file(content_type: &'static str, body: impl Into<Body>) -> Response {
         .into_response()
 }
 
-/// The API's error shape, for a file of the app that does not exist.
+/// A file of the app that does not exist.
 fn not_found(path: &str) -> Response {
-    let body = serde_json::json!({ "error": { "code": "not_found", "message": format!("no file /app/{path}") } });
-    (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+    error(StatusCode::NOT_FOUND, "not_found", &format!("no file /app/{path}"))
+}
+
+/// An error in the API's one shape.
+fn error(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = serde_json::json!({ "error": { "code": code, "message": message } });
+    (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
 }
 
 #[cfg(test)]

@@ -54,6 +54,10 @@ fn the_app_and_the_agents_list_are_served() {
         .collect();
     assert_eq!(listed, exported);
 
+    let (status, body) = common::request(server.address, "POST", "/", "", Some("{}"));
+    assert_eq!(status, 405);
+    assert!(body.contains(r#""code":"method_not_allowed""#), "{body}");
+
     // The API is served beside it as before.
     assert_eq!(get_plain(server.address, "/healthz").0, 200);
 }

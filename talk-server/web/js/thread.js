@@ -35,7 +35,7 @@ export async function openThread(parent) {
     h('ol', { class: 'messages thread-parent', 'aria-label': 'First message' }),
     list,
     replyComposer.element);
-  panel = { element, parentList: element.querySelector('.thread-parent'), list, elements: new Map() };
+  panel = { element, parentList: element.querySelector('.thread-parent'), list, composer: replyComposer, elements: new Map() };
   panel.parentList.append(draw(first));
   list.append(...state.thread.ids.map((id) => draw(state.messages.get(id))));
   showAside(element, 'thread');
@@ -87,6 +87,10 @@ on('thread-added', (message) => {
   panel.list.append(draw(message));
   panel.list.lastElementChild.scrollIntoView({ block: 'nearest' });
   if (message.agent_id !== state.me) announce(`${message.agent_id} in the thread: ${message.text}`);
+});
+
+on('talk', (talk) => {
+  if (panel) panel.composer.setEnabled(talk.status !== 'closed', 'This talk is closed');
 });
 
 /** Forgets the thread when another panel takes its place. */
