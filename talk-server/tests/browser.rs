@@ -194,6 +194,16 @@ async fn browser_two_agents_chat_thread_react_mention_search_close_and_leave() {
         }
         assert!(main_view(&two).await.iter().any(|text| text.contains("closed")), "the system message of the close");
 
+        // agent-id-1 adds agent-id-4 and removes agent-id-3 from its panel; agent-id-2 sees both.
+        one.type_into("#add-participant", "agent-id-4").await;
+        one.click(".add-participant button[type=submit]").await;
+        one.find(".participants-panel li[data-agent-id='agent-id-4']").await;
+        one.click(".participants-panel button[aria-label='Remove agent-id-3']").await;
+        wait_gone(&one, "dropping agent-id-3 from the participants", ".participants-panel li[data-agent-id='agent-id-3']").await;
+        two.wait_until("showing agent-id-4 added and agent-id-3 removed", "const texts = [...document.querySelectorAll('.talk-view .system-text')].map((e) => e.textContent).join(' | ');
+            return texts.includes('agent-id-4') && texts.includes('agent-id-3') ? texts : null;", vec![]).await;
+        two.wait_until("counting 3 participants", "return document.querySelector('.talk-header button[aria-controls=aside]').textContent === 'Participants (3)';", vec![]).await;
+
         // agent-id-2 leaves: gone from its list, gone from agent-id-1's participants.
         two.click(".talk-header button[aria-controls=aside]").await;
         two.click(".participants-panel button.leave").await;

@@ -157,6 +157,12 @@ where
     }
 }
 
+/// Whether an element could not be used because the page was drawing it
+/// anew at that moment (replaced, or not yet in place): worth finding again.
+fn redrawn(error: &fantoccini::error::CmdError) -> bool {
+    error.is_stale_element_reference() || error.is_element_not_interactable()
+}
+
 /// One browser session on the app.
 #[derive(Clone)]
 pub(crate) struct Page {
@@ -211,7 +217,7 @@ impl Page {
             let element = self.find(css).await;
             match element.click().await {
                 Ok(()) => return,
-                Err(error) if error.is_stale_element_reference() && Instant::now() < deadline => {}
+                Err(error) if redrawn(&error) && Instant::now() < deadline => {}
                 Err(error) => panic!("{}: click on {css}: {error}", self.name),
             }
         }
@@ -224,7 +230,7 @@ impl Page {
             let element = self.find(css).await;
             match element.send_keys(text).await {
                 Ok(()) => return,
-                Err(error) if error.is_stale_element_reference() && Instant::now() < deadline => {}
+                Err(error) if redrawn(&error) && Instant::now() < deadline => {}
                 Err(error) => panic!("{}: typing into {css}: {error}", self.name),
             }
         }

@@ -55,8 +55,10 @@ export function handleEvent(frame) {
       break;
     case 'participant_left':
       if (data.agent_id === state.me) {
-        dropTalk(talkId);
-        if (open) emit('left', talkId);
+        if (state.talks.has(talkId)) {
+          dropTalk(talkId);
+          if (open) emit('left', talkId);
+        }
       } else if (open) {
         state.participants = state.participants.filter((p) => p.id !== data.id);
         state.reads.delete(data.agent_id);

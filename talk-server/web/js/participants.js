@@ -5,7 +5,7 @@ import * as api from './api.js';
 import { fill, h, timeElement } from './dom.js';
 import { attempt } from './errors.js';
 import { asideName, closeAside, showAside } from './layout.js';
-import { agentName, emit, mergeTalk, on, state } from './state.js';
+import { agentName, dropTalk, emit, mergeTalk, on, state } from './state.js';
 import { forgetThread } from './thread.js';
 
 let panel = null;
@@ -52,7 +52,13 @@ function build() {
     const agentId = field.value.trim();
     if (!agentId) return;
     const added = await attempt(`add ${agentId}`, () => api.addParticipant(state.openTalkId, agentId));
-    if (added) field.value = '';
+    if (!added) return;
+    field.value = '';
+    // Shown at once; its event, when it comes, finds it there.
+    if (added.talk_id === state.openTalkId && !state.participants.some((p) => p.id === added.id)) {
+      state.participants.push(added);
+      emit('participants');
+    }
   });
   const talkActions = h('div', { class: 'talk-actions' });
   const element = h('section', { class: 'panel participants-panel', 'aria-labelledby': 'participants-title' },
@@ -91,9 +97,18 @@ function draw() {
   }, closed ? 'Reopen talk' : 'Close talk') : null);
 }
 
-function remove(participant, mine) {
+async function remove(participant, mine) {
   const doing = mine ? 'leave the talk' : `remove ${participant.agent_id}`;
-  attempt(doing, () => api.removeParticipant(participant.talk_id, mine ? 'me' : participant.id));
+  const left = await attempt(doing, () => api.removeParticipant(participant.talk_id, mine ? 'me' : participant.id));
+  if (!left) return;
+  // Shown at once, as its event will (which then changes nothing).
+  if (mine) {
+    dropTalk(left.talk_id);
+    if (left.talk_id === state.openTalkId) emit('left', left.talk_id);
+  } else if (left.talk_id === state.openTalkId) {
+    state.participants = state.participants.filter((p) => p.id !== left.id);
+    emit('participants');
+  }
 }
 
 async function closeOrReopen(talk) {

@@ -55,7 +55,7 @@ function picker(message) {
     placeholder: 'thumbsup, :tada:, 🚀', autocomplete: 'off', 'aria-label': 'Emoji or shortcode',
   });
   const form = h('form', { class: 'row' }, field, h('button', { type: 'submit' }, 'Add'));
-  const details = h('details', { class: 'picker', open },
+  const details = h('details', { class: open && picked.up ? 'picker up' : 'picker', open },
     h('summary', { 'aria-label': 'Add a reaction', title: 'Add a reaction' }, '☺︎+'),
     h('div', { class: 'picker-body' },
       h('div', { class: 'common' }, COMMON.map(([emoji, name]) =>
@@ -63,17 +63,18 @@ function picker(message) {
       form));
   // Kept at the click, before the disclosure opens: a redraw in between keeps it open.
   details.querySelector('summary').addEventListener('click', () => {
-    picked = details.open ? null : { messageId: message.id, typed: field.value };
+    picked = details.open ? null : { messageId: message.id, typed: field.value, up: details.getBoundingClientRect().top > window.innerHeight / 2 };
   });
   details.addEventListener('toggle', () => {
     if (!details.open) {
       if (picked && picked.messageId === message.id) picked = null;
       return;
     }
-    picked = { messageId: message.id, typed: field.value };
     // One picker at a time, opening upwards in the lower half of the window.
     for (const other of document.querySelectorAll('details.picker[open]')) if (other !== details) other.open = false;
-    details.classList.toggle('up', details.getBoundingClientRect().top > window.innerHeight / 2);
+    const up = details.getBoundingClientRect().top > window.innerHeight / 2;
+    details.classList.toggle('up', up);
+    picked = { messageId: message.id, typed: field.value, up };
   });
   field.addEventListener('input', () => {
     if (picked && picked.messageId === message.id) picked.typed = field.value;
