@@ -39,6 +39,7 @@ export async function openThread(parent) {
   panel.parentList.append(draw(first));
   list.append(...state.thread.ids.map((id) => draw(state.messages.get(id))));
   showAside(element, 'thread');
+  list.scrollTop = list.scrollHeight;
   element.addEventListener('keydown', (event) => {
     if (event.key === 'Escape' && !event.defaultPrevented && event.target.tagName !== 'TEXTAREA') closeThread();
   });
