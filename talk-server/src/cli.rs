@@ -103,7 +103,7 @@ pub(crate) struct Cli {
     #[arg(
         long,
         value_name = "PATH",
-        conflicts_with_all = ["listen", "postgres", "agents", "agents_files", "tokens_file", "rate_limit", "webhooks"],
+        conflicts_with_all = ["listen", "postgres", "agents", "agents_files", "tokens_file", "rate_limit", "webhooks", "no_web"],
         verbatim_doc_comment
     )]
     pub(crate) backup: Option<PathBuf>,
@@ -135,6 +135,15 @@ pub(crate) struct Cli {
     /// Example: --webhook-secret s3cret
     #[arg(long, value_name = "SECRET", requires = "webhooks", verbatim_doc_comment)]
     pub(crate) webhook_secret: Option<String>,
+
+    /// Serve the API alone: no web app at / and no agents list at /demo/agents
+    ///
+    /// By default the server also serves the web app (a chat client of the
+    /// API, in the browser) and, for its sign-in, GET /demo/agents: every
+    /// agent with its token. Use --no-web wherever that list must not be
+    /// handed out.
+    #[arg(long, verbatim_doc_comment)]
+    pub(crate) no_web: bool,
 }
 
 impl Cli {
@@ -188,6 +197,7 @@ mod tests {
         assert!(cli.agents.is_empty() && cli.agents_files.is_empty());
         assert_eq!(cli.rate_limit, None);
         assert_eq!(cli.backup, None);
+        assert!(!cli.no_web);
         assert_eq!(cli.tokens_file(), Some(PathBuf::from("talk.db.tokens")));
     }
 
@@ -210,6 +220,7 @@ mod tests {
             "b.txt",
             "--rate-limit",
             "5",
+            "--no-web",
         ])
         .unwrap();
         assert_eq!(cli.listen, ([0, 0, 0, 0], 0).into());
@@ -220,6 +231,7 @@ mod tests {
         assert_eq!(agents, [("agent-1", "t1"), ("agent-2", "t2")]);
         assert_eq!(cli.agents_files, [PathBuf::from("a.txt"), PathBuf::from("b.txt")]);
         assert_eq!(cli.rate_limit, Some(5));
+        assert!(cli.no_web);
         assert_eq!(cli.tokens_file(), None);
     }
 

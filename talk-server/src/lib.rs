@@ -22,6 +22,9 @@
 //! - `--webhook URL` (repeatable, with `--webhook-secret`) POSTs every event
 //!   to each URL, signed, in order, at least once, by a durable consumer per
 //!   URL (see the flag's help).
+//! - It serves a web app at `/`: a chat client of the API in the browser,
+//!   which signs in with the agents list of `GET /demo/agents` (every agent
+//!   with its token). `--no-web` turns both off.
 //! - `--backup PATH` copies the SQLite database of `--db` into a new file and
 //!   exits, whether a server runs on it or not
 //!   ([`SqliteStore::backup_database`]).
@@ -43,6 +46,7 @@ use talk_store_sqlite::{SqliteOptions, SqliteStore};
 mod agents;
 mod cli;
 mod error;
+mod web;
 pub mod webhooks;
 
 use agents::{Agents, Origin};
@@ -187,7 +191,9 @@ async fn serve(cli: Cli) -> Result<(), StartupError> {
     }
     let hub = hub.build();
     let senders = webhooks::start(&hub, &cli.webhooks, cli.webhook_secret.as_deref().unwrap_or_default());
-    let app = talk_http::router_with_options(hub, Arc::new(tokens), options);
+    let api = talk_http::router_with_options(hub, Arc::new(tokens), options);
+    // The API's router answers every path the app's does not (its fallback).
+    let app = if cli.no_web { api } else { web::router(&agents.list).merge(api) };
 
     let stop = stop_signal().map_err(StartupError::Runtime)?;
     announce(&cli, address, &agents);
@@ -244,6 +250,9 @@ fn announce(cli: &Cli, address: std::net::SocketAddr, agents: &Agents) {
     }
     if let Some(n) = cli.rate_limit {
         println!("rate limit: {n} requests a second per agent");
+    }
+    if !cli.no_web {
+        println!("Web app: http://{address}/  (sign in as any agent: --no-web turns it off)");
     }
     println!("OpenAPI document: http://{address}/v1.0/openapi.json");
 }

@@ -159,3 +159,23 @@ pub(crate) fn postgres_url() -> String {
         panic!("TALK_TEST_POSTGRES_URL is not set: set it to a PostgreSQL URL (e.g. postgres://postgres@127.0.0.1:5432/test)")
     })
 }
+
+/// `GET path` without a token: the status, the header lines (names in
+/// lowercase, `name: value`) and the body.
+pub(crate) fn get_plain(address: SocketAddr, path: &str) -> (u16, Vec<String>, String) {
+    let mut stream = TcpStream::connect(address).expect("a connection");
+    stream.set_read_timeout(Some(PATIENCE)).expect("a read timeout");
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n").expect("the request sent");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("the response");
+    let (head, body) = response.split_once("\r\n\r\n").expect("a head and a body");
+    let mut lines = head.lines();
+    let status = lines.next().and_then(|line| line.split_whitespace().nth(1)?.parse().ok()).expect("a status line");
+    let headers = lines
+        .map(|line| match line.split_once(':') {
+            Some((name, value)) => format!("{}: {}", name.to_ascii_lowercase(), value.trim()),
+            None => line.to_owned(),
+        })
+        .collect();
+    (status, headers, body.to_owned())
+}
