@@ -53,6 +53,8 @@ const ASSETS: &[Asset] = &[
     Asset { path: "js/thread.js", content_type: JS, body: include_str!("../web/js/thread.js") },
     Asset { path: "js/participants.js", content_type: JS, body: include_str!("../web/js/participants.js") },
     Asset { path: "js/receipts.js", content_type: JS, body: include_str!("../web/js/receipts.js") },
+    Asset { path: "js/typing.js", content_type: JS, body: include_str!("../web/js/typing.js") },
+    Asset { path: "js/presence.js", content_type: JS, body: include_str!("../web/js/presence.js") },
 ];
 
 /// The routes of the app and of the agents list, to merge beside the API's

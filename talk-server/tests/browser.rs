@@ -62,7 +62,7 @@ async fn wait_gone(page: &Page, what: &str, css: &str) {
 
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs chromium and chromedriver"]
-async fn browser_two_agents_chat_thread_react_mention_search_close_and_leave() {
+async fn browser_two_agents_chat_thread_react_mention_type_search_close_and_leave() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let server = server(&dir, "127.0.0.1:0");
     let base = format!("http://{}", server.address);
@@ -181,8 +181,20 @@ async fn browser_two_agents_chat_thread_react_mention_search_close_and_leave() {
         one.click(&format!("{mine} .delete-button")).await;
         two.wait_until("showing the tombstone", "return document.querySelector(arguments[0] + ' .tombstone')?.textContent === 'This message was deleted.';", vec![json!(mine)]).await;
 
+        // agent-id-1 writes without sending: agent-id-2 sees it typing, and
+        // then not, once the message is sent.
+        let typing = "return document.querySelector('.talk-view .composer .typing')?.textContent;";
+        one.type_into(".talk-view .composer textarea", "Almost there").await;
+        two.wait_until("showing agent-id-1 typing", &format!("return (() => {{ {typing} }})() === 'agent-id-1 is typing…';"), vec![]).await;
+        one.click(".talk-view .composer button[type=submit]").await;
+        two.message_id("Almost there").await;
+        two.wait_until("showing nobody typing", &format!("return (() => {{ {typing} }})() === '';"), vec![]).await;
+
         // Close (agent-id-1), seen live by agent-id-2; then reopen.
         one.click(".talk-header button[aria-controls=aside]").await;
+        // The participants' presence: agent-id-2 has the app open, agent-id-3 never came.
+        one.find(".participants-panel li[data-agent-id='agent-id-2'] .presence.online").await;
+        one.find(".participants-panel li[data-agent-id='agent-id-3'] .presence.offline").await;
         one.click(".participants-panel .talk-actions button").await;
         for page in [&one, &two] {
             page.wait_until("showing the talk closed", "return document.querySelector('.talk-view .composer textarea')?.disabled === true;", vec![]).await;

@@ -221,6 +221,14 @@ impl PresenceBoard {
         told
     }
 
+    /// Whether a sweep has anything to do (a grace running, another node
+    /// to time out), and whether this node has agents to tell of.
+    pub(super) fn busy(&self) -> (bool, bool) {
+        let state = lock(&self.state);
+        let graces = state.local.values().any(|local| local.closed_at.is_some());
+        (graces || !state.remote.is_empty(), !state.local.is_empty())
+    }
+
     /// The agents online on this node (those in their grace included), for a heartbeat.
     pub(super) fn local_agents(&self) -> Vec<AgentId> {
         lock(&self.state).local.keys().cloned().collect()

@@ -136,15 +136,25 @@ impl Signals {
         }
     }
 
-    /// Expiries, graces, the heartbeat.
+    /// Expiries, graces, the heartbeat. With none of them under way the
+    /// clock is not read at all (a manual clock moves at every reading).
     fn tick(&self, heartbeat: &mut Heartbeat) {
-        let now = self.now();
-        let frames = self.typists.sweep(now);
-        self.deliver(frames);
-        for message in self.presence.sweep(now) {
-            self.publish(message);
+        let typing = !self.typists.is_empty();
+        let (pending, agents) = self.presence.busy();
+        if !typing && !pending && !agents {
+            return;
         }
-        if heartbeat.due(now, to_chrono(self.options.heartbeat)) {
+        let now = self.now();
+        if typing {
+            let frames = self.typists.sweep(now);
+            self.deliver(frames);
+        }
+        if pending {
+            for message in self.presence.sweep(now) {
+                self.publish(message);
+            }
+        }
+        if agents && heartbeat.due(now, to_chrono(self.options.heartbeat)) {
             for message in heartbeat.messages(&self.node, self.presence.local_agents()) {
                 self.publish(message);
             }

@@ -99,5 +99,9 @@ export const unreact = (messageId, emoji) => call('DELETE', `/messages/${id(mess
 export const markRead = (talkId) => call('POST', `/talks/${id(talkId)}/read`, {});
 export const listReads = (talkId) => call('GET', query(`/talks/${id(talkId)}/reads`, { page_size: 100 }));
 
+// Presence
+export const talkPresence = (talkId, pageToken) =>
+  call('GET', query(`/talks/${id(talkId)}/presence`, { page_size: 100, page_token: pageToken }));
+
 // Search
 export const searchMessages = (q, pageToken) => call('GET', query('/search/messages', { q, page_token: pageToken }));

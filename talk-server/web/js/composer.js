@@ -7,6 +7,7 @@ import { h } from './dom.js';
 import { attempt } from './errors.js';
 import { mentionsIn } from './message.js';
 import { putMessage } from './state.js';
+import { myTyping, typingIndicator } from './typing.js';
 
 /** A composer for `talkId` (and the thread of `parentId`); `onSent(message)` after each send. */
 export function composer({ talkId, parentId = null, label, onSent }) {
@@ -20,8 +21,11 @@ export function composer({ talkId, parentId = null, label, onSent }) {
     h('div', { class: 'row' }, mediaName, mediaUrl, mediaType));
   const send = h('button', { type: 'submit' }, 'Send');
   const form = h('form', { class: 'composer' },
+    typingIndicator(talkId, parentId),
     h('label', { for: fieldId, class: 'visually-hidden' }, label),
     text, h('div', { class: 'row' }, attach, send));
+  const typing = myTyping(talkId, parentId);
+  text.addEventListener('input', () => typing.changed(text.value));
 
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -36,6 +40,7 @@ export function composer({ talkId, parentId = null, label, onSent }) {
     const sent = await attempt('send the message', () => api.sendMessage(talkId, body));
     send.disabled = false;
     if (!sent) return;
+    typing.sent();
     text.value = '';
     mediaName.value = '';
     mediaUrl.value = '';

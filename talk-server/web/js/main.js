@@ -14,12 +14,14 @@ import { forgetSession, keptSession, loadAgents, showSignIn } from './signin.js'
 import { state } from './state.js';
 import { mountTalkList } from './talk_list.js';
 import { closeTalk, openTalk } from './talk_view.js';
+import { forgetTypists, handleTyping, useSender as sendTyping } from './typing.js';
+import { handlePresence, useSender as sendPresence, watchAgain } from './presence.js';
 
 /** How long the first load waits for the live connection before reading anyway. */
 const SUBSCRIBE_PATIENCE_MS = 3000;
 
-/** The live connection; panels that send frames (typing, presence) use `live.send`. */
-export let live = null;
+/** The live connection. */
+let live = null;
 
 async function boot() {
   findRegions();
@@ -42,11 +44,21 @@ async function start(session, agents) {
     onSubscribed: () => subscribed(),
     onEvent: handleEvent,
     onResync: () => reloadEverything(),
-    onStatus: showConnection,
+    onStatus: (status) => {
+      showConnection(status);
+      // A new socket: typing is told anew, presence is asked for again.
+      if (status === 'reconnecting') forgetTypists();
+      if (status === 'live') watchAgain();
+    },
     onError: (frame) => showError('follow the talks live', { message: frame.message, code: frame.code, status: 0 }),
-    // Frames without a seq (typing, presence) go to their panels here.
-    onSignal: () => {},
+    // Frames without a seq: typing and presence.
+    onSignal: (frame) => {
+      if (frame.type === 'typing') handleTyping(frame);
+      else if (frame.type === 'presence') handlePresence(frame);
+    },
   });
+  sendTyping((frame) => live.send(frame));
+  sendPresence((frame) => live.send(frame));
   live.start();
   // Read after subscribing, so that no event falls between the two.
   await Promise.race([ready, new Promise((resolve) => setTimeout(resolve, SUBSCRIBE_PATIENCE_MS))]);

@@ -5,6 +5,7 @@ import * as api from './api.js';
 import { fill, h, timeElement } from './dom.js';
 import { attempt } from './errors.js';
 import { asideName, closeAside, showAside } from './layout.js';
+import { presenceDot } from './presence.js';
 import { agentName, dropTalk, emit, mergeTalk, on, state } from './state.js';
 import { forgetThread } from './thread.js';
 
@@ -79,6 +80,7 @@ function draw() {
     const read = state.reads.get(participant.agent_id);
     return h('li', { dataset: { agentId: participant.agent_id } },
       h('span', { class: 'grow' },
+        presenceDot(participant.agent_id),
         h('span', { class: 'author' }, agentName(participant.agent_id)),
         read && read.tm_read ? h('span', { class: 'read-at' }, ' · read ', timeElement(read.tm_read)) : null),
       h('button', {
@@ -119,6 +121,7 @@ async function closeOrReopen(talk) {
 }
 
 on('participants', draw);
+on('presence', draw);
 on('reads', draw);
 on('talk', draw);
 on('left', () => {

@@ -25,6 +25,8 @@ export const state = {
   participants: [],
   /** The open talk's read markers, by agent id. */
   reads: new Map(),
+  /** The presence of the open talk's participants, by agent id. */
+  presence: new Map(),
 };
 
 const listeners = new Map();

@@ -10,6 +10,7 @@ import { announce, asideName, closeAside, showPage } from './layout.js';
 import { composer } from './composer.js';
 import { messageElement, replaceMessage } from './message.js';
 import { toggleParticipants, loadParticipants } from './participants.js';
+import { loadPresence } from './presence.js';
 import { loadReads, markedIds } from './receipts.js';
 import { emit, on, setCounts, state, talkTitle } from './state.js';
 import { openThread } from './thread.js';
@@ -29,6 +30,7 @@ export async function openTalk(talkId, { focusMessageId = null } = {}) {
   state.thread = null;
   state.participants = [];
   state.reads = new Map();
+  state.presence = new Map();
   view = buildView(talkId);
   showPage(view.element);
   drawHeader(talk);
@@ -38,6 +40,7 @@ export async function openTalk(talkId, { focusMessageId = null } = {}) {
     attempt('load the messages', () => api.listMessages(talkId)),
     attempt('load the participants', () => loadParticipants(talkId)),
     attempt('load the read receipts', () => loadReads(talkId)),
+    attempt('load who is online', () => loadPresence(talkId)),
   ]);
   if (state.openTalkId !== talkId || !page) return;
   addOlder(page);
