@@ -27,6 +27,8 @@ use talk_core::{
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
+pub mod postgres_sends;
+
 /// Fan-out with bare tokio channels: one producer pushes the same shared
 /// bytes into `n` bounded channels, one task per receiver; answers the time
 /// from the push until every receiver holds the bytes. This is the work the
