@@ -160,7 +160,7 @@ pub(crate) async fn http_sends(mode: Mode) -> Vec<Row> {
     assert_eq!(shape(memory.last_answer()), bare_shape, "the bare handler answers a message of Talk's shape");
     let size = |l: &Loaded| l.last_answer().len();
     let base = bare.rate();
-    [(&memory, "MemoryStore", 0.6), (&sqlite, "SqliteStore (synchronous=FULL)", 0.25)]
+    [(&memory, "MemoryStore", 0.6), (&sqlite, "SqliteStore (synchronous=FULL)", 0.35)]
         .into_iter()
         .map(|(loaded, store, goal)| {
             let ratio = loaded.rate() / base.max(1e-9);

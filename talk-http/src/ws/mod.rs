@@ -125,6 +125,9 @@ struct Signals {
     close: Mutex<Option<CloseFrame>>,
     /// Wakes the writer when `close` is set.
     closing: Notify,
+    /// Whether `close` is set: read by the writer before each frame, so
+    /// that it polls `closing` only while it waits.
+    close_asked: AtomicBool,
     /// Subscriptions that ended by themselves, as `(scope, generation)`:
     /// the reader forgets them before it handles the next client frame.
     ended: Mutex<Vec<(Scope, u64)>>,
@@ -146,6 +149,7 @@ impl Outlets {
         if close.is_none() {
             *close = Some(CloseFrame { code, reason: Utf8Bytes::from_static(reason) });
             drop(close);
+            self.signals.close_asked.store(true, Ordering::Release);
             self.signals.closing.notify_one();
         }
     }
@@ -217,6 +221,13 @@ async fn write(
     loop {
         let message = tokio::select! {
             biased;
+            // A queued frame first while no close is asked: polling
+            // `closing` (a lock) for every frame costs more than the frame's
+            // own queue hop.
+            message = out.recv(), if !signals.close_asked.load(Ordering::Acquire) => match message {
+                Some(message) => message,
+                None => return WriterEnd::Dropped,
+            },
             () = &mut closing => {
                 let frame = lock(&signals.close).take();
                 let _ = timeout(patience, sink.send(Message::Close(frame))).await;
@@ -231,10 +242,6 @@ async fn write(
                 ping_outstanding = true;
                 Message::Ping(Bytes::new())
             }
-            message = out.recv() => match message {
-                Some(message) => message,
-                None => return WriterEnd::Dropped,
-            },
         };
         let written = timeout(patience, async {
             sink.feed(message).await?;
