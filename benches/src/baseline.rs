@@ -656,6 +656,8 @@ struct BareSend {
     medias: Option<Vec<BareMedia>>,
     #[serde(default)]
     id: Option<Uuid>,
+    #[serde(default)]
+    mentions: Option<Vec<String>>,
 }
 
 /// A message with every field of talk-http's `MessageDto`, in its order.
@@ -669,6 +671,7 @@ struct BareMessage<'a> {
     agent_id: &'a str,
     text: String,
     medias: Vec<BareMedia>,
+    mentions: Vec<String>,
     reactions: Vec<String>,
     reply_count: u32,
     tm_create: &'a str,
@@ -760,6 +763,7 @@ async fn bare_send(
         agent_id: agent,
         text: body.text,
         medias: body.medias.unwrap_or_default(),
+        mentions: body.mentions.unwrap_or_default(),
         reactions: Vec::new(),
         reply_count: 0,
         tm_create: &now,
