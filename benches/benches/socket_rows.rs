@@ -30,13 +30,13 @@ fn start(args: &[&str]) -> Server {
 /// A server with its talk: a group talk of `agent-0` … `agent-(members-1)`
 /// on a Talk server (created over HTTP by `agent-0`), or any talk id on the
 /// bare one, which keeps no talks.
-struct Target {
-    server: Server,
-    talk: String,
+pub(crate) struct Target {
+    pub(crate) server: Server,
+    pub(crate) talk: String,
 }
 
 impl Target {
-    async fn talk(args: &[&str], members: usize) -> Self {
+    pub(crate) async fn talk(args: &[&str], members: usize) -> Self {
         let server = start(args);
         let talk = create_talk(server.address(), "bench", members).await.expect("create the talk");
         Self { server, talk }
@@ -46,13 +46,13 @@ impl Target {
         Self { server: start(args), talk: uuid::Uuid::now_v7().to_string() }
     }
 
-    fn messages(&self) -> String {
+    pub(crate) fn messages(&self) -> String {
         format!("/v1.0/talks/{}/messages", self.talk)
     }
 }
 
 /// The sorted keys of a JSON object, and of its `data` object if any.
-fn shape(json: &[u8]) -> Vec<String> {
+pub(crate) fn shape(json: &[u8]) -> Vec<String> {
     let value: serde_json::Value = serde_json::from_slice(json).expect("JSON");
     let mut keys: Vec<String> = value.as_object().expect("an object").keys().cloned().collect();
     if let Some(data) = value.get("data").and_then(|d| d.as_object()) {
@@ -160,7 +160,7 @@ pub(crate) async fn http_sends(mode: Mode) -> Vec<Row> {
     assert_eq!(shape(memory.last_answer()), bare_shape, "the bare handler answers a message of Talk's shape");
     let size = |l: &Loaded| l.last_answer().len();
     let base = bare.rate();
-    [(&memory, "MemoryStore", 0.6), (&sqlite, "SqliteStore (synchronous=FULL)", 0.25)]
+    [(&memory, "MemoryStore", 0.6), (&sqlite, "SqliteStore (synchronous=FULL)", 0.35)]
         .into_iter()
         .map(|(loaded, store, goal)| {
             let ratio = loaded.rate() / base.max(1e-9);
@@ -201,7 +201,7 @@ struct Tally {
 
 /// `n` subscribed WebSockets of one server, each read by its own task,
 /// which counts the event frames (`message_created`) it receives.
-struct Fleet {
+pub(crate) struct Fleet {
     n: usize,
     tally: Arc<Tally>,
     readers: Vec<JoinHandle<()>>,
@@ -210,28 +210,36 @@ struct Fleet {
 impl Fleet {
     /// Subscribes `agent-0` … `agent-(n-1)` to the target's talk,
     /// [`CONNECTING`] at a time.
-    async fn connect(target: &Target, n: usize) -> Self {
+    pub(crate) async fn connect(target: &Target, n: usize) -> Self {
         let address = target.server.address();
-        let sockets: Vec<Socket> = futures::stream::iter(0..n)
-            .map(|i| {
-                let talk = target.talk.clone();
-                async move { subscribe(address, &token(i), &talk).await.expect("a subscribed WebSocket") }
-            })
-            .buffer_unordered(CONNECTING)
-            .collect()
-            .await;
+        Self::open(n, |i| {
+            let talk = target.talk.clone();
+            async move { subscribe(address, &token(i), &talk).await.expect("a subscribed WebSocket") }
+        })
+        .await
+    }
+
+    /// `n` sockets opened by `open(0)` … `open(n-1)`, [`CONNECTING`] at a
+    /// time, each read by its own task.
+    pub(crate) async fn open<F: Future<Output = Socket>>(n: usize, open: impl FnMut(usize) -> F) -> Self {
+        let sockets: Vec<Socket> = futures::stream::iter(0..n).map(open).buffer_unordered(CONNECTING).collect().await;
         let tally = Arc::new(Tally::default());
         let readers = sockets.into_iter().map(|socket| tokio::spawn(read(socket, n, Arc::clone(&tally)))).collect();
         Self { n, tally, readers }
     }
 
     /// The count `received` reaches when every socket holds one more frame.
-    fn next_target(&self) -> usize {
+    /// Its number of sockets.
+    pub(crate) fn size(&self) -> usize {
+        self.n
+    }
+
+    pub(crate) fn next_target(&self) -> usize {
         self.tally.received.load(Ordering::Acquire) + self.n
     }
 
     /// When every socket held its frame of the round that ends at `target`.
-    async fn completed(&self, target: usize) -> Instant {
+    pub(crate) async fn completed(&self, target: usize) -> Instant {
         let deadline = tokio::time::Instant::now() + PATIENCE;
         loop {
             let done = self.tally.done.notified();
@@ -246,7 +254,7 @@ impl Fleet {
         }
     }
 
-    fn first_frame(&self) -> &[u8] {
+    pub(crate) fn first_frame(&self) -> &[u8] {
         self.tally.first.get().map(Vec::as_slice).unwrap_or_default()
     }
 }

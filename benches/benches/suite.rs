@@ -7,14 +7,16 @@
 //! 64 keep-alive connections), 5 (WebSocket fan-out to 1 … 10,000
 //! subscribers), 6 (history pages in a talk of 1,000,000 messages), 7
 //! (memory per idle WebSocket), 8 (a subscriber that reads nothing), 3a
-//! (in-process fan-out), P1, P2 (PostgreSQL, two nodes; see
-//! `postgres_rows.rs`), and S1–S4 (search; see `search_rows.rs`). Rows 4, 5 and 7 run their servers in a process of
+//! (in-process fan-out), PG1, PG2, P2 (PostgreSQL: one node against plain
+//! tokio-postgres, two nodes; see `postgres_rows.rs`), N1–N4 (fan-out against
+//! nginx + nchan; see `nchan_rows.rs`), and S1–S4 (search; see `search_rows.rs`). Rows 4, 5 and 7 run their servers in a process of
 //! their own (`talk-bench-server`; see `socket_rows.rs`), and so does row 9
 //! (reopening the 1,000,000-message database of row 6 after that server was
 //! killed mid-write; see `reopen_row.rs`). Row D: the public talk
 //! directory's first page with a one-word `q` over 100,000 talks.
 
 mod directory_row;
+mod nchan_rows;
 mod postgres_rows;
 mod read_state_rows;
 mod reopen_row;
@@ -92,8 +94,13 @@ fn main() {
         if selected("P") {
             match postgres_rows::rows(mode).await {
                 Some(rows) => rows.iter().for_each(Row::print),
-                None => println_skip("P1, P2: set TALK_BENCH_POSTGRES_URL to a PostgreSQL server to run them"),
+                None => println_skip("PG1, PG2, P2: set TALK_BENCH_POSTGRES_URL to a PostgreSQL server to run them"),
             }
+        }
+        if selected("N")
+            && let Err(why) = nchan_rows::rows(mode).await
+        {
+            println_skip(&format!("N1–N4: nginx + nchan could not run: {why}"));
         }
         if selected("D") {
             directory(mode).await.print();
@@ -122,8 +129,8 @@ fn println_skip(why: &str) {
 
 /// Whether a group of rows runs: all of them, or those listed in
 /// `TALK_BENCH_ROWS` (comma-separated: `1`, `2`, `3`, `3a`, `4`, `5`, `6`,
-/// `7`, `8`, `9`, `D`, `P`, `R`, `S`; `1` and `2` run together; `9` reuses the database
-/// of `6`; `S` is the search rows S1–S4).
+/// `7`, `8`, `9`, `D`, `N`, `P`, `R`, `S`; `1` and `2` run together; `9` reuses the database
+/// of `6`; `S` is the search rows S1–S4, `N` the rows N1–N4 against nginx + nchan).
 fn selected(row: &str) -> bool {
     std::env::var("TALK_BENCH_ROWS").map_or(true, |rows| rows.split(',').any(|r| r.trim() == row))
 }

@@ -27,6 +27,8 @@ use talk_core::{
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
+pub mod postgres_sends;
+
 /// Fan-out with bare tokio channels: one producer pushes the same shared
 /// bytes into `n` bounded channels, one task per receiver; answers the time
 /// from the push until every receiver holds the bytes. This is the work the
@@ -654,6 +656,8 @@ struct BareSend {
     medias: Option<Vec<BareMedia>>,
     #[serde(default)]
     id: Option<Uuid>,
+    #[serde(default)]
+    mentions: Option<Vec<String>>,
 }
 
 /// A message with every field of talk-http's `MessageDto`, in its order.
@@ -667,6 +671,7 @@ struct BareMessage<'a> {
     agent_id: &'a str,
     text: String,
     medias: Vec<BareMedia>,
+    mentions: Vec<String>,
     reactions: Vec<String>,
     reply_count: u32,
     tm_create: &'a str,
@@ -758,6 +763,7 @@ async fn bare_send(
         agent_id: agent,
         text: body.text,
         medias: body.medias.unwrap_or_default(),
+        mentions: body.mentions.unwrap_or_default(),
         reactions: Vec::new(),
         reply_count: 0,
         tm_create: &now,

@@ -4,6 +4,7 @@
 
 pub mod baseline;
 pub mod load;
+pub mod nchan;
 
 use std::time::{Duration, Instant};
 

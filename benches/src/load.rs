@@ -106,6 +106,11 @@ impl Server {
         self.address
     }
 
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Kills the process at once with `SIGKILL`, as a crash would (no
     /// shutdown, no final checkpoint), and waits until it is gone.
     pub fn kill(&mut self) -> Result<(), BoxError> {
@@ -247,19 +252,55 @@ impl HttpClient {
 /// A WebSocket client of a bench server.
 pub type Socket = WebSocketStream<TcpStream>;
 
-/// Opens a WebSocket to `address` (loopback) as the agent of `token`, with
-/// the buffer settings talk-http uses on its side (4 KiB read buffer, no
-/// write buffer), sends `{"type": "subscribe", "talk_id"}` and waits for the
-/// server's `subscribed`. Answers the socket, subscribed.
-pub async fn subscribe(address: SocketAddr, token: &str, talk_id: &str) -> Result<Socket, BoxError> {
+/// The CPU time a process has used so far, user and system together
+/// (`utime + stime` of `/proc/<pid>/stat`), in seconds.
+pub fn cpu_seconds(pid: u32) -> Result<f64, BoxError> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // The command name, in parentheses, may hold spaces: count after it.
+    let rest = stat.rsplit_once(')').map(|(_, rest)| rest).ok_or("a /proc stat line without a command")?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // After the command: state (3), …, utime (14), stime (15).
+    let ticks = |field: usize| -> Result<u64, BoxError> {
+        Ok(fields.get(field - 3).ok_or("a short /proc stat line")?.parse::<u64>()?)
+    };
+    Ok((ticks(14)? + ticks(15)?) as f64 / clock_ticks() as f64)
+}
+
+/// The kernel's clock ticks per second (`getconf CLK_TCK`; 100 if that
+/// cannot be asked, the value on every common Linux build).
+fn clock_ticks() -> u64 {
+    static TICKS: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *TICKS.get_or_init(|| {
+        Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|out| String::from_utf8(out.stdout).ok())
+            .and_then(|text| text.trim().parse().ok())
+            .filter(|&ticks| ticks > 0)
+            .unwrap_or(100)
+    })
+}
+
+/// Opens a WebSocket to `path` on `address` (loopback), with the buffer
+/// settings talk-http uses on its side (4 KiB read buffer, no write buffer).
+pub async fn connect_websocket(address: SocketAddr, path: &str) -> Result<Socket, BoxError> {
     let address = loopback(address)?;
     let stream = timeout(PATIENCE, TcpStream::connect(address)).await.map_err(|_| "connect: timed out")??;
     stream.set_nodelay(true)?;
-    let request = format!("ws://{address}/v1.0/ws?token={token}").into_client_request()?;
+    let request = format!("ws://{address}{path}").into_client_request()?;
     let config = WebSocketConfig::default().read_buffer_size(4096).write_buffer_size(0);
-    let (mut socket, _) = timeout(PATIENCE, tokio_tungstenite::client_async_with_config(request, stream, Some(config)))
+    let (socket, _) = timeout(PATIENCE, tokio_tungstenite::client_async_with_config(request, stream, Some(config)))
         .await
         .map_err(|_| "the upgrade did not come in time")??;
+    Ok(socket)
+}
+
+/// Opens a WebSocket to `address` (loopback) as the agent of `token` (see
+/// [`connect_websocket`]), sends `{"type": "subscribe", "talk_id"}` and waits for the
+/// server's `subscribed`. Answers the socket, subscribed.
+pub async fn subscribe(address: SocketAddr, token: &str, talk_id: &str) -> Result<Socket, BoxError> {
+    let mut socket = connect_websocket(address, &format!("/v1.0/ws?token={token}")).await?;
     let frame = format!(r#"{{"type":"subscribe","talk_id":"{talk_id}"}}"#);
     futures::SinkExt::send(&mut socket, Message::text(frame)).await?;
     let deadline = tokio::time::Instant::now() + PATIENCE;

@@ -76,6 +76,11 @@ const CLOSE_GOING_AWAY: u16 = 1001;
 /// Typing and presence frames a connection holds unsent.
 const EPHEMERAL_FRAMES: usize = 64;
 
+/// The frames a writer feeds before the socket is written, in bytes: the
+/// queued frames of one wake-up go out in one write (see [`write`]), up to
+/// this much; a lone frame is written at once by the flush that follows it.
+const WRITE_BUFFER: usize = 8 * 1024;
+
 /// Opens a WebSocket for live events.
 #[utoipa::path(
     get,
@@ -104,7 +109,7 @@ pub(crate) async fn websocket(
     let limit = options.max_client_message;
     Ok(upgrade
         .read_buffer_size(4096)
-        .write_buffer_size(0)
+        .write_buffer_size(WRITE_BUFFER)
         .max_message_size(limit)
         .max_frame_size(limit)
         .on_upgrade(move |socket| run(socket, state.hub, agent, slot, options, state.limiter)))
@@ -145,6 +150,9 @@ struct Signals {
     close: Mutex<Option<CloseFrame>>,
     /// Wakes the writer when `close` is set.
     closing: Notify,
+    /// Whether `close` is set: read by the writer before each frame, so
+    /// that it polls `closing` only while it waits.
+    close_asked: AtomicBool,
     /// Subscriptions that ended by themselves, as `(scope, generation)`:
     /// the reader forgets them before it handles the next client frame.
     ended: Mutex<Vec<(Scope, u64)>>,
@@ -168,6 +176,7 @@ impl Outlets {
         if close.is_none() {
             *close = Some(CloseFrame { code, reason: Utf8Bytes::from_static(reason) });
             drop(close);
+            self.signals.close_asked.store(true, Ordering::Release);
             self.signals.closing.notify_one();
         }
     }
@@ -204,6 +213,13 @@ async fn forward(mut subscription: Subscription, scope: Scope, generation: u64, 
             Delivery::Ended(EndReason::Unavailable { .. }) => return outlets.close(CLOSE_UNAVAILABLE, "unavailable"),
             Delivery::Ended(EndReason::Shutdown) => return outlets.close(CLOSE_GOING_AWAY, "shutdown"),
         };
+        // Straight into the queue when it has room (no await); else wait
+        // for the writer to make some.
+        let frame = match outlets.out.try_send(frame) {
+            Ok(()) => continue,
+            Err(mpsc::error::TrySendError::Full(frame)) => frame,
+            Err(mpsc::error::TrySendError::Closed(_)) => return,
+        };
         if outlets.out.send(frame).await.is_err() {
             return;
         }
@@ -218,7 +234,9 @@ enum WriterEnd {
     Dropped,
 }
 
-/// Writes the outbound queue, pings, and closes.
+/// Writes the outbound queue, pings, and closes. Whatever is queued when
+/// the writer wakes goes out together: each frame is fed to the socket's
+/// write buffer, then one flush writes them all.
 async fn write(
     mut sink: SplitSink<WebSocket, Message>,
     mut out: mpsc::Receiver<Message>,
@@ -230,10 +248,21 @@ async fn write(
     let mut ping = tokio::time::interval_at(Instant::now() + interval, interval);
     ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut ping_outstanding = false;
+    // Waited on from the start, not made anew per frame: a close asked for
+    // before it is first polled is kept by `Notify` as a permit.
+    let closing = signals.closing.notified();
+    tokio::pin!(closing);
     loop {
         let message = tokio::select! {
             biased;
-            () = signals.closing.notified() => {
+            // A queued frame first while no close is asked: polling
+            // `closing` (a lock) for every frame costs more than the frame's
+            // own queue hop.
+            message = out.recv(), if !signals.close_asked.load(Ordering::Acquire) => match message {
+                Some(message) => message,
+                None => return WriterEnd::Dropped,
+            },
+            () = &mut closing => {
                 let frame = lock(&signals.close).take();
                 let _ = timeout(patience, sink.send(Message::Close(frame))).await;
                 return WriterEnd::Closed;
@@ -247,13 +276,20 @@ async fn write(
                 ping_outstanding = true;
                 Message::Ping(Bytes::new())
             }
-            message = out.recv() => match message {
-                Some(message) => message,
-                None => return WriterEnd::Dropped,
-            },
-            Some(message) = ephemeral.recv() => message,
+            // Typing and presence only when no event frame waits.
+            Some(message) = ephemeral.recv(), if !signals.close_asked.load(Ordering::Acquire) => message,
         };
-        match timeout(patience, sink.send(message)).await {
+        let written = timeout(patience, async {
+            sink.feed(message).await?;
+            while let Ok(queued) = out.try_recv() {
+                sink.feed(queued).await?;
+            }
+            while let Ok(queued) = ephemeral.try_recv() {
+                sink.feed(queued).await?;
+            }
+            sink.flush().await
+        });
+        match written.await {
             Ok(Ok(())) => {}
             _ => return WriterEnd::Dropped,
         }
