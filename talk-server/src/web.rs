@@ -4,6 +4,12 @@
 //!
 //! The app is a client of the public API only (`/v1.0/...` and
 //! `/v1.0/ws`): the agents list is how it picks a token, nothing more.
+//!
+//! Its source is `web/index.html`, `web/app.css` and the modules of
+//! `web/js/`, which `scripts/bundle-web.sh` bundles into `web/bundle.js`
+//! (committed). The page served at `/` is `index.html` with the stylesheet
+//! and the bundle inlined: loading the app is one request. The files stay
+//! served under `/app/` as they are, for development and tests.
 //! `--no-web` leaves all of this out; an application that embeds Talk mounts
 //! `talk_http::router` without it.
 
@@ -13,6 +19,7 @@ use axum::extract::Path;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use std::sync::LazyLock;
 
 /// One file of the app, as it is served.
 struct Asset {
@@ -26,8 +33,23 @@ const HTML: &str = "text/html; charset=utf-8";
 const CSS: &str = "text/css; charset=utf-8";
 const JS: &str = "text/javascript; charset=utf-8";
 
-/// The page itself, served at `/`.
+/// The page's source, which loads the stylesheet and the modules by name.
 const INDEX: &str = include_str!("../web/index.html");
+const STYLE: &str = include_str!("../web/app.css");
+const BUNDLE: &str = include_str!("../web/bundle.js");
+
+/// How `index.html` names the stylesheet and the entry module, which the
+/// page served inlines.
+const STYLESHEET_LINK: &str = r#"<link rel="stylesheet" href="/app/app.css">"#;
+const MODULE_SCRIPT: &str = r#"<script type="module" src="/app/js/main.js"></script>"#;
+
+/// The page served at `/`: the source with its stylesheet and the bundle of
+/// its modules inlined.
+static PAGE: LazyLock<String> = LazyLock::new(|| {
+    INDEX
+        .replace(STYLESHEET_LINK, &format!("<style>\n{STYLE}</style>"))
+        .replace(MODULE_SCRIPT, &format!("<script type=\"module\">\n{BUNDLE}</script>"))
+});
 
 /// Every file under `/app/`: each file of `web/` but `index.html` (a test
 /// checks it), so a new module of the app is added here too.
@@ -55,6 +77,7 @@ const ASSETS: &[Asset] = &[
     Asset { path: "js/receipts.js", content_type: JS, body: include_str!("../web/js/receipts.js") },
     Asset { path: "js/typing.js", content_type: JS, body: include_str!("../web/js/typing.js") },
     Asset { path: "js/presence.js", content_type: JS, body: include_str!("../web/js/presence.js") },
+    Asset { path: "bundle.js", content_type: JS, body: BUNDLE },
 ];
 
 /// The routes of the app and of the agents list, to merge beside the API's
@@ -64,7 +87,7 @@ pub(crate) fn router(agents: &[(talk_core::AgentId, String)]) -> Router {
         agents.iter().map(|(agent, token)| serde_json::json!({ "agent_id": agent.as_str(), "token": token })).collect();
     let list = Bytes::from(serde_json::Value::Array(list).to_string());
     Router::new()
-        .route("/", get(|| async { file(HTML, INDEX) }))
+        .route("/", get(|| async { file(HTML, PAGE.as_str()) }))
         .route("/app/{*path}", get(asset))
         .route("/demo/agents", get(move || async move { file("application/json", list) }))
         .method_not_allowed_fallback(|| async {
@@ -130,6 +153,15 @@ mod tests {
         let mut served: Vec<String> = ASSETS.iter().map(|asset| asset.path.to_owned()).collect();
         served.sort();
         assert_eq!(served, on_disk);
+    }
+
+    #[test]
+    fn the_page_inlines_the_stylesheet_and_the_bundle() {
+        let page = super::PAGE.as_str();
+        assert!(!page.contains(super::STYLESHEET_LINK) && !page.contains(super::MODULE_SCRIPT), "both inlined");
+        assert!(page.contains(super::STYLE) && page.contains(super::BUNDLE));
+        // Nothing in them ends their element early.
+        assert!(!super::STYLE.contains("</style") && !super::BUNDLE.contains("</script"));
     }
 
     #[test]

@@ -319,22 +319,30 @@ async fn browser_talk_of_50_messages_opens_in_fewer_than_10_requests() {
         // A fresh page load straight into the talk (the session is kept by the tab).
         one.open_blank().await;
         one.open(&format!("/#/talk/{talk_id}")).await;
-        one.wait_until("showing 50 messages", "return document.querySelectorAll('.talk-view .messages > .message').length === 50;", vec![]).await;
+        one.wait_until(
+            "showing 50 messages",
+            "return document.querySelectorAll('.talk-view .messages > .message').length === 50;",
+            vec![],
+        )
+        .await;
         // Opening it marks it read (agent-id-2's last message is unread).
         let badge = format!(".talk-link[data-talk-id='{talk_id}'] .badge");
         wait_gone(&one, "marking the talk read", &badge).await;
         one.wait_live().await;
+        // Every request of the load: the page itself, then each resource it fetched.
         let counted = one
             .eval(
-                "const urls = performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname);
-                 return { data: urls.filter((u) => !u.startsWith('/app/')), files: urls.filter((u) => u.startsWith('/app/')).length };",
+                "return [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')]
+                    .map((e) => new URL(e.name).pathname);",
                 vec![],
             )
             .await;
-        let data: Vec<String> = serde_json::from_value(counted["data"].clone()).expect("a list");
-        eprintln!("the talk view's data requests ({}): {data:?}; the app's own files: {}", data.len(), counted["files"]);
-        assert!(data.len() < 10, "{data:?}");
-        assert!(data.iter().any(|path| path.ends_with("/read")), "{data:?}");
+        let requests: Vec<String> = serde_json::from_value(counted).expect("a list");
+        eprintln!("the talk view's page load made {} HTTP requests: {requests:?}", requests.len());
+        assert!(requests.len() < 10, "{requests:?}");
+        assert_eq!(requests.first().map(String::as_str), Some("/"), "{requests:?}");
+        assert!(requests.iter().any(|path| path.ends_with("/read")), "{requests:?}");
+        assert!(!requests.iter().any(|path| path.starts_with("/app/")), "the page carries its files: {requests:?}");
         assert_eq!(main_view(&one).await.first().map(String::as_str), Some("message 1"));
     })
     .await;
