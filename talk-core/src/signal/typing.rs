@@ -217,6 +217,20 @@ mod tests {
     }
 
     #[test]
+    #[ignore = "defect, found by bench row T2: every sweep within the second counts the held-back change again"]
+    fn a_held_back_change_is_counted_once() {
+        let (typists, clock) = (Typists::new(&SignalOptions::default()), ManualClock::default());
+        assert!(typists.set(key("a"), true, clock.now()).is_some());
+        clock.advance(Duration::milliseconds(100));
+        assert_eq!(typists.set(key("a"), false, clock.now()), None);
+        for _ in 0..5 {
+            clock.advance(Duration::milliseconds(100));
+            assert!(typists.sweep(clock.now()).is_empty(), "held back within the second");
+        }
+        assert_eq!(typists.coalesced(), 1, "one change was held back");
+    }
+
+    #[test]
     fn an_end_stops_only_the_typists_it_names() {
         let (typists, clock) = (Typists::new(&SignalOptions::default()), ManualClock::default());
         typists.set(key("a"), true, clock.now());
