@@ -18,21 +18,21 @@ pub(crate) fn url() -> Option<String> {
     std::env::var("TALK_BENCH_POSTGRES_URL").or_else(|_| std::env::var("TALK_TEST_POSTGRES_URL")).ok()
 }
 
-/// One node: a store with its own pool and writer, a cross-node notifier,
-/// and a Hub.
-struct Node {
-    hub: Hub,
+/// One node: a store with its own pool and writer, a cross-node notifier
+/// (which carries the nodes' signals too), and a Hub.
+pub(crate) struct Node {
+    pub(crate) hub: Hub,
 }
 
-async fn node(url: &str, schema: &str) -> Node {
+pub(crate) async fn node(url: &str, schema: &str) -> Node {
     let options = PostgresOptions { schema: Some(schema.to_owned()), ..PostgresOptions::default() };
     let store = PostgresStore::connect(url, options).await.expect("connect to PostgreSQL");
-    let notifier = PostgresNotifier::start(&store).await.expect("start the notifier");
-    let hub = Hub::builder(Arc::new(store)).notifier(Arc::new(notifier)).build();
+    let notifier = Arc::new(PostgresNotifier::start(&store).await.expect("start the notifier"));
+    let hub = Hub::builder(Arc::new(store)).notifier(notifier.clone()).signal_bus(notifier).build();
     Node { hub }
 }
 
-async fn talk_of(hub: &Hub, members: usize) -> TalkId {
+pub(crate) async fn talk_of(hub: &Hub, members: usize) -> TalkId {
     hub.create_talk(
         &agent(0),
         NewTalk {

@@ -187,10 +187,15 @@ pub(crate) async fn http_sends(mode: Mode) -> Vec<Row> {
 
 // ---------------------------------------------------------------- row 5
 
-/// What a fleet's readers share.
+/// The frames row 5 counts.
+const MESSAGE_CREATED: &str = r#"{"type":"message_created""#;
+
+/// What a fleet's readers share, for one kind of frame: those whose text
+/// starts with `prefix`.
 #[derive(Default)]
 struct Tally {
-    /// Event frames received, all sockets together.
+    prefix: &'static str,
+    /// Frames of the kind received, all sockets together.
     received: AtomicUsize,
     /// When `received` last reached a multiple of the fleet's size, and the count then.
     completed: Mutex<Option<(usize, Instant)>>,
@@ -200,10 +205,12 @@ struct Tally {
 }
 
 /// `n` subscribed WebSockets of one server, each read by its own task,
-/// which counts the event frames (`message_created`) it receives.
+/// which counts the event frames (`message_created`) it receives, and the
+/// frames of any other kinds asked for.
 pub(crate) struct Fleet {
     n: usize,
-    tally: Arc<Tally>,
+    /// One per kind of frame counted; the first counts `message_created`.
+    tallies: Vec<Arc<Tally>>,
     readers: Vec<JoinHandle<()>>,
 }
 
@@ -211,8 +218,14 @@ impl Fleet {
     /// Subscribes `agent-0` … `agent-(n-1)` to the target's talk,
     /// [`CONNECTING`] at a time.
     pub(crate) async fn connect(target: &Target, n: usize) -> Self {
+        Self::counting(target, n, &[]).await
+    }
+
+    /// As [`Fleet::connect`], counting besides the frames that start with
+    /// each of `prefixes` (kind 1, 2, …).
+    pub(crate) async fn counting(target: &Target, n: usize, prefixes: &[&'static str]) -> Self {
         let address = target.server.address();
-        Self::open(n, |i| {
+        Self::open_counting(n, prefixes, |i| {
             let talk = target.talk.clone();
             async move { subscribe(address, &token(i), &talk).await.expect("a subscribed WebSocket") }
         })
@@ -222,40 +235,68 @@ impl Fleet {
     /// `n` sockets opened by `open(0)` … `open(n-1)`, [`CONNECTING`] at a
     /// time, each read by its own task.
     pub(crate) async fn open<F: Future<Output = Socket>>(n: usize, open: impl FnMut(usize) -> F) -> Self {
-        let sockets: Vec<Socket> = futures::stream::iter(0..n).map(open).buffer_unordered(CONNECTING).collect().await;
-        let tally = Arc::new(Tally::default());
-        let readers = sockets.into_iter().map(|socket| tokio::spawn(read(socket, n, Arc::clone(&tally)))).collect();
-        Self { n, tally, readers }
+        Self::open_counting(n, &[], open).await
     }
 
-    /// The count `received` reaches when every socket holds one more frame.
+    async fn open_counting<F: Future<Output = Socket>>(
+        n: usize,
+        prefixes: &[&'static str],
+        open: impl FnMut(usize) -> F,
+    ) -> Self {
+        let sockets: Vec<Socket> = futures::stream::iter(0..n).map(open).buffer_unordered(CONNECTING).collect().await;
+        let tallies: Vec<Arc<Tally>> = [MESSAGE_CREATED]
+            .iter()
+            .chain(prefixes)
+            .map(|&prefix| Arc::new(Tally { prefix, ..Tally::default() }))
+            .collect();
+        let readers = sockets.into_iter().map(|socket| tokio::spawn(read(socket, n, tallies.clone()))).collect();
+        Self { n, tallies, readers }
+    }
+
     /// Its number of sockets.
     pub(crate) fn size(&self) -> usize {
         self.n
     }
 
+    /// The count `received` reaches when every socket holds one more frame.
     pub(crate) fn next_target(&self) -> usize {
-        self.tally.received.load(Ordering::Acquire) + self.n
+        self.next_target_of(0)
+    }
+
+    /// As [`Fleet::next_target`], for frames of `kind`.
+    pub(crate) fn next_target_of(&self, kind: usize) -> usize {
+        self.received(kind) + self.n
+    }
+
+    /// Frames of `kind` received so far, all sockets together.
+    pub(crate) fn received(&self, kind: usize) -> usize {
+        self.tallies[kind].received.load(Ordering::Acquire)
     }
 
     /// When every socket held its frame of the round that ends at `target`.
     pub(crate) async fn completed(&self, target: usize) -> Instant {
+        self.completed_of(0, target).await
+    }
+
+    /// As [`Fleet::completed`], for frames of `kind`.
+    pub(crate) async fn completed_of(&self, kind: usize, target: usize) -> Instant {
+        let tally = &self.tallies[kind];
         let deadline = tokio::time::Instant::now() + PATIENCE;
         loop {
-            let done = self.tally.done.notified();
-            if let Some((count, at)) = *self.tally.completed.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+            let done = tally.done.notified();
+            if let Some((count, at)) = *tally.completed.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
                 && count >= target
             {
                 return at;
             }
-            let received = self.tally.received.load(Ordering::Acquire);
+            let received = tally.received.load(Ordering::Acquire);
             let waited = tokio::time::timeout_at(deadline, done).await;
             assert!(waited.is_ok(), "{received} of {target} frames arrived within {PATIENCE:?}");
         }
     }
 
     pub(crate) fn first_frame(&self) -> &[u8] {
-        self.tally.first.get().map(Vec::as_slice).unwrap_or_default()
+        self.tallies[0].first.get().map(Vec::as_slice).unwrap_or_default()
     }
 }
 
@@ -267,13 +308,11 @@ impl Drop for Fleet {
     }
 }
 
-/// Reads one socket until it ends, counting event frames.
-async fn read(mut socket: Socket, n: usize, tally: Arc<Tally>) {
+/// Reads one socket until it ends, counting the frames of each tally's kind.
+async fn read(mut socket: Socket, n: usize, tallies: Vec<Arc<Tally>>) {
     while let Some(Ok(message)) = socket.next().await {
         let Message::Text(text) = message else { continue };
-        if !text.as_str().starts_with(r#"{"type":"message_created""#) {
-            continue;
-        }
+        let Some(tally) = tallies.iter().find(|tally| text.as_str().starts_with(tally.prefix)) else { continue };
         let _ = tally.first.set(text.as_bytes().to_vec());
         let count = tally.received.fetch_add(1, Ordering::AcqRel) + 1;
         if count.is_multiple_of(n) {
@@ -285,7 +324,7 @@ async fn read(mut socket: Socket, n: usize, tally: Arc<Tally>) {
 
 /// One round: from writing the `POST` until every socket of the fleet holds
 /// the message's frame.
-async fn round(client: &mut HttpClient, target: &Target, fleet: &Fleet, round: usize) -> Duration {
+pub(crate) async fn round(client: &mut HttpClient, target: &Target, fleet: &Fleet, round: usize) -> Duration {
     let expected = fleet.next_target();
     let body = format!(r#"{{"text":"fan-out round {round}"}}"#);
     let start = Instant::now();

@@ -13,7 +13,8 @@
 //! their own (`talk-bench-server`; see `socket_rows.rs`), and so does row 9
 //! (reopening the 1,000,000-message database of row 6 after that server was
 //! killed mid-write; see `reopen_row.rs`). Row D: the public talk
-//! directory's first page with a one-word `q` over 100,000 talks.
+//! directory's first page with a one-word `q` over 100,000 talks. Rows
+//! T1–T4: typing and presence (see `signal_rows.rs`).
 
 mod directory_row;
 mod nchan_rows;
@@ -21,6 +22,7 @@ mod postgres_rows;
 mod read_state_rows;
 mod reopen_row;
 mod search_rows;
+mod signal_rows;
 mod socket_rows;
 mod webhook_row;
 
@@ -113,6 +115,9 @@ fn main() {
                 None => println_skip("S4: set TALK_BENCH_POSTGRES_URL to a PostgreSQL server to run it"),
             }
         }
+        if selected("T") {
+            signal_rows::run(mode).await;
+        }
         if selected("3a") {
             for n in mode.pick(vec![1_000], vec![1_000, 10_000]) {
                 dispatch_fan_out(mode, n).await.print();
@@ -129,8 +134,9 @@ fn println_skip(why: &str) {
 
 /// Whether a group of rows runs: all of them, or those listed in
 /// `TALK_BENCH_ROWS` (comma-separated: `1`, `2`, `3`, `3a`, `4`, `5`, `6`,
-/// `7`, `8`, `9`, `D`, `N`, `P`, `R`, `S`; `1` and `2` run together; `9` reuses the database
-/// of `6`; `S` is the search rows S1–S4, `N` the rows N1–N4 against nginx + nchan).
+/// `7`, `8`, `9`, `D`, `N`, `P`, `R`, `S`, `T`; `1` and `2` run together; `9` reuses the database
+/// of `6`; `S` is the search rows S1–S4, `N` the rows N1–N4 against nginx + nchan, `T` the
+/// typing and presence rows T1–T4).
 fn selected(row: &str) -> bool {
     std::env::var("TALK_BENCH_ROWS").map_or(true, |rows| rows.split(',').any(|r| r.trim() == row))
 }

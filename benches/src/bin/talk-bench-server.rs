@@ -15,6 +15,10 @@
 //! the default 1000. `bare`: the bare axum baseline of `baseline.rs`, with
 //! the same agents and tokens.
 //!
+//! The Talk server also answers `GET /bench/signal-counts` (no token): the
+//! Hub's [`SignalCounts`](talk_core::signal::SignalCounts) as `delivered dropped
+//! coalesced bus_lagged`, for the typing rows to report.
+//!
 //! It binds 127.0.0.1:0, prints the address it serves on as the first line
 //! of its stdout, and serves until its stdin closes: the suite holds it
 //! open, so the server never outlives the suite, however the suite ends.
@@ -73,11 +77,18 @@ fn talk_router(args: &Args) -> Result<axum::Router, BoxError> {
         limits.participants_per_talk_max = max;
     }
     let hub = Hub::builder(store).limits(limits).build();
+    let counts = {
+        let hub = hub.clone();
+        axum::routing::get(move || async move {
+            let c = hub.signal_counts();
+            format!("{} {} {} {}", c.typing_delivered, c.typing_dropped, c.typing_coalesced, c.bus_lagged)
+        })
+    };
     let mut tokens = StaticTokens::default();
     for i in 0..args.agents {
         tokens.insert(load::token(i), AgentId::parse(&load::agent_name(i))?);
     }
-    Ok(talk_http::router_with_options(hub, Arc::new(tokens), Options::default()))
+    Ok(talk_http::router_with_options(hub, Arc::new(tokens), Options::default()).route("/bench/signal-counts", counts))
 }
 
 async fn serve(args: Args) -> Result<(), BoxError> {
