@@ -46,7 +46,8 @@ const WARM_UP: usize = 3;
 /// Runs T1–T4, printing each row as it is measured.
 pub(crate) async fn run(mode: Mode) {
     typing_fan_out(mode).await.print();
-    typing_storm(mode).await.print();
+    typing_storm(mode, false).await.print();
+    typing_storm(mode, true).await.print();
     match presence_churn(mode).await {
         Ok(row) => row.print(),
         Err(why) => crate::println_skip(&format!("T3: {why}")),
@@ -191,10 +192,15 @@ impl Drop for Typists {
 }
 
 /// A Talk bench server whose talk has `members` members, the participants
-/// limit raised to fit them.
-async fn server(members: usize) -> Target {
+/// limit raised to fit them; with `nodelay`, its sockets send small frames
+/// at once (`TCP_NODELAY`), without, as `axum::serve` does by default.
+async fn server(members: usize, nodelay: bool) -> Target {
     let agents = members.to_string();
-    Target::talk(&["talk", "--agents", &agents, "--participants-max", &agents], members).await
+    let mut args = vec!["talk", "--agents", &agents, "--participants-max", &agents];
+    if nodelay {
+        args.push("--nodelay");
+    }
+    Target::talk(&args, members).await
 }
 
 /// From writing typist `j`'s frame until every socket of the fleet holds
@@ -213,7 +219,7 @@ async fn typing_round(typists: &mut Typists, fleet: &Fleet, j: usize, typing: bo
 /// first alternates too).
 async fn typing_fan_out(mode: Mode) -> Row {
     let typists = 32;
-    let target = server(SUBSCRIBERS + typists).await;
+    let target = server(SUBSCRIBERS + typists, false).await;
     let fleet = Fleet::counting(&target, SUBSCRIBERS, &[TYPING]).await;
     let mut sockets = Typists::connect(&target, SUBSCRIBERS..SUBSCRIBERS + typists).await;
     let mut client = HttpClient::connect(target.server.address()).await.expect("connect");
@@ -371,15 +377,15 @@ async fn signal_counts(client: &mut HttpClient) -> [u64; 3] {
 /// Row T2: row 5's message fan-out (N = 1 000) while 50 typists start and
 /// stop in turn, against the same without them: blocks of rounds, one
 /// without the storm, one with, in turn.
-async fn typing_storm(mode: Mode) -> Row {
+async fn typing_storm(mode: Mode, nodelay: bool) -> Row {
     let typists = 50;
-    let target = server(SUBSCRIBERS + typists).await;
+    let target = server(SUBSCRIBERS + typists, nodelay).await;
     let fleet = Fleet::counting(&target, SUBSCRIBERS, &[TYPING]).await;
     let sockets = Typists::connect(&target, SUBSCRIBERS..SUBSCRIBERS + typists).await;
     let errors = (Arc::clone(&sockets.errors), Arc::clone(&sockets.first_error));
     let storm = Storm::new(sockets);
     let mut client = HttpClient::connect(target.server.address()).await.expect("connect");
-    let (blocks, per_block) = mode.pick((1, 20), (4, 25));
+    let (blocks, per_block) = mode.pick((1, 20), (8, 25));
     let mut sent_messages = 0;
     for i in 0..WARM_UP {
         round(&mut client, &target, &fleet, i).await;
@@ -417,10 +423,11 @@ async fn typing_storm(mode: Mode) -> Row {
     Row {
         id: "T2".into(),
         what: format!(
-            "row 5 (N = {SUBSCRIBERS}) while {typists} typists start and stop in turn (a change a second each): \
+            "row 5 (N = {SUBSCRIBERS}{}) while {typists} typists start and stop in turn (a change a second each): \
              events {events}/{} held (every subscriber, every message); typing frames held {received} of \
              {sent} changes × {SUBSCRIBERS} = {expected} ({:.1} % coalesced or dropped; the Hub coalesced {coalesced} \
              changes, dropped {dropped} frames on full queues); CPU {} (p50 of {})",
+            if nodelay { ", server sockets with TCP_NODELAY" } else { "" },
             SUBSCRIBERS * sent_messages,
             100.0 * expected.saturating_sub(received) as f64 / expected.max(1) as f64,
             stormy_cpu.show(),
@@ -590,7 +597,7 @@ async fn presence_churn(mode: Mode) -> Result<Row, String> {
         }
         None => return Err("cannot read the limit of open files (/proc/self/limits)".into()),
     }
-    let target = server(SUBSCRIBERS + CHURNING).await;
+    let target = server(SUBSCRIBERS + CHURNING, false).await;
     let address = target.server.address();
     let fleet = Fleet::counting(&target, SUBSCRIBERS, &[]).await;
     let mut client = HttpClient::connect(address).await.expect("connect");

@@ -3,8 +3,8 @@
 //! share a runtime with it.
 //!
 //! ```text
-//! talk-bench-server talk [--agents N] [--sqlite PATH] [--participants-max N]
-//! talk-bench-server bare [--agents N]
+//! talk-bench-server talk [--agents N] [--sqlite PATH] [--participants-max N] [--nodelay]
+//! talk-bench-server bare [--agents N] [--nodelay]
 //! ```
 //!
 //! `talk`: Talk's router (`talk_http::router_with_options`, default
@@ -13,7 +13,10 @@
 //! `agent-0` … `agent-(N-1)` with tokens `token-0` … (`StaticTokens`); with
 //! `--participants-max`, that many active participants per talk instead of
 //! the default 1000. `bare`: the bare axum baseline of `baseline.rs`, with
-//! the same agents and tokens.
+//! the same agents and tokens. With `--nodelay`, every accepted connection
+//! has `TCP_NODELAY` set (as the suite's clients do); without it, Nagle's
+//! algorithm holds a small write back while an earlier one awaits its ACK,
+//! as in `axum::serve`'s default (and the demo server's).
 //!
 //! The Talk server also answers `GET /bench/signal-counts` (no token): the
 //! Hub's [`SignalCounts`](talk_core::signal::SignalCounts) as `delivered dropped
@@ -34,8 +37,8 @@ use talk_http::{Options, StaticTokens};
 use talk_store_memory::MemoryStore;
 use talk_store_sqlite::{SqliteOptions, SqliteStore};
 
-const USAGE: &str = "usage: talk-bench-server talk [--agents N] [--sqlite PATH] [--participants-max N]
-       talk-bench-server bare [--agents N]";
+const USAGE: &str = "usage: talk-bench-server talk [--agents N] [--sqlite PATH] [--participants-max N] [--nodelay]
+       talk-bench-server bare [--agents N] [--nodelay]";
 
 /// The command line.
 struct Args {
@@ -43,6 +46,7 @@ struct Args {
     agents: usize,
     sqlite: Option<String>,
     participants_max: Option<usize>,
+    nodelay: bool,
 }
 
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
@@ -51,12 +55,13 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         Some("bare") => true,
         _ => return Err("the first argument is `talk` or `bare`".into()),
     };
-    let mut parsed = Args { bare, agents: 64, sqlite: None, participants_max: None };
+    let mut parsed = Args { bare, agents: 64, sqlite: None, participants_max: None, nodelay: false };
     while let Some(flag) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
         match flag.as_str() {
             "--agents" => parsed.agents = value()?.parse().map_err(|e| format!("--agents: {e}"))?,
             "--sqlite" if !bare => parsed.sqlite = Some(value()?),
+            "--nodelay" => parsed.nodelay = true,
             "--participants-max" if !bare => {
                 parsed.participants_max = Some(value()?.parse().map_err(|e| format!("--participants-max: {e}"))?);
             }
@@ -100,7 +105,16 @@ async fn serve(args: Args) -> Result<(), BoxError> {
         writeln!(out, "{address}")?;
         out.flush()?;
     }
-    axum::serve(listener, router).await?;
+    if args.nodelay {
+        use axum::serve::ListenerExt;
+        let listener = listener.tap_io(|stream| {
+            // Best effort: a connection without it still works.
+            let _ = stream.set_nodelay(true);
+        });
+        axum::serve(listener, router).await?;
+    } else {
+        axum::serve(listener, router).await?;
+    }
     Ok(())
 }
 
