@@ -197,6 +197,13 @@ async fn serve(cli: Cli) -> Result<(), StartupError> {
 
     let stop = stop_signal().map_err(StartupError::Runtime)?;
     announce(&cli, address, &agents);
+    // Small frames go out at once: without TCP_NODELAY an event frame written
+    // while a typing frame on the same socket waits for its ACK is held back
+    // (bench row T2).
+    let listener = axum::serve::ListenerExt::tap_io(listener, |stream| {
+        // Best effort: a connection without it still works.
+        let _ = stream.set_nodelay(true);
+    });
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
             stop.await;
