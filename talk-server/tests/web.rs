@@ -20,7 +20,9 @@ fn the_app_and_the_agents_list_are_served() {
     assert_eq!(status, 200);
     assert_eq!(header(&headers, "content-type"), Some("text/html; charset=utf-8"));
     assert_eq!(header(&headers, "cache-control"), Some("no-cache"));
-    assert!(body.contains(r#"<script type="module" src="/app/js/main.js">"#), "{body}");
+    // The page carries its stylesheet and its script: no request for either.
+    assert!(body.contains("<style>") && body.contains(r#"<script type="module">"#), "{body}");
+    assert!(!body.contains(r#"src="/app/"#) && !body.contains(r#"href="/app/"#), "{body}");
 
     for (path, content_type) in [
         ("/app/app.css", "text/css; charset=utf-8"),
