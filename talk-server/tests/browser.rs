@@ -413,6 +413,56 @@ async fn browser_live_connection_resumes_with_since_skips_repeats_and_resyncs() 
     .await;
 }
 
+/// The API module alone, over a stand-in `fetch` that serves three pages:
+/// every list the app reads whole follows its page tokens to the end.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs chromium and chromedriver"]
+async fn browser_lists_read_whole_follow_their_page_tokens() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let server = server(&dir, "127.0.0.1:0");
+    let base = format!("http://{}", server.address);
+    run("browser_lists_follow_page_tokens", |browsers: Browsers| async move {
+        let page = browsers.open("lists", &base, DESKTOP).await;
+        page.open("/app/app.css").await;
+        let script = r#"
+            const done = arguments[arguments.length - 1];
+            const asked = [];
+            // Three pages: tokens p1 and p2 continue, the third ends; a call
+            // past the third (a token not passed on) would never end.
+            window.fetch = async (url) => {
+                const token = new URL(url, location.href).searchParams.get('page_token');
+                asked.push(token);
+                const n = token ? Number(token.slice(1)) : 0;
+                if (asked.length > 10) throw new Error('a list that never ends');
+                return new Response(JSON.stringify({ result: [n], next_page_token: n < 2 ? `p${n + 1}` : '' }));
+            };
+            import('/app/js/api.js').then(async (api) => {
+                const lists = {
+                    talks: (token) => api.listTalks(token),
+                    participants: (token) => api.listParticipants('t', token),
+                    replies: (token) => api.listReplies('m', token),
+                    presence: (token) => api.talkPresence('t', token),
+                };
+                const seen = {};
+                for (const [name, list] of Object.entries(lists)) {
+                    asked.length = 0;
+                    try {
+                        seen[name] = { items: await api.allPages(list), asked: [...asked] };
+                    } catch (error) {
+                        seen[name] = String(error);
+                    }
+                }
+                done(seen);
+            }, (error) => done(String(error)));
+        "#;
+        let seen = page.client.execute_async(script, vec![]).await.expect("the script's answer");
+        for name in ["talks", "participants", "replies", "presence"] {
+            assert_eq!(seen[name], json!({"items": [0, 1, 2], "asked": [null, "p1", "p2"]}), "{name}: {seen}");
+        }
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs chromium and chromedriver"]
 async fn browser_phone_width_shows_one_region_at_a_time() {

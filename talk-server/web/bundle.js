@@ -44,6 +44,16 @@ async function request(url, init) {
   return json;
 }
 var id = encodeURIComponent;
+async function allPages(fetchPage) {
+  const items = [];
+  let token2;
+  do {
+    const page = await fetchPage(token2);
+    items.push(...page.result);
+    token2 = page.next_page_token || void 0;
+  } while (token2);
+  return items;
+}
 function query(path, params) {
   const search = new URLSearchParams();
   for (const [name, value] of Object.entries(params)) {
@@ -59,7 +69,7 @@ var closeTalk = (talkId) => call("POST", `/talks/${id(talkId)}/close`);
 var reopenTalk = (talkId) => call("POST", `/talks/${id(talkId)}/reopen`);
 var listPublicTalks = (q, pageToken) => call("GET", query("/talks/public", { q, page_token: pageToken }));
 var joinTalk = (talkId) => call("POST", `/talks/${id(talkId)}/join`);
-var listParticipants = (talkId) => call("GET", query(`/talks/${id(talkId)}/participants`, { page_size: 100 }));
+var listParticipants = (talkId, pageToken) => call("GET", query(`/talks/${id(talkId)}/participants`, { page_size: 100, page_token: pageToken }));
 var addParticipant = (talkId, agentId) => call("POST", `/talks/${id(talkId)}/participants`, { agent_id: agentId });
 var removeParticipant = (talkId, participantId) => call("DELETE", `/talks/${id(talkId)}/participants/${id(participantId)}`);
 var listMessages = (talkId, pageToken) => call("GET", query(`/talks/${id(talkId)}/messages`, { page_size: 50, page_token: pageToken }));
@@ -228,14 +238,7 @@ function talkTitle(talk) {
 // js/events.js
 var soon = debouncer(300);
 async function loadTalks() {
-  const talks = [];
-  let page = "";
-  do {
-    const answer = await listTalks(page || void 0);
-    talks.push(...answer.result);
-    page = answer.next_page_token;
-  } while (page);
-  setTalks(talks);
+  setTalks(await allPages(listTalks));
 }
 function reloadTalksSoon() {
   soon("talks", () => attempt("load the talk list", loadTalks));
@@ -1130,13 +1133,7 @@ function useSender2(fn) {
   send2 = fn;
 }
 async function loadPresence(talkId) {
-  const presences = [];
-  let page = "";
-  do {
-    const answer = await talkPresence(talkId, page || void 0);
-    presences.push(...answer.result);
-    page = answer.next_page_token;
-  } while (page);
+  const presences = await allPages((token2) => talkPresence(talkId, token2));
   if (talkId !== state.openTalkId) return;
   state.presence = new Map(presences.map((presence) => [presence.agent_id, presence]));
   emit("presence");
@@ -1163,7 +1160,7 @@ async function openThread(parent) {
   const talkId = state.openTalkId;
   const [first, replies] = await Promise.all([
     parent.talk_id ? parent : attempt("open the thread", () => getMessage(parent.id)),
-    attempt("load the replies", () => loadReplies(parent.id))
+    attempt("load the replies", () => allPages((token2) => listReplies(parent.id, token2)))
   ]);
   if (!first || !replies || state.openTalkId !== talkId) return;
   if (!state.messages.has(first.id)) state.messages.set(first.id, first);
@@ -1196,16 +1193,6 @@ async function openThread(parent) {
   });
   emit("aside");
   replyComposer.focus();
-}
-async function loadReplies(parentId) {
-  const replies = [];
-  let page = "";
-  do {
-    const answer = await listReplies(parentId, page || void 0);
-    replies.push(...answer.result);
-    page = answer.next_page_token;
-  } while (page);
-  return replies;
 }
 function showSent(reply) {
   if (!panel || !state.thread || state.thread.ids.includes(reply.id)) return;
@@ -1245,13 +1232,7 @@ function forgetThread() {
 // js/participants.js
 var panel2 = null;
 async function loadParticipants(talkId) {
-  const participants = [];
-  let page = "";
-  do {
-    const answer = await listParticipants(talkId, page || void 0);
-    participants.push(...answer.result);
-    page = answer.next_page_token;
-  } while (page);
+  const participants = await allPages((token2) => listParticipants(talkId, token2));
   if (talkId !== state.openTalkId) return;
   state.participants = participants;
   emit("participants");

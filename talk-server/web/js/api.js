@@ -58,6 +58,22 @@ async function request(url, init) {
 
 const id = encodeURIComponent;
 
+/**
+ * Every item of a list, page after page: `fetchPage(pageToken)` answers one
+ * page (`undefined` for the first); the list ends at an empty
+ * `next_page_token`.
+ */
+export async function allPages(fetchPage) {
+  const items = [];
+  let token;
+  do {
+    const page = await fetchPage(token);
+    items.push(...page.result);
+    token = page.next_page_token || undefined;
+  } while (token);
+  return items;
+}
+
 /** Appends the defined entries of `params` as a query string. */
 function query(path, params) {
   const search = new URLSearchParams();
@@ -78,7 +94,8 @@ export const listPublicTalks = (q, pageToken) => call('GET', query('/talks/publi
 export const joinTalk = (talkId) => call('POST', `/talks/${id(talkId)}/join`);
 
 // Participants
-export const listParticipants = (talkId) => call('GET', query(`/talks/${id(talkId)}/participants`, { page_size: 100 }));
+export const listParticipants = (talkId, pageToken) =>
+  call('GET', query(`/talks/${id(talkId)}/participants`, { page_size: 100, page_token: pageToken }));
 export const addParticipant = (talkId, agentId) => call('POST', `/talks/${id(talkId)}/participants`, { agent_id: agentId });
 export const removeParticipant = (talkId, participantId) =>
   call('DELETE', `/talks/${id(talkId)}/participants/${id(participantId)}`);

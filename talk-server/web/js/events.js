@@ -11,14 +11,7 @@ const soon = debouncer(300);
 
 /** Loads the talk list (my active talks with my counts) in the API's order. */
 export async function loadTalks() {
-  const talks = [];
-  let page = '';
-  do {
-    const answer = await api.listTalks(page || undefined);
-    talks.push(...answer.result);
-    page = answer.next_page_token;
-  } while (page);
-  setTalks(talks);
+  setTalks(await api.allPages(api.listTalks));
 }
 
 function reloadTalksSoon() {

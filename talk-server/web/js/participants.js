@@ -13,13 +13,7 @@ let panel = null;
 
 /** Loads the open talk's active participants (in join order). */
 export async function loadParticipants(talkId) {
-  const participants = [];
-  let page = '';
-  do {
-    const answer = await api.listParticipants(talkId, page || undefined);
-    participants.push(...answer.result);
-    page = answer.next_page_token;
-  } while (page);
+  const participants = await api.allPages((token) => api.listParticipants(talkId, token));
   if (talkId !== state.openTalkId) return;
   state.participants = participants;
   emit('participants');

@@ -23,13 +23,7 @@ export function useSender(fn) {
 
 /** Reads the presence of the open talk's participants, then follows them live. */
 export async function loadPresence(talkId) {
-  const presences = [];
-  let page = '';
-  do {
-    const answer = await api.talkPresence(talkId, page || undefined);
-    presences.push(...answer.result);
-    page = answer.next_page_token;
-  } while (page);
+  const presences = await api.allPages((token) => api.talkPresence(talkId, token));
   if (talkId !== state.openTalkId) return;
   state.presence = new Map(presences.map((presence) => [presence.agent_id, presence]));
   emit('presence');

@@ -17,7 +17,7 @@ export async function openThread(parent) {
   const talkId = state.openTalkId;
   const [first, replies] = await Promise.all([
     parent.talk_id ? parent : attempt('open the thread', () => api.getMessage(parent.id)),
-    attempt('load the replies', () => loadReplies(parent.id)),
+    attempt('load the replies', () => api.allPages((token) => api.listReplies(parent.id, token))),
   ]);
   if (!first || !replies || state.openTalkId !== talkId) return;
   if (!state.messages.has(first.id)) state.messages.set(first.id, first);
@@ -45,17 +45,6 @@ export async function openThread(parent) {
   });
   emit('aside');
   replyComposer.focus();
-}
-
-async function loadReplies(parentId) {
-  const replies = [];
-  let page = '';
-  do {
-    const answer = await api.listReplies(parentId, page || undefined);
-    replies.push(...answer.result);
-    page = answer.next_page_token;
-  } while (page);
-  return replies;
 }
 
 /** My reply, shown at once (its event, when it comes, finds it there). */
