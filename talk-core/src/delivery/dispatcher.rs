@@ -60,10 +60,10 @@ pub(crate) struct TypingPath {
 /// What the dispatcher knows of an agent's place in a talk, for typing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Standing {
-    /// The agent has no subscription here: the dispatcher does not know.
+    /// Not known as active in the talk: the agent has no subscription here,
+    /// or is not active in it (the store tells a stranger from a former
+    /// participant).
     Unknown,
-    /// The agent is not active in the talk.
-    NotMember,
     /// Active in the talk, which is closed (`Some(true)`), open, or of a
     /// status not known here yet (`None`).
     Member { closed: Option<bool> },
@@ -351,9 +351,10 @@ impl Dispatcher {
     pub(crate) fn standing(&self, agent: &AgentId, talk: TalkId) -> Standing {
         let routes = lock(&self.routes);
         match routes.agents.get(agent) {
-            None => Standing::Unknown,
-            Some(route) if !route.talks.contains(&talk) => Standing::NotMember,
-            Some(_) => Standing::Member { closed: routes.closed.get(&talk).copied() },
+            Some(route) if route.talks.contains(&talk) => {
+                Standing::Member { closed: routes.closed.get(&talk).copied() }
+            }
+            _ => Standing::Unknown,
         }
     }
 

@@ -67,7 +67,7 @@ impl Hub {
                 }
                 rules::signals::may_type(talk_id, true, closed)
             }
-            Standing::Unknown | Standing::NotMember => {
+            Standing::Unknown => {
                 let visible = self.visible(agent, talk_id).await?;
                 let active = visible.actor(agent).active().is_some();
                 rules::signals::may_type(talk_id, active, visible.talk.status == TalkStatus::Closed)

@@ -83,9 +83,9 @@ impl Signals {
         self.started.get_or_init(|| {
             let Some(mut receiver) = lock(&self.receiver).take() else { return };
             let weak = Arc::downgrade(self);
+            let tick = self.options.tick.max(std::time::Duration::from_millis(1));
             tokio::spawn(async move {
-                let tick = weak.upgrade().map(|signals| signals.options.tick).unwrap_or_default();
-                let mut ticks = tokio::time::interval(tick.max(std::time::Duration::from_millis(1)));
+                let mut ticks = tokio::time::interval(tick);
                 ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
                 let mut heartbeat = Heartbeat::default();
                 loop {

@@ -2,10 +2,10 @@
 //! control frames besides events.
 
 use serde::{Deserialize, Serialize};
-use talk_core::{AgentId, MessageId, Scope, TalkId, Timestamp, Typing, TypingState};
+use talk_core::{AgentId, MessageId, Scope, TalkId, Typing, TypingState};
 use utoipa::ToSchema;
 
-use super::{PresenceDto, PresenceState, optional_timestamp};
+use super::PresenceDto;
 
 #[cfg(doc)]
 use super::EventFrame;
@@ -132,17 +132,9 @@ pub enum ControlFrame {
         /// `started` or `stopped`.
         state: TypingStateDto,
     },
-    /// An agent this socket follows (`presence_subscribe`) now, or as it changed.
-    Presence {
-        /// The agent.
-        agent_id: String,
-        /// `online` or `offline`.
-        status: PresenceState,
-        /// When its last WebSocket closed; `null` while online or if never connected.
-        #[serde(serialize_with = "optional_timestamp")]
-        #[schema(value_type = Option<String>, format = DateTime)]
-        tm_last_seen: Option<Timestamp>,
-    },
+    /// An agent this socket follows (`presence_subscribe`) now, or as it
+    /// changed: a `PresenceDto` with its `type`.
+    Presence(PresenceDto),
     /// A client frame the server could not use; the socket stays open.
     Error {
         /// `invalid_json`, `invalid_request`, `not_found`, `not_participant`,
@@ -164,12 +156,6 @@ impl From<&Typing> for ControlFrame {
                 TypingState::Stopped => TypingStateDto::Stopped,
             },
         }
-    }
-}
-
-impl From<PresenceDto> for ControlFrame {
-    fn from(presence: PresenceDto) -> Self {
-        Self::Presence { agent_id: presence.agent_id, status: presence.status, tm_last_seen: presence.tm_last_seen }
     }
 }
 

@@ -128,7 +128,7 @@ fn control_text(frame: &ControlFrame) -> Utf8Bytes {
 async fn forward_presence(watch: Arc<PresenceWatch>, ephemeral: mpsc::Sender<Message>) {
     loop {
         let presence = watch.next().await;
-        let frame = ControlFrame::from(PresenceDto::from(&presence));
+        let frame = ControlFrame::Presence(PresenceDto::from(&presence));
         if ephemeral.send(control(&frame)).await.is_err() {
             return;
         }
