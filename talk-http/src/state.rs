@@ -56,10 +56,13 @@ impl Options {
         self
     }
 
-    /// How many frames a WebSocket connection may have waiting to be
-    /// written (default 64). Together with the Hub's per-subscription
-    /// queue bound it bounds the memory of a slow client: when both are
-    /// full, the subscription lags and the socket closes with `4008`.
+    /// How many answers to client frames (errors, `unsubscribed`) a
+    /// WebSocket connection may have waiting to be written (default 64); a
+    /// client that sends more without reading waits. Events do not wait
+    /// here: the socket's writer reads them from the Hub's
+    /// per-subscription queues, whose bound holds the memory of a slow
+    /// client (when one is full, the subscription lags and the socket
+    /// closes with `4008`).
     pub fn outbound_frames(mut self, frames: usize) -> Self {
         self.outbound_frames = frames.max(1);
         self

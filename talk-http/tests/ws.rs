@@ -426,6 +426,47 @@ async fn single_talk_subscriptions_per_socket_are_capped_and_the_others_keep_goi
     all.subscribe("*", None).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_single_talk_subscriptions_on_one_socket_each_get_their_events_in_order() {
+    let api = api();
+    let address = api.serve().await;
+    // More talks than the writer polls in turn: it then polls through a set.
+    let mut talks = Vec::new();
+    for _ in 0..7 {
+        talks.push(talk_of(&api, "agent-id-1", &["agent-id-2"]).await);
+    }
+    let mut client = connect(address, "agent-id-2").await;
+    for talk in &talks {
+        client.subscribe(talk, None).await;
+    }
+    for round in 0..3 {
+        for talk in &talks {
+            api.send("agent-id-1", talk, &format!("{round}")).await;
+        }
+    }
+    let frames = client.take(3 * talks.len()).await;
+    for talk in &talks {
+        let texts: Vec<_> = frames.iter().filter(|f| f["talk_id"] == json!(talk)).map(|f| &f["data"]["text"]).collect();
+        assert_eq!(texts, [&json!("0"), &json!("1"), &json!("2")], "talk {talk}");
+    }
+    // One unsubscribed and one left: the others keep going, and neither
+    // of those two is heard again.
+    client.send(json!({"type": "unsubscribe", "talk_id": talks[0]})).await;
+    assert_eq!(client.next().await, json!({"type": "unsubscribed", "talk_id": talks[0], "reason": "request"}));
+    api.delete("agent-id-2", &format!("/v1.0/talks/{}/participants/me", talks[1])).await.ok(200);
+    let frames = client.take(3).await;
+    assert_eq!(types(&frames), ["message_created", "participant_left", "unsubscribed"]);
+    for talk in &talks {
+        api.send("agent-id-1", talk, "last").await;
+    }
+    let frames = client.take(talks.len() - 2).await;
+    let mut heard: Vec<_> = frames.iter().map(|f| f["talk_id"].as_str().expect("a talk").to_owned()).collect();
+    let mut expected = talks[2..].to_vec();
+    heard.sort();
+    expected.sort();
+    assert_eq!(heard, expected);
+}
+
 /// Connects, expecting a refusal; answers its status, `Retry-After` and body.
 async fn refused_upgrade(address: SocketAddr, agent: &str) -> (u16, Option<String>, Value) {
     let url = format!("ws://{address}/v1.0/ws?token={}", token(agent));

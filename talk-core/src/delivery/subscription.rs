@@ -2,16 +2,24 @@
 //! dispatcher, with no gap and no duplicate.
 
 use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll, ready};
 
+use futures::Stream;
 use tokio::sync::mpsc;
 
 use super::dispatcher::{Dispatcher, Registration};
 use super::{Delivery, EndReason, EndSlot, Scope, SharedEvent};
-use crate::event::EventData;
-use crate::id::{AgentId, ParticipantId};
+use crate::event::{Event, EventData};
+use crate::id::{AgentId, ParticipantId, TalkId};
 use crate::signal::SharedTyping;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
+
+/// A page of the replay being read: its events and the log's low-water
+/// mark read after them.
+type PageRead = Pin<Box<dyn Future<Output = Result<(Vec<Event>, u64), StoreError>> + Send>>;
 
 /// Where a subscription is.
 enum Phase {
@@ -24,7 +32,9 @@ enum Phase {
 }
 
 /// A stream of the events an agent sees, replayed then live. Get items with
-/// [`Subscription::next`]; dropping it unsubscribes.
+/// [`Subscription::next`], or poll it as a [`Stream`] (a socket's writer
+/// polls its subscriptions itself, with no task between); dropping it
+/// unsubscribes.
 pub struct Subscription {
     agent: AgentId,
     scope: Scope,
@@ -39,6 +49,8 @@ pub struct Subscription {
     typing: Option<mpsc::Receiver<Arc<SharedTyping>>>,
     end: Option<Arc<EndSlot>>,
     phase: Phase,
+    /// The replay's page being read, while one is.
+    reading: Option<PageRead>,
     /// Announced when the replay is done.
     after_replay: Option<Delivery>,
     buffer: VecDeque<Delivery>,
@@ -88,6 +100,7 @@ impl Subscription {
             typing: None,
             end: None,
             phase: Phase::Done,
+            reading: None,
             after_replay: None,
             buffer: VecDeque::new(),
             queued_through: 0,
@@ -147,19 +160,24 @@ impl Subscription {
 
     /// The next item: events in `seq` order, each once, with `Subscribed`
     /// after the replay, and typing frames while live (after any event
-    /// waiting); `Ended` last, then `None`.
+    /// waiting); `Ended` last, then `None`. Cancel-safe: a call dropped
+    /// before it returns loses nothing.
     pub async fn next(&mut self) -> Option<Delivery> {
+        std::future::poll_fn(|cx| self.poll_item(cx)).await
+    }
+
+    fn poll_item(&mut self, cx: &mut Context<'_>) -> Poll<Option<Delivery>> {
         loop {
             if let Some(item) = self.buffer.pop_front() {
                 if let Delivery::Event(shared) = &item {
                     self.last_seq = shared.event.seq;
                 }
-                return Some(item);
+                return Poll::Ready(Some(item));
             }
             match self.phase {
-                Phase::Done => return None,
-                Phase::Replay { after, until } => self.replay_page(after, until).await,
-                Phase::Live => self.receive().await,
+                Phase::Done => return Poll::Ready(None),
+                Phase::Replay { after, until } => ready!(self.poll_replay(cx, after, until)),
+                Phase::Live => ready!(self.poll_live(cx)),
             }
         }
     }
@@ -192,31 +210,30 @@ impl Subscription {
         }
     }
 
-    async fn replay_page(&mut self, after: u64, until: u64) {
+    /// Reads the replay's next page into `buffer` (or moves on to live).
+    fn poll_replay(&mut self, cx: &mut Context<'_>, after: u64, until: u64) -> Poll<()> {
         if after >= until {
             if self.receiver.is_none() {
                 // A replay-only subscription that did not meet the agent's
                 // own `participant_left` (the log was pruned): it ends anyway.
                 self.finish(EndReason::Left);
-                return;
+                return Poll::Ready(());
             }
             self.phase = Phase::Live;
             if let Some(announce) = self.after_replay.take() {
                 self.buffer.push_back(announce);
             }
-            return;
+            return Poll::Ready(());
         }
-        let talk = match self.scope {
-            Scope::Talk(talk) => Some(talk),
-            Scope::All => None,
-        };
-        let page = match self.store.agent_events(&self.agent, talk, after, self.page).await {
-            // Read the low-water mark after the page: if retention pruned
-            // past `after` before the page was read, the page may skip
-            // events; then the mark is past `after` too.
-            Ok(events) => self.store.low_water_mark().await.map(|low_water| (events, low_water)),
-            Err(error) => Err(error),
-        };
+        let reading = self.reading.get_or_insert_with(|| {
+            let talk = match self.scope {
+                Scope::Talk(talk) => Some(talk),
+                Scope::All => None,
+            };
+            read_page(self.store.clone(), self.agent.clone(), talk, after, self.page)
+        });
+        let page = ready!(reading.as_mut().poll(cx));
+        self.reading = None;
         match page {
             Ok((_, low_water)) if low_water > after => self.resync(until),
             Ok((events, _)) => {
@@ -230,7 +247,7 @@ impl Subscription {
                     }
                     self.push_event(Arc::new(SharedEvent::new(event)));
                     if matches!(self.phase, Phase::Done) {
-                        return;
+                        return Poll::Ready(());
                     }
                 }
                 self.phase = Phase::Replay { after: next, until };
@@ -240,6 +257,7 @@ impl Subscription {
                 self.finish(EndReason::Unavailable { resume_after });
             }
         }
+        Poll::Ready(())
     }
 
     /// The replay found events it needed pruned: the subscriber resyncs
@@ -256,21 +274,30 @@ impl Subscription {
         }
     }
 
-    async fn receive(&mut self) {
+    /// Takes what the dispatcher sent into `buffer`: an event first, else a
+    /// typing frame.
+    fn poll_live(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         let Some(receiver) = self.receiver.as_mut() else {
             self.phase = Phase::Done;
-            return;
+            return Poll::Ready(());
         };
-        let received = match self.typing.as_mut() {
-            Some(typing) => tokio::select! {
-                biased;
-                event = receiver.recv() => event,
-                Some(typing) = typing.recv() => {
-                    self.buffer.push_back(Delivery::Typing(typing));
-                    return;
-                }
-            },
-            None => receiver.recv().await,
+        let received = match receiver.poll_recv(cx) {
+            Poll::Ready(received) => received,
+            Poll::Pending => {
+                return match self.typing.as_mut().map(|typing| typing.poll_recv(cx)) {
+                    Some(Poll::Ready(Some(typing))) => {
+                        self.buffer.push_back(Delivery::Typing(typing));
+                        Poll::Ready(())
+                    }
+                    // The typing queue is gone with its dispatcher: events
+                    // tell the rest.
+                    Some(Poll::Ready(None)) => {
+                        self.typing = None;
+                        Poll::Pending
+                    }
+                    Some(Poll::Pending) | None => Poll::Pending,
+                };
+            }
         };
         match received {
             Some(shared) => self.push_event(shared),
@@ -285,7 +312,27 @@ impl Subscription {
                 }
             }
         }
+        Poll::Ready(())
     }
+}
+
+impl Stream for Subscription {
+    type Item = Delivery;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Delivery>> {
+        self.get_mut().poll_item(cx)
+    }
+}
+
+/// Reads one page of an agent's events after `after`, then the low-water
+/// mark: if retention pruned past `after` before the page was read, the
+/// page may skip events; then the mark is past `after` too.
+fn read_page(store: Arc<dyn Store>, agent: AgentId, talk: Option<TalkId>, after: u64, page: usize) -> PageRead {
+    Box::pin(async move {
+        let events = store.agent_events(&agent, talk, after, page).await?;
+        let low_water = store.low_water_mark().await?;
+        Ok((events, low_water))
+    })
 }
 
 impl Drop for Subscription {

@@ -1,40 +1,45 @@
 //! `GET /v1.0/ws`: live events over a WebSocket.
 //!
-//! One connection is three kinds of task:
+//! One connection is two tasks:
 //!
-//! - the **reader** (the connection's own task) reads client frames,
-//!   answers `subscribe` and `unsubscribe`, and owns the subscriptions;
-//! - one **forwarder** per subscription pulls from its
-//!   [`Subscription`](talk_core::Subscription) and pushes frames into the
-//!   connection's one bounded outbound queue;
-//! - the **writer** owns the socket's sending half: it writes the queue,
-//!   pings, and sends the close frame when a subscription lags.
+//! - the **reader** (the connection's own task) reads client frames and
+//!   answers them: it asks the Hub for subscriptions and hands each to the
+//!   writer, and keeps which scopes are held;
+//! - the **writer** owns the socket's sending half and the subscriptions:
+//!   it polls them itself (no task between a subscription and its socket,
+//!   so a delivered event costs one wake-up), writes what they give and the
+//!   reader's answers, pings, and sends the close frame when a subscription
+//!   lags.
 //!
-//! Typing and presence frames are ephemeral: they go through a second,
-//! small queue that the writer takes only when no event frame waits, and a
-//! typing frame that finds it full is dropped, so that a storm of typing
-//! never delays an event. Presence frames wait for room instead (the Hub's
-//! watch keeps the latest per agent meanwhile). The connection holds a
-//! presence [`Connection`](talk_core::Connection) for its life: the agent
-//! is online while it has a socket open.
+//! Typing frames come from the subscriptions, which give them only when no
+//! event waits; a typing frame the Hub finds no room for is dropped, so
+//! that a storm of typing never delays an event. Presence frames come from
+//! a small task that follows the connection's presence watch, through the
+//! reader's queue (the Hub's watch keeps the latest per agent while it is
+//! full). The connection holds a presence
+//! [`Connection`](talk_core::Connection) for its life: the agent is online
+//! while it has a socket open.
 //!
-//! Memory per connection is bounded: the outbound queue holds at most
-//! [`Options::outbound_frames`](crate::Options::outbound_frames) frames, and each
-//! subscription's queue in the Hub is bounded too. A client that does not
-//! keep up fills both; the Hub then ends the subscription as lagged and the
-//! socket closes with `4008 lagged`. The count of them is bounded too: a
-//! socket holds at most
+//! Memory per connection is bounded: the writer reads a subscription only
+//! when the socket took what came before, so a client that does not keep
+//! up fills its subscriptions' queues in the Hub, which are bounded; the
+//! Hub then ends the subscription as lagged and the socket closes with
+//! `4008 lagged`. The reader's answers and the presence frames wait in a
+//! queue of at most
+//! [`Options::outbound_frames`](crate::Options::outbound_frames) frames.
+//! The count of subscriptions is bounded too: a socket holds at most
 //! [`Options::max_subscriptions_per_socket`](crate::Options::max_subscriptions_per_socket)
 //! single-talk subscriptions, and an agent at most
 //! [`Options::max_sockets_per_agent`](crate::Options::max_sockets_per_agent)
 //! sockets on this node (`slots`).
 //!
 //! And it is small while idle: what the tasks tell each other besides
-//! frames (the close frame, the subscriptions that ended by themselves,
-//! whether the peer was heard) sits in one small shared `Signals`, not in
-//! channels, each of which would hold a block of 32 slots (1–2 KiB) from the
-//! start for a message or two in the connection's life.
+//! frames (the subscriptions that ended by themselves, whether the peer was
+//! heard) sits in one small shared `Signals`, not in channels, each of
+//! which would hold a block of 32 slots (1–2 KiB) from the start for a
+//! message or two in the connection's life.
 
+mod live;
 mod slots;
 
 use std::collections::HashMap;
@@ -48,9 +53,9 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgr
 use axum::response::Response;
 use bytes::Bytes;
 use futures::stream::{SplitSink, SplitStream};
-use futures::{SinkExt, StreamExt};
-use talk_core::{AgentId, Delivery, EndReason, Hub, MessageId, PresenceWatch, Scope, Subscription, TalkId};
-use tokio::sync::{Notify, mpsc};
+use futures::{FutureExt, SinkExt, StreamExt};
+use talk_core::{AgentId, Delivery, EndReason, Hub, MessageId, PresenceWatch, Scope, TalkId};
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, timeout};
 
@@ -62,6 +67,7 @@ use crate::extract::{Document, NoQuery, parse_json};
 use crate::rate_limit::Limiter;
 use crate::state::{AppState, Options};
 
+use self::live::{Item, Live, Served};
 use self::slots::SocketSlot;
 pub(crate) use self::slots::SocketSlots;
 
@@ -73,8 +79,8 @@ const CLOSE_UNAVAILABLE: u16 = 1011;
 const CLOSE_INTERNAL: u16 = 1011;
 /// Close code when the Hub shuts down.
 const CLOSE_GOING_AWAY: u16 = 1001;
-/// Typing and presence frames a connection holds unsent.
-const EPHEMERAL_FRAMES: usize = 64;
+/// The most frames a writer feeds before it flushes.
+const BATCH_FRAMES: usize = 64;
 
 /// The frames a writer feeds before the socket is written, in bytes: the
 /// queued frames of one wake-up go out in one write (see [`write`]), up to
@@ -124,12 +130,12 @@ fn control_text(frame: &ControlFrame) -> Utf8Bytes {
     serde_json::to_string(frame).unwrap_or_default().into()
 }
 
-/// Pushes the presence a watch gives into the connection's ephemeral queue.
-async fn forward_presence(watch: Arc<PresenceWatch>, ephemeral: mpsc::Sender<Message>) {
+/// Hands the presence a watch gives to the writer.
+async fn forward_presence(watch: Arc<PresenceWatch>, outbound: mpsc::Sender<Outbound>) {
     loop {
-        let presence = watch.next().await;
-        let frame = ControlFrame::Presence(PresenceDto::from(&presence));
-        if ephemeral.send(control(&frame)).await.is_err() {
+        let update = watch.next().await;
+        let frame = ControlFrame::Presence(PresenceDto::from(&update));
+        if outbound.send(Outbound::Frame(control(&frame))).await.is_err() {
             return;
         }
     }
@@ -146,13 +152,6 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 /// What a connection's tasks tell each other besides frames.
 #[derive(Default)]
 struct Signals {
-    /// The close frame the writer is to send; the first one asked for wins.
-    close: Mutex<Option<CloseFrame>>,
-    /// Wakes the writer when `close` is set.
-    closing: Notify,
-    /// Whether `close` is set: read by the writer before each frame, so
-    /// that it polls `closing` only while it waits.
-    close_asked: AtomicBool,
     /// Subscriptions that ended by themselves, as `(scope, generation)`:
     /// the reader forgets them before it handles the next client frame.
     ended: Mutex<Vec<(Scope, u64)>>,
@@ -160,69 +159,110 @@ struct Signals {
     heard: AtomicBool,
 }
 
-/// What a forwarder uses.
-#[derive(Clone)]
-struct Outlets {
-    out: mpsc::Sender<Message>,
-    /// Typing and presence frames: taken after `out`.
-    ephemeral: mpsc::Sender<Message>,
+/// What the reader hands the writer, in order.
+enum Outbound {
+    /// An answer to a client frame, or a presence frame.
+    Frame(Message),
+    /// A subscription to serve from now on. Boxed: the queue's slots are
+    /// as large as its largest item, and a subscription is large.
+    Subscribe(Box<Served>),
+    /// The end of the subscription to `scope` (if it is still served), then
+    /// the `unsubscribed` answer: none of its frames follows the answer.
+    Unsubscribe(Scope),
+}
+
+/// What the writer does next.
+enum Step {
+    /// Sends a frame.
+    Send(Message),
+    /// Nothing to send (a subscription ended, an unsubscribe of nothing).
+    Skip,
+    /// Sends this close frame and stops.
+    Close(CloseFrame),
+}
+
+fn close(code: u16, reason: &'static str) -> Step {
+    Step::Close(CloseFrame { code, reason: Utf8Bytes::from_static(reason) })
+}
+
+/// Where the writer's frames come from.
+struct Sources {
+    /// The subscriptions.
+    live: Live,
+    outbound: mpsc::Receiver<Outbound>,
     signals: Arc<Signals>,
 }
 
-impl Outlets {
-    fn close(&self, code: u16, reason: &'static str) {
-        // The first reason wins; the writer closes once.
-        let mut close = lock(&self.signals.close);
-        if close.is_none() {
-            *close = Some(CloseFrame { code, reason: Utf8Bytes::from_static(reason) });
-            drop(close);
-            self.signals.close_asked.store(true, Ordering::Release);
-            self.signals.closing.notify_one();
+impl Sources {
+    /// Waits for the next step; `None` when the reader is gone.
+    async fn next(&mut self) -> Option<Step> {
+        enum Ready {
+            Live(Item),
+            Outbound(Option<Outbound>),
+        }
+        // The reader's first: a flood of events never holds back an answer.
+        let ready = tokio::select! {
+            biased;
+            outbound = self.outbound.recv() => Ready::Outbound(outbound),
+            Some(item) = self.live.next(), if !self.live.is_empty() => Ready::Live(item),
+        };
+        Some(match ready {
+            Ready::Live(item) => self.delivery_step(item),
+            Ready::Outbound(outbound) => self.outbound_step(outbound?),
+        })
+    }
+
+    /// The next step that is ready now, without waiting: the events first
+    /// (the reader's are taken at least once a wake-up by `next`).
+    fn ready(&mut self) -> Option<Step> {
+        if let Some(Some(item)) = self.live.next().now_or_never() {
+            return Some(self.delivery_step(item));
+        }
+        self.outbound.try_recv().ok().map(|outbound| self.outbound_step(outbound))
+    }
+
+    fn outbound_step(&mut self, outbound: Outbound) -> Step {
+        match outbound {
+            Outbound::Frame(message) => Step::Send(message),
+            Outbound::Subscribe(served) => {
+                self.live.push(*served);
+                Step::Skip
+            }
+            Outbound::Unsubscribe(scope) => {
+                // Not served (a repeat): answered the same way.
+                self.live.remove(scope);
+                let frame = ControlFrame::Unsubscribed { talk_id: scope, reason: UnsubscribeReason::Request };
+                Step::Send(control(&frame))
+            }
         }
     }
-}
 
-/// Pushes one subscription's items into the connection's queue, in order.
-async fn forward(mut subscription: Subscription, scope: Scope, generation: u64, outlets: Outlets) {
-    while let Some(item) = subscription.next().await {
-        let frame = match item {
+    fn delivery_step(&mut self, (scope, generation, delivery): Item) -> Step {
+        let frame = match delivery {
             // Encoded once per event, by the first socket that sends it.
             Delivery::Event(shared) => match shared.encoded(&WireFormat) {
-                Ok(text) => Message::Text(text),
+                Ok(text) => return Step::Send(Message::Text(text)),
                 // Counted and logged by the format: close rather than skip
                 // the event; the client resumes before it.
-                Err(_) => return outlets.close(CLOSE_INTERNAL, "internal"),
+                Err(_) => return close(CLOSE_INTERNAL, "internal"),
             },
+            // Encoded once per frame.
             Delivery::Typing(shared) => {
-                // Encoded once per frame; dropped when the queue is full.
-                let text = shared.encoded(|typing| control_text(&ControlFrame::from(typing)));
-                let _ = outlets.ephemeral.try_send(Message::Text(text));
-                continue;
+                return Step::Send(Message::Text(shared.encoded(|typing| control_text(&ControlFrame::from(typing)))));
             }
-            Delivery::Subscribed { seq } => control(&ControlFrame::Subscribed { talk_id: scope, seq }),
-            Delivery::ResyncRequired { seq } => control(&ControlFrame::ResyncRequired { talk_id: scope, seq }),
+            Delivery::Subscribed { seq } => ControlFrame::Subscribed { talk_id: scope, seq },
+            Delivery::ResyncRequired { seq } => ControlFrame::ResyncRequired { talk_id: scope, seq },
             Delivery::Ended(EndReason::Left) => {
                 // Forget the subscription before the client can hear it ended,
                 // so that a subscribe right after is not refused.
-                lock(&outlets.signals.ended).push((scope, generation));
-                let frame = ControlFrame::Unsubscribed { talk_id: scope, reason: UnsubscribeReason::Left };
-                let _ = outlets.out.send(control(&frame)).await;
-                return;
+                lock(&self.signals.ended).push((scope, generation));
+                ControlFrame::Unsubscribed { talk_id: scope, reason: UnsubscribeReason::Left }
             }
-            Delivery::Ended(EndReason::Lagged { .. }) => return outlets.close(CLOSE_LAGGED, "lagged"),
-            Delivery::Ended(EndReason::Unavailable { .. }) => return outlets.close(CLOSE_UNAVAILABLE, "unavailable"),
-            Delivery::Ended(EndReason::Shutdown) => return outlets.close(CLOSE_GOING_AWAY, "shutdown"),
+            Delivery::Ended(EndReason::Lagged { .. }) => return close(CLOSE_LAGGED, "lagged"),
+            Delivery::Ended(EndReason::Unavailable { .. }) => return close(CLOSE_UNAVAILABLE, "unavailable"),
+            Delivery::Ended(EndReason::Shutdown) => return close(CLOSE_GOING_AWAY, "shutdown"),
         };
-        // Straight into the queue when it has room (no await); else wait
-        // for the writer to make some.
-        let frame = match outlets.out.try_send(frame) {
-            Ok(()) => continue,
-            Err(mpsc::error::TrySendError::Full(frame)) => frame,
-            Err(mpsc::error::TrySendError::Closed(_)) => return,
-        };
-        if outlets.out.send(frame).await.is_err() {
-            return;
-        }
+        Step::Send(control(&frame))
     }
 }
 
@@ -234,74 +274,70 @@ enum WriterEnd {
     Dropped,
 }
 
-/// Writes the outbound queue, pings, and closes. Whatever is queued when
+/// Writes what the sources give, pings, and closes. Whatever is ready when
 /// the writer wakes goes out together: each frame is fed to the socket's
 /// write buffer, then one flush writes them all.
-async fn write(
-    mut sink: SplitSink<WebSocket, Message>,
-    mut out: mpsc::Receiver<Message>,
-    mut ephemeral: mpsc::Receiver<Message>,
-    signals: Arc<Signals>,
-    interval: Duration,
-) -> WriterEnd {
+async fn write(mut sink: SplitSink<WebSocket, Message>, mut sources: Sources, interval: Duration) -> WriterEnd {
     let patience = interval * 2;
     let mut ping = tokio::time::interval_at(Instant::now() + interval, interval);
     ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut ping_outstanding = false;
-    // Waited on from the start, not made anew per frame: a close asked for
-    // before it is first polled is kept by `Notify` as a permit.
-    let closing = signals.closing.notified();
-    tokio::pin!(closing);
     loop {
-        let message = tokio::select! {
+        let first = tokio::select! {
             biased;
-            // A queued frame first while no close is asked: polling
-            // `closing` (a lock) for every frame costs more than the frame's
-            // own queue hop.
-            message = out.recv(), if !signals.close_asked.load(Ordering::Acquire) => match message {
-                Some(message) => message,
+            step = sources.next() => match step {
+                Some(step) => step,
                 None => return WriterEnd::Dropped,
             },
-            () = &mut closing => {
-                let frame = lock(&signals.close).take();
-                let _ = timeout(patience, sink.send(Message::Close(frame))).await;
-                return WriterEnd::Closed;
-            }
             _ = ping.tick() => {
                 // Nothing heard from the peer since the last ping: it is gone.
-                if ping_outstanding && !signals.heard.load(Ordering::Acquire) {
+                if ping_outstanding && !sources.signals.heard.load(Ordering::Acquire) {
                     return WriterEnd::Dropped;
                 }
-                signals.heard.store(false, Ordering::Release);
+                sources.signals.heard.store(false, Ordering::Release);
                 ping_outstanding = true;
-                Message::Ping(Bytes::new())
+                Step::Send(Message::Ping(Bytes::new()))
             }
-            // Typing and presence only when no event frame waits.
-            Some(message) = ephemeral.recv(), if !signals.close_asked.load(Ordering::Acquire) => message,
         };
         let written = timeout(patience, async {
-            sink.feed(message).await?;
-            while let Ok(queued) = out.try_recv() {
-                sink.feed(queued).await?;
+            let mut step = Some(first);
+            let mut fed = 0;
+            while let Some(next) = step {
+                match next {
+                    Step::Send(message) => {
+                        sink.feed(message).await?;
+                        fed += 1;
+                    }
+                    Step::Skip => {}
+                    Step::Close(frame) => {
+                        sink.flush().await?;
+                        return Ok(Some(frame));
+                    }
+                }
+                step = if fed < BATCH_FRAMES { sources.ready() } else { None };
             }
-            while let Ok(queued) = ephemeral.try_recv() {
-                sink.feed(queued).await?;
-            }
-            sink.flush().await
+            sink.flush().await.map(|()| None)
         });
         match written.await {
-            Ok(Ok(())) => {}
+            Ok(Ok(None)) => {}
+            Ok(Ok(Some(frame))) => {
+                let _ = timeout(patience, sink.send(Message::Close(Some(frame)))).await;
+                return WriterEnd::Closed;
+            }
             _ => return WriterEnd::Dropped,
         }
     }
 }
 
-/// The reader's state: the subscriptions of the connection.
+/// The reader's state: which scopes the connection holds.
 struct Connection {
     hub: Hub,
     agent: AgentId,
-    outlets: Outlets,
-    subscriptions: HashMap<Scope, (u64, JoinHandle<()>)>,
+    /// To the writer.
+    outbound: mpsc::Sender<Outbound>,
+    signals: Arc<Signals>,
+    /// The scopes held, each with the generation of its subscription.
+    subscriptions: HashMap<Scope, u64>,
     generation: u64,
     /// The most single-talk subscriptions the connection may hold.
     max_subscriptions: usize,
@@ -314,7 +350,7 @@ struct Connection {
 
 impl Connection {
     async fn reply(&self, message: Message) {
-        let _ = self.outlets.out.send(message).await;
+        let _ = self.outbound.send(Outbound::Frame(message)).await;
     }
 
     /// Handles one client message; answers whether to go on reading.
@@ -359,23 +395,18 @@ impl Connection {
             Ok(subscription) => {
                 self.generation += 1;
                 let generation = self.generation;
-                let task = tokio::spawn(forward(subscription, scope, generation, self.outlets.clone()));
-                self.subscriptions.insert(scope, (generation, task));
+                self.subscriptions.insert(scope, generation);
+                let served = Box::new(Served { scope, generation, subscription });
+                let _ = self.outbound.send(Outbound::Subscribe(served)).await;
             }
             Err(error) => self.reply(error_frame(&ApiError::from(error))).await,
         }
     }
 
     async fn unsubscribe(&mut self, scope: Scope) {
-        // Not subscribed: a repeat, answered the same way.
-        if let Some((_, task)) = self.subscriptions.remove(&scope) {
-            task.abort();
-            // Wait until the forwarder is gone, so that none of its frames
-            // follows the answer.
-            let _ = task.await;
-        }
-        let frame = ControlFrame::Unsubscribed { talk_id: scope, reason: UnsubscribeReason::Request };
-        self.reply(control(&frame)).await;
+        // The writer ends the subscription and answers (a repeat too).
+        self.subscriptions.remove(&scope);
+        let _ = self.outbound.send(Outbound::Unsubscribe(scope)).await;
     }
 
     /// Typing (or its stop) in a talk that a subscription of this socket
@@ -403,25 +434,22 @@ impl Connection {
             return self.reply(error_frame(&ApiError::from(error))).await;
         }
         if self.presence.is_none() {
-            let task = tokio::spawn(forward_presence(watch.clone(), self.outlets.ephemeral.clone()));
+            let task = tokio::spawn(forward_presence(watch.clone(), self.outbound.clone()));
             self.presence = Some((watch, task));
         }
     }
 
     /// Forgets the subscriptions whose forwarders ended by themselves.
     fn forget_ended(&mut self) {
-        let ended = std::mem::take(&mut *lock(&self.outlets.signals.ended));
+        let ended = std::mem::take(&mut *lock(&self.signals.ended));
         for (scope, generation) in ended {
-            if self.subscriptions.get(&scope).is_some_and(|(current, _)| *current == generation) {
+            if self.subscriptions.get(&scope) == Some(&generation) {
                 self.subscriptions.remove(&scope);
             }
         }
     }
 
     fn stop(&mut self) {
-        for (_, (_, task)) in self.subscriptions.drain() {
-            task.abort();
-        }
         if let Some((_, task)) = self.presence.take() {
             task.abort();
         }
@@ -438,16 +466,17 @@ async fn run(
     limiter: Option<Arc<Limiter>>,
 ) {
     let (sink, mut stream) = socket.split();
-    let (out, out_rx) = mpsc::channel(options.outbound_frames);
-    let (ephemeral, ephemeral_rx) = mpsc::channel(EPHEMERAL_FRAMES);
+    let (outbound, outbound_rx) = mpsc::channel(options.outbound_frames);
     let signals = Arc::new(Signals { heard: AtomicBool::new(true), ..Signals::default() });
-    let mut writer = tokio::spawn(write(sink, out_rx, ephemeral_rx, signals.clone(), options.ping_interval));
+    let sources = Sources { live: Live::new(), outbound: outbound_rx, signals: signals.clone() };
+    let mut writer = tokio::spawn(write(sink, sources, options.ping_interval));
     // The agent is online while it holds this.
     let online = hub.connect(&agent);
     let mut connection = Connection {
         hub,
         agent,
-        outlets: Outlets { out, ephemeral, signals: signals.clone() },
+        outbound,
+        signals: signals.clone(),
         subscriptions: HashMap::new(),
         generation: 0,
         max_subscriptions: options.max_subscriptions_per_socket,
