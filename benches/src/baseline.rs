@@ -153,9 +153,10 @@ fn values(row: &rusqlite::Row<'_>, columns: usize) -> rusqlite::Result<Vec<Value
 /// (talk row, the sender's records), then one `BEGIN IMMEDIATE … COMMIT`
 /// holding, per send, a savepoint with the two guard selects, the next
 /// `seq`, the message insert and the event insert (its payload encoded as
-/// JSON, as the store does), and the message's search index entry (its
-/// words folded by talk-core, into the store's FTS5 table). One send per
-/// transaction for row 1, 64 for row 2.
+/// JSON, as the store does); then, after the savepoints, the search index
+/// entries of the sends (their words folded by talk-core, into the store's
+/// FTS5 table), as the store writes them. One send per transaction for
+/// row 1, 64 for row 2.
 pub struct SqliteSends {
     conn: Connection,
     talk: TalkId,
@@ -217,6 +218,7 @@ impl SqliteSends {
         let conn = &self.conn;
         let talk_key = self.talk.0.as_bytes().to_vec();
         conn.prepare_cached(sql::BEGIN)?.execute([])?;
+        let mut index_entries = Vec::with_capacity(count);
         for (sender, version, record) in decided {
             conn.prepare_cached(sql::SAVEPOINT)?.execute([])?;
             let stored: i64 = conn.prepare_cached(sql::TALK_VERSION)?.query_row([&talk_key], |r| r.get(0))?;
@@ -271,8 +273,7 @@ impl SqliteSends {
             ])?;
             conn.prepare_cached(sql::SET_READ_MARKER)?.execute(params![&record, seq, nanos])?;
             if self.index {
-                let words = talk_core::text::index_text(&message.text);
-                conn.prepare_cached(sql::INDEX_MESSAGE_WORDS)?.execute(params![seq, words])?;
+                index_entries.push((seq, talk_core::text::index_text(&message.text)));
             }
             let data = EventData::MessageCreated(message);
             conn.prepare_cached(sql::INSERT_EVENT)?.execute(params![
@@ -284,6 +285,9 @@ impl SqliteSends {
                 serde_json::to_string(&data)?,
             ])?;
             conn.prepare_cached(sql::RELEASE)?.execute([])?;
+        }
+        for (seq, words) in index_entries {
+            conn.prepare_cached(sql::INDEX_MESSAGE_WORDS)?.execute(params![seq, words])?;
         }
         conn.prepare_cached(sql::COMMIT)?.execute([])?;
         Ok(())

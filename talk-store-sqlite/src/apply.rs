@@ -128,14 +128,49 @@ pub(crate) fn unix_millis() -> i64 {
     i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX)
 }
 
+/// A change to the search index (`message_search`), by the message's `seq`.
+///
+/// A change set does not write the index inside its savepoint: it lists its
+/// changes here, and the writer writes those of the applied change sets, in
+/// order, after the batch's last savepoint and before its `COMMIT`
+/// ([`write_search_index`]). FTS5 flushes its pending terms to a new
+/// segment of the index at every savepoint, so writing inside them made a
+/// segment (and its merges) per message; after them, a batch makes one.
+/// Nothing of the batch reads the index before its commit.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum SearchChange {
+    /// Index the message's words (`talk_core::text::index_text`, not empty).
+    Index { seq: i64, words: String },
+    /// Remove the message from the index (none is fine).
+    Unindex { seq: i64 },
+}
+
+/// Writes a batch's search index changes, in order.
+pub(crate) fn write_search_index(conn: &Connection, changes: &[SearchChange]) -> Result<(), Error> {
+    for change in changes {
+        match change {
+            SearchChange::Index { seq, words } => {
+                conn.prepare_cached(sql::INDEX_MESSAGE_WORDS)?.execute(params![seq, words])?;
+            }
+            SearchChange::Unindex { seq } => {
+                conn.prepare_cached(sql::UNINDEX_MESSAGE)?.execute([seq])?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Checks the guards, numbers the events, applies the writes and appends
-/// the events, in that order, on `conn` inside the change set's savepoint.
+/// the events, in that order, on `conn` inside the change set's savepoint;
+/// adds its changes to the search index to `search`, for the writer to
+/// write once the batch's change sets are applied.
 /// `index` is the change set's place in its batch, for the fail points.
 pub(crate) fn apply(
     conn: &Connection,
     faults: &Faults,
     index: usize,
     changes: ChangeSet,
+    search: &mut Vec<SearchChange>,
 ) -> Result<Vec<Event>, Refusal> {
     for guard in &changes.guards {
         check(conn, guard)?;
@@ -145,7 +180,7 @@ pub(crate) fn apply(
     let ResolvedChangeSet { writes, events, .. } = changes.resolve(first_seq).map_err(Error::from)?;
     fail_point!(faults, conn, index, AfterWrite(0))?;
     for (k, change) in writes.iter().enumerate() {
-        write(conn, change)?;
+        write(conn, change, search)?;
         fail_point!(faults, conn, index, AfterWrite(k + 1))?;
     }
     for (k, event) in events.iter().enumerate() {
@@ -196,7 +231,7 @@ fn change_one(conn: &Connection, statement: &str, params: impl rusqlite::Params)
     }
 }
 
-fn write(conn: &Connection, write: &Write) -> Result<(), Refusal> {
+fn write(conn: &Connection, write: &Write, search: &mut Vec<SearchChange>) -> Result<(), Refusal> {
     match write {
         Write::InsertTalk(t) => {
             let pair = t.direct_pair.as_ref().map(|p| p.agents());
@@ -317,7 +352,7 @@ fn write(conn: &Connection, write: &Write) -> Result<(), Refusal> {
             }
             let words = talk_core::text::index_text(&m.text);
             if m.kind == MessageKind::Normal && !m.is_deleted() && !words.is_empty() {
-                conn.prepare_cached(sql::INDEX_MESSAGE_WORDS)?.execute(params![num(m.seq)?, words])?;
+                search.push(SearchChange::Index { seq: num(m.seq)?, words });
             }
         }
         Write::UpdateMessage(m) => {
@@ -344,11 +379,12 @@ fn write(conn: &Connection, write: &Write) -> Result<(), Refusal> {
                 ],
             )?;
             // The search index follows the text: the old words go, the new
-            // ones (none once deleted) come, by the stored `seq` and kind.
-            conn.prepare_cached(sql::UNINDEX_MESSAGE)?.execute([id(&m.id.0)])?;
+            // ones (none once deleted, none for a system message) come, by
+            // the stored `seq` and kind.
+            search.push(SearchChange::Unindex { seq });
             let words = talk_core::text::index_text(&m.text);
-            if !words.is_empty() {
-                conn.prepare_cached(sql::REINDEX_MESSAGE)?.execute(params![id(&m.id.0), words])?;
+            if kind == MessageKind::Normal && !m.is_deleted() && !words.is_empty() {
+                search.push(SearchChange::Index { seq, words });
             }
             if kind == MessageKind::Normal {
                 keep_mentions(conn, talk, author.as_ref(), seq, &before, &m.mentions)?;

@@ -116,13 +116,8 @@ pub(crate) const UPDATE_MESSAGE: &str = "UPDATE messages SET text = ?2, medias =
 /// The search index of a message: `?1` its `seq`, `?2` its words
 /// (`talk_core::text::index_text`, not empty).
 pub(crate) const INDEX_MESSAGE_WORDS: &str = "INSERT INTO message_search (rowid, words) VALUES (?1, ?2)";
-/// Removes a message (`?1`, its id) from the search index; none is fine.
-pub(crate) const UNINDEX_MESSAGE: &str =
-    "DELETE FROM message_search WHERE rowid = (SELECT seq FROM messages WHERE id = ?1)";
-/// Indexes an updated message (`?1`, its id) with its words `?2` when it is
-/// a normal message that is not deleted.
-pub(crate) const REINDEX_MESSAGE: &str = "INSERT INTO message_search (rowid, words) \
-     SELECT seq, ?2 FROM messages WHERE id = ?1 AND kind = 'normal' AND tm_delete IS NULL";
+/// Removes a message (`?1`, its `seq`) from the search index; none is fine.
+pub(crate) const UNINDEX_MESSAGE: &str = "DELETE FROM message_search WHERE rowid = ?1";
 /// Every message the search index holds, for the migration that creates it.
 pub(crate) const MESSAGES_TO_INDEX: &str =
     "SELECT seq, text FROM messages WHERE kind = 'normal' AND tm_delete IS NULL ORDER BY seq";

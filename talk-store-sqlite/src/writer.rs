@@ -13,7 +13,8 @@
 //! A batch: `BEGIN IMMEDIATE`; for each change set, a savepoint in which
 //! it is applied ([`crate::apply`]), then `RELEASE` — or `ROLLBACK TO` when
 //! it is refused or fails, which undoes it and its `seq` values and fails
-//! only its caller; `COMMIT`; then, and only then, publish the new head and
+//! only its caller; the search index changes of the applied change sets
+//! (after the savepoints: see [`apply::SearchChange`]); `COMMIT`; then, and only then, publish the new head and
 //! answer every caller. When an error has rolled back the whole transaction
 //! (SQLite does that for some I/O, full disk and memory errors:
 //! `is_autocommit()` tells), nobody of the batch is acknowledged: each
@@ -314,9 +315,11 @@ impl Writer {
         }
         let mut results = Vec::with_capacity(entries.len());
         let mut head = None;
+        let mut search = Vec::new();
         for (index, entry) in entries.into_iter().enumerate() {
+            let mut its_search = Vec::new();
             let result = self.in_savepoint(|conn, faults| match entry {
-                Entry::Apply(changes) => apply::apply(conn, faults, index, changes),
+                Entry::Apply(changes) => apply::apply(conn, faults, index, changes, &mut its_search),
                 Entry::Prune(through) => apply::prune(conn, through),
                 Entry::Hold(holder, position, expires_at) => apply::hold(conn, &holder, position, expires_at),
                 Entry::Release(holder) => apply::release(conn, &holder),
@@ -326,6 +329,7 @@ impl Writer {
             });
             match result {
                 Ok(events) => {
+                    search.append(&mut its_search);
                     head = events.last().map(|e| e.seq).or(head);
                     results.push(Ok(events));
                 }
@@ -348,6 +352,11 @@ impl Writer {
                     results.push(Err(refusal));
                 }
             }
+        }
+        // The search index of the applied change sets, outside their
+        // savepoints: one FTS5 segment for the batch (see `SearchChange`).
+        if let Err(error) = apply::write_search_index(&self.conn, &search) {
+            return Err(self.abandon(error));
         }
         if let Err(error) = fail_point!(self.shared.faults, &self.conn, 0, BeforeCommit) {
             return Err(self.abandon(error));

@@ -252,6 +252,65 @@ async fn queued_change_sets_commit_in_one_batch_and_a_refused_one_fails_alone() 
     assert_eq!(log.iter().map(|e| e.seq).collect::<Vec<_>>(), (1..next).collect::<Vec<_>>());
 }
 
+/// The texts the search for `q` finds, newest first, as `alice` sees them.
+async fn found(store: &SqliteStore, q: &str) -> Vec<String> {
+    let query = talk_core::store::SearchQuery::text(q);
+    let hits = store.search_messages(&agent("alice"), &query, None, 50, 3).await.expect("a search");
+    hits.into_iter().map(|m| m.text).collect()
+}
+
+/// A batch writes the search index of its applied change sets once they
+/// are all applied: what each indexes, in their order (a message sent then
+/// edited, and one sent then deleted, in the same batch), and nothing of a
+/// refused one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_indexes_what_its_applied_change_sets_index_in_order() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (store, talk, _) = store_with_talk(&dir).await;
+    let alice = agent("alice");
+    let kept = builders::message(talk, &alice, "harbour kept");
+    let edited = builders::message(talk, &alice, "harbour before edit");
+    let deleted = builders::message(talk, &alice, "harbour deleted");
+    let refused = talk_core::Message { text: "harbour refused zanzibar".to_owned(), ..kept.clone() };
+    let now = builders::at(5);
+    let batch = [
+        ChangeSetBuilder::new().insert_message(&kept).build(),
+        ChangeSetBuilder::new().insert_message(&edited).build(),
+        ChangeSetBuilder::new().insert_message(&deleted).build(),
+        // The id of `kept`: refused, with the words it would index.
+        ChangeSetBuilder::new().insert_message(&refused).build(),
+        ChangeSetBuilder::new().update_message(&builders::edited(&edited, "harbour after edit", now)).build(),
+        ChangeSetBuilder::new().delete_message(&builders::tombstone(&deleted, now)).build(),
+        send(talk, "harbour last"),
+    ];
+    let fail_points = store.fail_points();
+    let batches = Batches::record(&fail_points);
+    let hold = fail_points.hold_writer();
+    let mut calls = Vec::new();
+    for (k, changes) in batch.into_iter().enumerate() {
+        calls.push(spawn_apply(&store, changes));
+        wait_pending(&fail_points, k + 1).await;
+    }
+    drop(hold);
+    for (k, call) in calls.into_iter().enumerate() {
+        let result = call.await.expect("task");
+        if k == 3 {
+            assert!(matches!(result, Err(StoreError::Conflict(Conflict::MessageIdTaken))), "{k}: {result:?}");
+        } else {
+            result.unwrap_or_else(|e| panic!("{k}: {e}"));
+        }
+    }
+    assert_eq!(batches.sizes(), [(7, true)], "one batch");
+    assert_eq!(found(&store, "harbour").await, ["harbour last", "harbour after edit", "harbour kept"]);
+    assert_eq!(found(&store, "edit").await, ["harbour after edit"]);
+    assert!(found(&store, "before").await.is_empty(), "the words before the edit are gone");
+    assert!(found(&store, "deleted").await.is_empty(), "a deleted message is not found");
+    assert!(found(&store, "zanzibar").await.is_empty(), "nothing of the refused change set");
+    // The next batches index as before.
+    store.apply(send(talk, "harbour after the batch")).await.expect("send");
+    assert_eq!(found(&store, "harbour").await.len(), 4);
+}
+
 /// Three sends queued as one batch while the writer is held, the middle one
 /// meeting what `arm` arms; answers the three results.
 async fn batch_of_three(
