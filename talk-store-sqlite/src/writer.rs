@@ -14,11 +14,12 @@
 //! it is applied ([`crate::apply`]), then `RELEASE` — or `ROLLBACK TO` when
 //! it is refused or fails, which undoes it and its `seq` values and fails
 //! only its caller; the search index changes of the applied change sets
-//! (after the savepoints: see [`apply::SearchChange`]); `COMMIT`; then, and only then, publish the new head and
-//! answer every caller. When an error has rolled back the whole transaction
-//! (SQLite does that for some I/O, full disk and memory errors:
-//! `is_autocommit()` tells), nobody of the batch is acknowledged: each
-//! caller gets an error and nothing of the batch is applied.
+//! (after the savepoints: see [`apply::SearchChange`]); `COMMIT`; then, and
+//! only then, publish the new head and answer every caller. When an error
+//! has rolled back the whole transaction (SQLite does that for some I/O,
+//! full disk and memory errors: `is_autocommit()` tells), nobody of the
+//! batch is acknowledged: each caller gets an error and nothing of the
+//! batch is applied.
 //!
 //! A failed `COMMIT` is different: SQLite rolls back its transaction
 //! whatever the failure (but a busy one), yet an I/O error during the commit
