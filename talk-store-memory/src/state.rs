@@ -30,13 +30,16 @@ struct StoredMessage {
     /// first used while it had reactions.
     emoji: Vec<EmojiReactions>,
     /// The search index of the message: the folded words of its text
-    /// ([`talk_core::text::index_text`]), rewritten with the text.
+    /// ([`talk_core::text::index_text`]), rewritten with the text; empty
+    /// for a message that is not normal (search never finds one).
     words: Vec<String>,
 }
 
-/// The search index of a text: the words of `index_text`.
-fn index_words(text: &str) -> Vec<String> {
-    talk_core::text::index_text(text).split(' ').filter(|w| !w.is_empty()).map(str::to_owned).collect()
+/// The search index of a message: the words of `index_text` of its text
+/// (`text::words`, the same words). Search finds normal messages only, so
+/// the text of any other message is not indexed.
+fn index_words(message: &Message) -> Vec<String> {
+    if message.kind == MessageKind::Normal { talk_core::text::words(&message.text) } else { Vec::new() }
 }
 
 /// The reactions with one emoji to one message.
@@ -579,7 +582,7 @@ impl State {
             let mentions = message.mentions.clone();
             self.replace_mentions(talk, seq, message.agent_id.as_ref(), &[], &mentions);
         }
-        let words = index_words(&message.text);
+        let words = index_words(&message);
         self.messages.insert(id, StoredMessage { row: message, emoji: Vec::new(), words });
     }
 
@@ -605,7 +608,7 @@ impl State {
             row.tm_update = message.tm_update;
             row.tm_edit = message.tm_edit;
             row.tm_delete = message.tm_delete;
-            stored.words = index_words(&row.text);
+            stored.words = index_words(row);
         }
     }
 
