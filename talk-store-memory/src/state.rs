@@ -545,12 +545,17 @@ impl State {
     fn insert_participant(&mut self, participant: Participant) {
         let (id, talk, agent, seq) =
             (participant.id, participant.talk_id, participant.agent_id.clone(), participant.seq);
-        let tm_joined = participant.tm_joined;
+        let (tm_joined, active) = (participant.tm_joined, participant.is_active());
         self.participants.insert(id, participant);
         self.set_marker(id, seq, tm_joined);
         self.talk_participants.entry(talk).or_default().insert(seq, id);
         self.agent_records.entry(agent.clone()).or_default().entry(talk).or_default().insert(seq, id);
-        self.sync_agent_talk(talk, &agent);
+        if !active {
+            self.sync_agent_talk(talk, &agent);
+        } else if let Some(created_seq) = self.talks.get(&talk).map(|t| t.created_seq) {
+            // An active record lists its talk: no need to look for one.
+            self.agent_talks.entry(agent).or_default().insert(created_seq, talk);
+        }
     }
 
     fn update_participant(&mut self, participant: Participant) {
