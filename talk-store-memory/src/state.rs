@@ -406,7 +406,7 @@ impl State {
             self.write(write);
         }
         for event in &changes.events {
-            self.append(event.clone());
+            self.append(event);
         }
         changes.events
     }
@@ -428,7 +428,7 @@ impl State {
         }
         for event in &changes.events {
             step(done)?;
-            self.append(event.clone());
+            self.append(event);
             done += 1;
         }
         Ok(changes.events)
@@ -659,12 +659,14 @@ impl State {
         }
     }
 
-    fn append(&mut self, event: Event) {
+    /// Appends a copy of `event` to the log (the change set's events go
+    /// back to the caller too), cloned straight into its place.
+    fn append(&mut self, event: &Event) {
         self.talk_events.entry(event.talk_id).or_default().push(event.seq);
         if let EventData::MessageUpdated(m) | EventData::MessageDeleted(m) = &event.data {
             self.message_events.entry(m.id).or_default().push(event.seq);
         }
-        self.log.push(event);
+        self.log.push(event.clone());
     }
 
     // -------------------------------------------------- what check reads
