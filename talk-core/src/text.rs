@@ -14,19 +14,49 @@ use std::ops::Range;
 /// `text` folded: NFKD, combining marks dropped, lowercased. Characters that
 /// are not part of words are kept, so phrase positions survive folding.
 pub fn fold(text: &str) -> String {
+    if text.is_ascii() {
+        return text.to_ascii_lowercase();
+    }
+    fold_unicode(text)
+}
+
+/// [`fold`] character by character, for any text. On ASCII text it answers
+/// what the shortcuts of this module answer: no ASCII character decomposes
+/// or is a combining mark, each lowercases to its ASCII lowercase, and the
+/// ASCII letters and digits are the only alphanumeric ASCII characters.
+fn fold_unicode(text: &str) -> String {
     text.nfkd().filter(|c| !is_combining_mark(*c)).flat_map(char::to_lowercase).collect()
+}
+
+/// The words of ASCII text, not yet lowercased.
+fn ascii_words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty())
 }
 
 /// The folded words of `text`, in order, repeats included.
 pub fn words(text: &str) -> Vec<String> {
-    let folded = fold(text);
+    if text.is_ascii() {
+        return ascii_words(text).map(str::to_ascii_lowercase).collect();
+    }
+    let folded = fold_unicode(text);
     folded.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_owned).collect()
 }
 
 /// The folded words of `text` joined by single spaces: what a store indexes
 /// for a message body or a talk name.
 pub fn index_text(text: &str) -> String {
-    words(text).join(" ")
+    if !text.is_ascii() {
+        return words(text).join(" ");
+    }
+    let mut joined = String::with_capacity(text.len());
+    for word in ascii_words(text) {
+        if !joined.is_empty() {
+            joined.push(' ');
+        }
+        joined.push_str(word);
+    }
+    joined.make_ascii_lowercase();
+    joined
 }
 
 /// A word of a text, folded, with where it lies in the original text: what
@@ -111,6 +141,23 @@ mod tests {
         assert_eq!(words("Ångström naïve"), ["angstrom", "naive"]);
         // Compatibility forms decompose: the ligature and the full-width letters.
         assert_eq!(words("ﬁle ＡＢＣ"), ["file", "abc"]);
+    }
+
+    #[test]
+    fn ascii_text_folds_as_any_text() {
+        let every_ascii: String = (0u8..=127).map(char::from).collect();
+        let texts = [every_ascii.as_str(), "Hello,   World!", "  Deploy v2.0 -- NOW_ok\t42x ", "", "!!"];
+        for text in texts {
+            let folded = fold_unicode(text);
+            let general: Vec<String> =
+                folded.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_owned).collect();
+            assert_eq!(fold(text), folded, "{text:?}");
+            assert_eq!(words(text), general, "{text:?}");
+            assert_eq!(index_text(text), general.join(" "), "{text:?}");
+        }
+        for c in (0u8..=127).map(char::from) {
+            assert_eq!(c.is_alphanumeric(), c.is_ascii_alphanumeric(), "{c:?}");
+        }
     }
 
     #[test]

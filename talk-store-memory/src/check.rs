@@ -3,7 +3,9 @@
 //! effect of the earlier writes of the same change set. Only a change set
 //! that passes is committed, so a refused one leaves nothing behind.
 
-use foldhash::{HashMap, HashSet};
+use std::hash::Hash;
+
+use foldhash::HashMap;
 
 use talk_core::store::Conflict;
 use talk_core::store::{Guard, ResolvedChangeSet, Write};
@@ -51,30 +53,88 @@ fn check_guard(state: &State, guard: &Guard) -> Result<(), Conflict> {
 /// the remaining writes' checks need to know.
 struct Pending<'s> {
     state: &'s State,
-    talks: HashSet<TalkId>,
-    pairs: HashSet<AgentPair>,
+    talks: Few<TalkId, ()>,
+    pairs: Few<AgentPair, ()>,
     /// Records inserted or updated so far: talk, agent, active.
-    records: HashMap<ParticipantId, (TalkId, AgentId, bool)>,
+    records: Few<ParticipantId, (TalkId, AgentId, bool)>,
     /// The active record of (talk, agent), where a write changed it.
-    active: HashMap<(TalkId, AgentId), Option<ParticipantId>>,
-    messages: HashSet<MessageId>,
+    active: Few<(TalkId, AgentId), Option<ParticipantId>>,
+    messages: Few<MessageId, ()>,
     /// Reactions inserted (`true`) or deleted (`false`) so far.
-    reactions: HashMap<(MessageId, Emoji, AgentId), bool>,
+    reactions: Few<(MessageId, Emoji, AgentId), bool>,
     /// Messages whose reactions were all deleted.
-    cleared: HashSet<MessageId>,
+    cleared: Few<MessageId, ()>,
+}
+
+/// A map of what the writes of one change set touched. A command's change
+/// set touches a few rows: up to [`Few::SMALL`] entries are kept in a
+/// vector searched in order (no hashing, no table to build and drop for
+/// each change set); past that in a hash map, so that a change set of any
+/// size is checked in linear time.
+enum Few<K, V> {
+    Small(Vec<(K, V)>),
+    Large(HashMap<K, V>),
+}
+
+impl<K, V> Default for Few<K, V> {
+    fn default() -> Self {
+        Self::Small(Vec::new())
+    }
+}
+
+impl<K: Eq + Hash, V> Few<K, V> {
+    const SMALL: usize = 8;
+
+    fn get(&self, key: &K) -> Option<&V> {
+        match self {
+            Self::Small(entries) => entries.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            Self::Large(map) => map.get(key),
+        }
+    }
+
+    fn contains(&self, key: &K) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// Sets the value of `key`, replacing any value it had.
+    fn insert(&mut self, key: K, value: V) {
+        match self {
+            Self::Small(entries) => {
+                if let Some(entry) = entries.iter_mut().find(|(k, _)| *k == key) {
+                    entry.1 = value;
+                } else if entries.len() < Self::SMALL {
+                    entries.push((key, value));
+                } else {
+                    let mut map: HashMap<K, V> = std::mem::take(entries).into_iter().collect();
+                    map.insert(key, value);
+                    *self = Self::Large(map);
+                }
+            }
+            Self::Large(map) => {
+                map.insert(key, value);
+            }
+        }
+    }
+
+    fn retain(&mut self, mut keep: impl FnMut(&K) -> bool) {
+        match self {
+            Self::Small(entries) => entries.retain(|(k, _)| keep(k)),
+            Self::Large(map) => map.retain(|k, _| keep(k)),
+        }
+    }
 }
 
 impl<'s> Pending<'s> {
     fn new(state: &'s State) -> Self {
         Self {
             state,
-            talks: HashSet::default(),
-            pairs: HashSet::default(),
-            records: HashMap::default(),
-            active: HashMap::default(),
-            messages: HashSet::default(),
-            reactions: HashMap::default(),
-            cleared: HashSet::default(),
+            talks: Few::default(),
+            pairs: Few::default(),
+            records: Few::default(),
+            active: Few::default(),
+            messages: Few::default(),
+            reactions: Few::default(),
+            cleared: Few::default(),
         }
     }
 
@@ -178,9 +238,9 @@ impl<'s> Pending<'s> {
         match write {
             Write::InsertTalk(talk) => {
                 if let Some(pair) = &talk.direct_pair {
-                    self.pairs.insert(pair.clone());
+                    self.pairs.insert(pair.clone(), ());
                 }
-                self.talks.insert(talk.id);
+                self.talks.insert(talk.id, ());
             }
             Write::InsertParticipant(p) => {
                 if p.is_active() {
@@ -196,7 +256,7 @@ impl<'s> Pending<'s> {
                 self.records.insert(p.id, (talk, agent, p.is_active()));
             }
             Write::InsertMessage(message) => {
-                self.messages.insert(message.id);
+                self.messages.insert(message.id, ());
             }
             Write::InsertReaction(r) => {
                 self.reactions.insert((r.message_id, r.emoji, r.agent_id.clone()), true);
@@ -205,8 +265,8 @@ impl<'s> Pending<'s> {
                 self.reactions.insert((*message_id, *emoji, agent_id.clone()), false);
             }
             Write::DeleteAllReactions(id) => {
-                self.cleared.insert(*id);
-                self.reactions.retain(|(message, _, _), _| message != id);
+                self.cleared.insert(*id, ());
+                self.reactions.retain(|(message, _, _)| message != id);
             }
             Write::UpdateTalk(_)
             | Write::UpdateMessage(_)

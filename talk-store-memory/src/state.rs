@@ -30,13 +30,16 @@ struct StoredMessage {
     /// first used while it had reactions.
     emoji: Vec<EmojiReactions>,
     /// The search index of the message: the folded words of its text
-    /// ([`talk_core::text::index_text`]), rewritten with the text.
+    /// ([`talk_core::text::index_text`]), rewritten with the text; empty
+    /// for a message that is not normal (search never finds one).
     words: Vec<String>,
 }
 
-/// The search index of a text: the words of `index_text`.
-fn index_words(text: &str) -> Vec<String> {
-    talk_core::text::index_text(text).split(' ').filter(|w| !w.is_empty()).map(str::to_owned).collect()
+/// The search index of a message: the words of `index_text` of its text
+/// (`text::words`, the same words). Search finds normal messages only, so
+/// the text of any other message is not indexed.
+fn index_words(message: &Message) -> Vec<String> {
+    if message.kind == MessageKind::Normal { talk_core::text::words(&message.text) } else { Vec::new() }
 }
 
 /// The reactions with one emoji to one message.
@@ -403,7 +406,7 @@ impl State {
             self.write(write);
         }
         for event in &changes.events {
-            self.append(event.clone());
+            self.append(event);
         }
         changes.events
     }
@@ -425,7 +428,7 @@ impl State {
         }
         for event in &changes.events {
             step(done)?;
-            self.append(event.clone());
+            self.append(event);
             done += 1;
         }
         Ok(changes.events)
@@ -542,12 +545,17 @@ impl State {
     fn insert_participant(&mut self, participant: Participant) {
         let (id, talk, agent, seq) =
             (participant.id, participant.talk_id, participant.agent_id.clone(), participant.seq);
-        let tm_joined = participant.tm_joined;
+        let (tm_joined, active) = (participant.tm_joined, participant.is_active());
         self.participants.insert(id, participant);
         self.set_marker(id, seq, tm_joined);
         self.talk_participants.entry(talk).or_default().insert(seq, id);
         self.agent_records.entry(agent.clone()).or_default().entry(talk).or_default().insert(seq, id);
-        self.sync_agent_talk(talk, &agent);
+        if !active {
+            self.sync_agent_talk(talk, &agent);
+        } else if let Some(created_seq) = self.talks.get(&talk).map(|t| t.created_seq) {
+            // An active record lists its talk: no need to look for one.
+            self.agent_talks.entry(agent).or_default().insert(created_seq, talk);
+        }
     }
 
     fn update_participant(&mut self, participant: Participant) {
@@ -579,7 +587,7 @@ impl State {
             let mentions = message.mentions.clone();
             self.replace_mentions(talk, seq, message.agent_id.as_ref(), &[], &mentions);
         }
-        let words = index_words(&message.text);
+        let words = index_words(&message);
         self.messages.insert(id, StoredMessage { row: message, emoji: Vec::new(), words });
     }
 
@@ -605,7 +613,7 @@ impl State {
             row.tm_update = message.tm_update;
             row.tm_edit = message.tm_edit;
             row.tm_delete = message.tm_delete;
-            stored.words = index_words(&row.text);
+            stored.words = index_words(row);
         }
     }
 
@@ -651,12 +659,14 @@ impl State {
         }
     }
 
-    fn append(&mut self, event: Event) {
+    /// Appends a copy of `event` to the log (the change set's events go
+    /// back to the caller too), cloned straight into its place.
+    fn append(&mut self, event: &Event) {
         self.talk_events.entry(event.talk_id).or_default().push(event.seq);
         if let EventData::MessageUpdated(m) | EventData::MessageDeleted(m) = &event.data {
             self.message_events.entry(m.id).or_default().push(event.seq);
         }
-        self.log.push(event);
+        self.log.push(event.clone());
     }
 
     // -------------------------------------------------- what check reads

@@ -71,7 +71,10 @@ impl Notifier for LocalNotifier {
             if newer {
                 *current = head;
             }
-            newer
+            // Without a receiver nobody is woken: the head is stored all the
+            // same, and a receiver made later starts from it. (A receiver
+            // counts from the moment it is made, before it reads anything.)
+            newer && self.sender.receiver_count() > 0
         });
     }
 
@@ -267,4 +270,22 @@ impl EndSlot {
 
 pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_head_published_without_receivers_is_where_a_later_receiver_starts() {
+        let notifier = LocalNotifier::new();
+        notifier.publish(3);
+        let mut wake = notifier.watch();
+        assert_eq!(*wake.borrow_and_update(), 3);
+        notifier.publish(2);
+        assert!(!wake.has_changed().unwrap_or(true), "a lower head changes nothing");
+        notifier.publish(5);
+        wake.changed().await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(*wake.borrow_and_update(), 5);
+    }
 }

@@ -102,7 +102,8 @@ pub(crate) fn send(
         tm_edit: None,
         tm_delete: None,
     };
-    let mut changes = Changes::new(talk.id, fresh.now);
+    let writes = 2 + usize::from(message.parent_id.is_some());
+    let mut changes = Changes::with_capacity(talk.id, fresh.now, writes, 1);
     changes.guard_talk(talk).guard(guard).write(Write::InsertMessage(message.clone()));
     if let Some(parent_id) = message.parent_id {
         changes.write(Write::IncrementReplyCount(parent_id));

@@ -113,6 +113,16 @@ impl Changes {
         Self { set: ChangeSet::default(), talk_id, now }
     }
 
+    /// A change set of `writes` writes and `events` events (more may
+    /// follow): each list is allocated once, at its size. A write or an
+    /// event is a large value; a list grown from empty holds four, a block
+    /// larger than the allocator keeps at hand for reuse.
+    fn with_capacity(talk_id: TalkId, now: Timestamp, writes: usize, events: usize) -> Self {
+        let set =
+            ChangeSet { guards: Vec::new(), writes: Vec::with_capacity(writes), events: Vec::with_capacity(events) };
+        Self { set, talk_id, now }
+    }
+
     fn guard(&mut self, guard: Guard) -> &mut Self {
         self.set.guards.push(guard);
         self

@@ -44,7 +44,7 @@ pub(crate) fn add(
     }
     let mut after = touched(talk, fresh.now);
     after.member_count += 1;
-    let mut changes = Changes::new(talk.id, fresh.now);
+    let mut changes = Changes::with_capacity(talk.id, fresh.now, 3, 2);
     changes
         .guard_talk(talk)
         .guard(guard)
@@ -92,7 +92,7 @@ pub(crate) fn join(
     }
     let mut after = touched(talk, fresh.now);
     after.member_count += 1;
-    let mut changes = Changes::new(talk.id, fresh.now);
+    let mut changes = Changes::with_capacity(talk.id, fresh.now, 3, 2);
     changes
         .guard_talk(talk)
         .write(Write::UpdateTalk(after))

@@ -18,7 +18,8 @@ fn reaction_changes(talk: &Talk, message: &Message, guard: Guard, fresh: &Fresh<
     if message.is_deleted() {
         return Err(Error::MessageDeleted(message.id));
     }
-    let mut changes = Changes::new(talk.id, fresh.now);
+    // The message's version may move, then the reaction itself; one event.
+    let mut changes = Changes::with_capacity(talk.id, fresh.now, 2, 1);
     changes
         .guard_talk(talk)
         .guard(guard)

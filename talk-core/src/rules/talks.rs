@@ -57,7 +57,8 @@ pub(crate) fn create(
         tm_update: fresh.now,
         tm_close: None,
     };
-    let mut changes = Changes::new(talk.id, fresh.now);
+    let rows = 1 + plan.members.len();
+    let mut changes = Changes::with_capacity(talk.id, fresh.now, rows, rows);
     changes.write(Write::InsertTalk(talk.clone())).event(EventData::TalkCreated(talk));
     for agent in &plan.members {
         changes.join(new_participant(changes.talk_id, agent, fresh));

@@ -187,16 +187,15 @@ impl ChangeSet {
         for write in &mut writes {
             numbers.fill_write(write)?;
         }
-        let events = self
-            .events
-            .into_iter()
-            .zip(first_seq..)
-            .map(|(event, seq)| {
-                let mut data = event.data;
-                numbers.fill_event(&mut data);
-                Event { seq, talk_id: event.talk_id, tm_create: event.tm_create, data }
-            })
-            .collect();
+        // Each event is moved once, into its place, and filled there: an
+        // event is a large value.
+        let mut events = Vec::with_capacity(self.events.len());
+        for (NewEvent { talk_id, tm_create, data }, seq) in self.events.into_iter().zip(first_seq..) {
+            events.push(Event { seq, talk_id, tm_create, data });
+            if let Some(event) = events.last_mut() {
+                numbers.fill_event(&mut event.data);
+            }
+        }
         Ok(ResolvedChangeSet { guards: self.guards, writes, events })
     }
 }
