@@ -439,7 +439,7 @@ impl Connection {
         }
     }
 
-    /// Forgets the subscriptions whose forwarders ended by themselves.
+    /// Forgets the subscriptions that ended by themselves (the writer tells).
     fn forget_ended(&mut self) {
         let ended = std::mem::take(&mut *lock(&self.signals.ended));
         for (scope, generation) in ended {
