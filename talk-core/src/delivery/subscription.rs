@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, ready};
 
 use futures::Stream;
@@ -49,8 +49,10 @@ pub struct Subscription {
     typing: Option<mpsc::Receiver<Arc<SharedTyping>>>,
     end: Option<Arc<EndSlot>>,
     phase: Phase,
-    /// The replay's page being read, while one is.
-    reading: Option<PageRead>,
+    /// The replay's page being read, while one is. In a `Mutex` only so that
+    /// a `Subscription` stays `Sync` (the future is not): it is reached
+    /// through `get_mut`, never locked.
+    reading: Option<Mutex<PageRead>>,
     /// Announced when the replay is done.
     after_replay: Option<Delivery>,
     buffer: VecDeque<Delivery>,
@@ -60,6 +62,12 @@ pub struct Subscription {
     /// The last `seq` handed to the caller (or the `since` asked for).
     last_seq: u64,
 }
+
+// A `Subscription` may be held in shared state and moved between tasks.
+const _: fn() = || {
+    fn send_and_sync<T: Send + Sync>() {}
+    send_and_sync::<Subscription>();
+};
 
 impl std::fmt::Debug for Subscription {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -230,8 +238,9 @@ impl Subscription {
                 Scope::Talk(talk) => Some(talk),
                 Scope::All => None,
             };
-            read_page(self.store.clone(), self.agent.clone(), talk, after, self.page)
+            Mutex::new(read_page(self.store.clone(), self.agent.clone(), talk, after, self.page))
         });
+        let reading = reading.get_mut().unwrap_or_else(PoisonError::into_inner);
         let page = ready!(reading.as_mut().poll(cx));
         self.reading = None;
         match page {
