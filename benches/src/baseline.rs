@@ -423,6 +423,8 @@ impl PlainState {
     }
 }
 
+/// A message as the baselines write it: no parent, medias, mentions or
+/// reactions; a system message when there is no agent.
 fn plain_message(talk_id: TalkId, agent: Option<&AgentId>, text: String, seq: u64, now: Timestamp) -> Message {
     Message {
         id: MessageId(UuidV7Generator.new_uuid()),

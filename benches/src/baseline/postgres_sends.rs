@@ -14,8 +14,7 @@
 
 use std::sync::Arc;
 
-use talk_core::{AgentId, Clock, EventData, IdGenerator, Message, MessageId, MessageKind, SystemClock, TalkId};
-use talk_core::{UuidV7Generator, text};
+use talk_core::{AgentId, Clock, EventData, Message, SystemClock, TalkId, text};
 use tokio::sync::{Mutex, Semaphore, mpsc, oneshot};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, NoTls, Statement};
@@ -177,26 +176,7 @@ impl PostgresSends {
     pub async fn send(&self, sender: &AgentId, text: String) -> Result<(), BoxError> {
         let (talk_version, record) = self.read(sender).await?;
         let now = SystemClock.now();
-        let message = Message {
-            id: MessageId(UuidV7Generator.new_uuid()),
-            talk_id: self.inner.talk,
-            parent_id: None,
-            kind: MessageKind::Normal,
-            agent_id: Some(sender.clone()),
-            text,
-            medias: Vec::new(),
-            mentions: Vec::new(),
-            system: None,
-            reactions: Vec::new(),
-            reply_count: 0,
-            version: 1,
-            seq: 0,
-            request_digest: None,
-            tm_create: now,
-            tm_update: now,
-            tm_edit: None,
-            tm_delete: None,
-        };
+        let message = super::plain_message(self.inner.talk, Some(sender), text, 0, now);
         let (reply, answer) = oneshot::channel();
         self.inner
             .writer

@@ -86,11 +86,8 @@ impl Stream for Live {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Item>> {
         match self.get_mut() {
-            Self::Many(all) => match all.poll_next_unpin(cx) {
-                // `SelectAll` gives `None` only when it holds nothing.
-                Poll::Ready(None) => Poll::Ready(None),
-                other => other,
-            },
+            // `SelectAll` gives `None` only when it holds nothing.
+            Self::Many(all) => all.poll_next_unpin(cx),
             Self::Few { served, next } => {
                 // Every subscription is polled before `Pending` is answered,
                 // so that each holds the waker.
